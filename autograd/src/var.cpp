@@ -1,0 +1,98 @@
+#include "lra/autograd/var.hpp"
+
+#include <unordered_set>
+
+#include "lra/core/kernels.hpp"
+
+namespace lra {
+namespace {
+thread_local bool g_grad_enabled = true;
+
+// Adds g into v's gradient (the first contribution is taken without a copy).
+void accumulate(VarImpl* v, Tensor g) {
+  LRA_CHECK(g.shape() == v->data.shape(), ShapeError, "gradient of shape ", g.shape().str(),
+            " for a variable of shape ", v->data.shape().str());
+  if (!v->grad.defined()) {
+    v->grad = g.is_contiguous() ? std::move(g) : g.contiguous();
+  } else {
+    if (v->grad.storage().use_count() > 1) v->grad = v->grad.clone();  // never write shared
+    kern::axpy_(v->grad, g);
+  }
+}
+
+// Reverse topological order of the graph under `root` (iterative DFS: graphs can be deep).
+std::vector<VarImpl*> topo_order(VarImpl* root) {
+  std::vector<VarImpl*> order;
+  std::unordered_set<VarImpl*> seen;
+  std::vector<std::pair<VarImpl*, size_t>> stack{{root, 0}};
+  seen.insert(root);
+  while (!stack.empty()) {
+    auto& [v, next] = stack.back();
+    if (v->node && next < v->node->inputs.size()) {
+      VarImpl* in = v->node->inputs[next++].impl();
+      if (in && in->requires_grad && seen.insert(in).second) stack.push_back({in, 0});
+    } else {
+      order.push_back(v);
+      stack.pop_back();
+    }
+  }
+  return {order.rbegin(), order.rend()};
+}
+}  // namespace
+
+Var::Var(Tensor data, bool requires_grad) : impl_(std::make_shared<VarImpl>()) {
+  impl_->data = std::move(data);
+  impl_->requires_grad = requires_grad;
+}
+
+void Var::backward(bool retain_graph) {
+  LRA_CHECK(impl_->data.numel() == 1, ShapeError,
+            "backward() without a gradient needs a one-element output, got ",
+            impl_->data.describe());
+  backward(Tensor::ones(impl_->data.shape()), retain_graph);
+}
+
+void Var::backward(const Tensor& grad_output, bool retain_graph) {
+  LRA_CHECK(impl_->requires_grad, Error,
+            "backward() on a value that does not require grad (built under NoGradGuard, or "
+            "from inputs that need no gradient)");
+  accumulate(impl_.get(), grad_output);
+  for (VarImpl* v : topo_order(impl_.get())) {
+    Node* node = v->node.get();
+    if (!node || !v->grad.defined()) continue;
+    InputGrads in;
+    in.grads.resize(node->inputs.size());
+    in.wanted.resize(node->inputs.size());
+    for (size_t i = 0; i < node->inputs.size(); ++i)
+      in.wanted[i] = node->inputs[i].requires_grad();
+    node->backward(v->grad, in);
+    for (size_t i = 0; i < node->inputs.size(); ++i)
+      if (in.wanted[i] && in.grads[i].defined())
+        accumulate(node->inputs[i].impl(), std::move(in.grads[i]));
+    if (!retain_graph) {
+      v->node.reset();   // releases saved tensors and input references
+      v->grad = Tensor();  // a non-leaf's gradient is consumed
+    }
+  }
+}
+
+Var make_result(Tensor out, const char* op, std::vector<Var> inputs, BackwardFn backward) {
+  bool any = false;
+  if (g_grad_enabled)
+    for (const Var& v : inputs) any = any || v.requires_grad();
+  Var r(std::move(out), any);
+  if (any) {
+    auto node = std::make_shared<Node>();
+    node->op = op;
+    node->inputs = std::move(inputs);
+    node->backward = std::move(backward);
+    r.impl()->node = std::move(node);
+  }
+  return r;
+}
+
+bool grad_enabled() { return g_grad_enabled; }
+NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { g_grad_enabled = previous_; }
+
+}  // namespace lra
