@@ -1,5 +1,6 @@
 #include "lra/autograd/var.hpp"
 
+#include <unordered_map>
 #include <unordered_set>
 
 #include "lra/core/kernels.hpp"
@@ -56,8 +57,19 @@ void Var::backward(const Tensor& grad_output, bool retain_graph) {
   LRA_CHECK(impl_->requires_grad, Error,
             "backward() on a value that does not require grad (built under NoGradGuard, or "
             "from inputs that need no gradient)");
+  std::vector<VarImpl*> order = topo_order(impl_.get());
+  // Own every var until its visit: releasing a consumer's node must not free a var whose
+  // gradient is still to be propagated. Each reference is dropped right after the visit.
+  std::unordered_map<VarImpl*, std::shared_ptr<VarImpl>> owner;
+  for (VarImpl* v : order) {
+    if (!v->node) continue;
+    v->grad = Tensor();  // a non-leaf gradient left by a retain_graph pass would count twice
+    for (const Var& in : v->node->inputs) owner.emplace(in.impl(), in.shared());
+  }
   accumulate(impl_.get(), grad_output);
-  for (VarImpl* v : topo_order(impl_.get())) {
+  for (VarImpl* v : order) {
+    auto it = owner.find(v);
+    std::shared_ptr<VarImpl> keep = it == owner.end() ? nullptr : std::move(it->second);
     Node* node = v->node.get();
     if (!node || !v->grad.defined()) continue;
     InputGrads in;

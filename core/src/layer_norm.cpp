@@ -1,1 +1,169 @@
-// to be written
+// Layer norm over the last axis (llm.c layernorm_forward / layernorm_backward).
+//
+//   forward   m = mean_j x_j,  rstd = 1 / sqrt(mean_j (x_j - m)^2 + eps)
+//             n_j = (x_j - m) * rstd,   y_j = gamma_j * n_j + beta_j
+//   backward  dbeta_j  += gy_j                       (summed over rows)
+//             dgamma_j += gy_j * n_j                 (summed over rows)
+//             dn_j = gamma_j * gy_j
+//             dx_j = rstd * (dn_j - mean_k dn_k - n_j * mean_k (dn_k n_k))
+//
+// x, gy: (..., D) in any layout, seen as R rows of D; gamma, beta: (D) or undefined (1 and 0).
+// Cached for backward: mean (R), rstd (R). Rows run in parallel. dgamma and dbeta are summed
+// per fixed chunk of rows and the chunk partials combined in chunk order, so they do not
+// depend on the number of threads.
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "lra/core/kernels.hpp"
+#include "lra/core/threading.hpp"
+
+namespace lra::kern {
+namespace {
+
+// Offset of row r (all axes but the last, row-major) from t.data().
+int64_t row_offset(const Tensor& t, int64_t r) {
+  int64_t off = 0;
+  for (int d = t.dim() - 2; d >= 0; --d) {
+    off += (r % t.shape()[d]) * t.strides()[d];
+    r /= t.shape()[d];
+  }
+  return off;
+}
+
+// dst[0, n) = row r of t (f32, any layout).
+void load_row(const Tensor& t, const float* base, int64_t r, int64_t n, float* dst) {
+  const float* src = base + row_offset(t, r);
+  int64_t s = t.strides().back();
+  if (s == 1) {
+    std::memcpy(dst, src, size_t(n) * sizeof(float));
+  } else {
+    for (int64_t j = 0; j < n; ++j) dst[j] = src[j * s];
+  }
+}
+
+// 8 independent partial sums: one SIMD register without -ffast-math.
+float row_sum(const float* p, int64_t n) {
+  float acc[8] = {};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; ++k) acc[k] += p[j + k];
+  float s = 0.0f;
+  for (; j < n; ++j) s += p[j];
+  for (int k = 0; k < 8; ++k) s += acc[k];
+  return s;
+}
+
+float row_dot(const float* a, const float* b, int64_t n) {
+  float acc[8] = {};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; ++k) acc[k] += a[j + k] * b[j + k];
+  float s = 0.0f;
+  for (; j < n; ++j) s += a[j] * b[j];
+  for (int k = 0; k < 8; ++k) s += acc[k];
+  return s;
+}
+
+// gamma or beta as a contiguous (D) vector, or `fill` repeated when undefined.
+std::vector<float> affine_param(const Tensor& p, int64_t d, float fill, const char* name) {
+  if (!p.defined()) return std::vector<float>(size_t(d), fill);
+  LRA_CHECK(p.dtype() == DType::F32 && p.numel() == d, ShapeError, "layer_norm: ", name,
+            " must be f32 with ", d, " elements (the last axis of x), got ", p.describe());
+  return p.to_floats();
+}
+
+}  // namespace
+
+// ---- forward ------------------------------------------------------------------------------
+
+LayerNormOut layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps) {
+  LRA_CHECK(x.dim() >= 1 && x.shape().back() > 0, ShapeError,
+            "layer_norm: x needs a non-empty last axis, got ", x.describe());
+  const int64_t d = x.shape().back();
+  const int64_t rows = x.numel() / d;
+  const std::vector<float> g = affine_param(gamma, d, 1.0f, "gamma");
+  const std::vector<float> b = affine_param(beta, d, 0.0f, "beta");
+  LayerNormOut out{Tensor::empty(x.shape()), Tensor::empty({rows}), Tensor::empty({rows})};
+  const float* px = x.data<float>();
+  float* py = out.y.data<float>();
+  float* pm = out.mean.data<float>();
+  float* pr = out.rstd.data<float>();
+  const int64_t grain = std::max<int64_t>(1, 8192 / d);
+  parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      float* yr = py + r * d;  // (D) output row, used as the work buffer
+      load_row(x, px, r, d, yr);
+      const float m = row_sum(yr, d) / float(d);
+      for (int64_t j = 0; j < d; ++j) yr[j] -= m;
+      const float var = row_dot(yr, yr, d) / float(d);
+      const float rs = 1.0f / std::sqrt(var + eps);
+      for (int64_t j = 0; j < d; ++j) yr[j] = yr[j] * rs * g[j] + b[j];
+      pm[r] = m;
+      pr[r] = rs;
+    }
+  });
+  return out;
+}
+
+// ---- backward -----------------------------------------------------------------------------
+
+LayerNormGrads layer_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& mean,
+                                   const Tensor& rstd, const Tensor& gy) {
+  check_same_shape(x, gy, "layer_norm_backward");
+  LRA_CHECK(x.dim() >= 1 && x.shape().back() > 0, ShapeError,
+            "layer_norm_backward: x needs a non-empty last axis, got ", x.describe());
+  const int64_t d = x.shape().back();
+  const int64_t rows = x.numel() / d;
+  LRA_CHECK(mean.numel() == rows && rstd.numel() == rows, ShapeError,
+            "layer_norm_backward: mean and rstd need ", rows, " elements, got ", mean.describe(),
+            " and ", rstd.describe());
+  const std::vector<float> g = affine_param(gamma, d, 1.0f, "gamma");
+  const std::vector<float> pm = mean.to_floats(), pr = rstd.to_floats();
+
+  LayerNormGrads out{Tensor::empty(x.shape()), Tensor::zeros({d}), Tensor::zeros({d})};
+  const float* px = x.data<float>();
+  const float* pg = gy.data<float>();
+  float* pdx = out.dx.data<float>();
+
+  // Fixed chunks of rows (a function of the shape only) each own a (2, D) partial sum.
+  const int64_t chunk = std::max<int64_t>(1, 16384 / d);
+  const int64_t nchunks = (rows + chunk - 1) / chunk;
+  // (chunks, [dgamma, dbeta], D), from the caching allocator (a fresh vector would page-fault)
+  Tensor partial = Tensor::zeros({nchunks, 2, d});
+  float* pp = partial.data<float>();
+  parallel_for(nchunks, 1, [&](int64_t c0, int64_t c1) {
+    std::vector<float> nrm(static_cast<size_t>(d));  // (D) normalised row n
+    for (int64_t c = c0; c < c1; ++c) {
+      float* dgamma = pp + c * 2 * d;
+      float* dbeta = dgamma + d;
+      for (int64_t r = c * chunk; r < std::min(rows, (c + 1) * chunk); ++r) {
+        float* dr = pdx + r * d;  // (D) dx row; holds gy, then dn, then dx
+        load_row(x, px, r, d, nrm.data());
+        load_row(gy, pg, r, d, dr);
+        const float m = pm[r], rs = pr[r];
+        for (int64_t j = 0; j < d; ++j) {
+          nrm[j] = (nrm[j] - m) * rs;
+          dbeta[j] += dr[j];
+          dgamma[j] += dr[j] * nrm[j];
+          dr[j] *= g[j];
+        }
+        const float dn_mean = row_sum(dr, d) / float(d);
+        const float dn_n_mean = row_dot(dr, nrm.data(), d) / float(d);
+        for (int64_t j = 0; j < d; ++j) dr[j] = rs * (dr[j] - dn_mean - nrm[j] * dn_n_mean);
+      }
+    }
+  });
+  float* dgamma = out.dgamma.data<float>();
+  float* dbeta = out.dbeta.data<float>();
+  for (int64_t c = 0; c < nchunks; ++c) {  // fixed order: deterministic
+    const float* part = pp + c * 2 * d;
+    for (int64_t j = 0; j < d; ++j) {
+      dgamma[j] += part[j];
+      dbeta[j] += part[d + j];
+    }
+  }
+  return out;
+}
+
+}  // namespace lra::kern

@@ -1,1 +1,221 @@
-// to be written
+// Softmax family over the last axis; forward and backward side by side.
+//
+//   softmax      y_j  = exp(s x_j - m) / sum_{k<L} exp(s x_k - m)   for j < L
+//                y_j  = 0                                          for j >= L
+//                with m = max_{k<L} s x_k (subtracted for stability)
+//   backward     dx_j = s * y_j * (gy_j - sum_k gy_k y_k)
+//   log_softmax  y_j  = x_j - m - log sum_k exp(x_k - m)
+//   backward     dx_j = gy_j - exp(y_j) * sum_k gy_k
+//
+// x: (B, ..., N) in any layout, seen as R rows of N; s = scale; L = lengths[b] for the rows of
+// batch b (N without lengths). A row with L = 0 (or whose scores are all -inf) is all zeros.
+// Each row is copied through x's strides into its (contiguous) output row and finished there
+// in place, so the inner loops run on contiguous memory whatever the input layout.
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "lra/core/kernels.hpp"
+#include "lra/core/threading.hpp"
+
+namespace lra::kern {
+namespace {
+
+// Offset of row r (all axes but the last, row-major) from t.data().
+int64_t row_offset(const Tensor& t, int64_t r) {
+  int64_t off = 0;
+  for (int d = t.dim() - 2; d >= 0; --d) {
+    off += (r % t.shape()[d]) * t.strides()[d];
+    r /= t.shape()[d];
+  }
+  return off;
+}
+
+// dst[0, n) = the first n elements of row r of t (f32, any layout).
+void load_row(const Tensor& t, const float* base, int64_t r, int64_t n, float* dst) {
+  const float* src = base + row_offset(t, r);
+  int64_t s = t.strides().back();
+  if (s == 1) {
+    std::memcpy(dst, src, size_t(n) * sizeof(float));
+  } else {
+    for (int64_t j = 0; j < n; ++j) dst[j] = src[j * s];
+  }
+}
+
+// Sums with 8 independent partial accumulators: one SIMD register without -ffast-math.
+float row_sum(const float* p, int64_t n) {
+  float acc[8] = {};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; ++k) acc[k] += p[j + k];
+  float s = 0.0f;
+  for (; j < n; ++j) s += p[j];
+  for (int k = 0; k < 8; ++k) s += acc[k];
+  return s;
+}
+
+float row_dot(const float* a, const float* b, int64_t n) {
+  float acc[8] = {};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; ++k) acc[k] += a[j + k] * b[j + k];
+  float s = 0.0f;
+  for (; j < n; ++j) s += a[j] * b[j];
+  for (int k = 0; k < 8; ++k) s += acc[k];
+  return s;
+}
+
+float row_max(const float* p, int64_t n) {
+  float m = -INFINITY;
+  for (int64_t j = 0; j < n; ++j) m = p[j] > m ? p[j] : m;
+  return m;
+}
+
+// exp(x) for x <= 0 as a branch-free body the compiler vectorises (a std::exp loop is not):
+// x = n ln2 + r with |r| <= ln2 / 2; exp(r) by the Cephes expf polynomial; 2^n built in the
+// exponent bits. n is rounded by the 1.5 * 2^23 trick (no float->int conversion, which would
+// block vectorisation). Relative error < 1e-7 on [-87.3, 0]; below that (the end of the normal
+// range) it returns 0, so exp(-inf) = 0 exactly; NaN stays NaN.
+inline float exp_nonpos(float x) {
+  const float xc = x < -87.3f ? -87.3f : x;
+  const float t = xc * 1.44269504f + 12582912.0f;  // x / ln2 + 1.5 * 2^23: rounds to integer
+  const float n = t - 12582912.0f;
+  const int32_t k = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(12582912.0f);  // = n
+  const float r = xc - n * 0.693359375f + n * 2.12194440e-4f;  // x - n ln2, ln2 split in two
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const float two_n = std::bit_cast<float>((k + 127) << 23);
+  return x < -87.3f ? 0.0f : p * two_n;
+}
+
+// Rows per parallel task: about 16K elements each.
+int64_t row_grain(int64_t n) {
+  return std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(n, 1));
+}
+
+}  // namespace
+
+// ---- softmax ------------------------------------------------------------------------------
+
+Tensor softmax(const Tensor& x, const Tensor& lengths, float scale) {
+  LRA_CHECK(x.dim() >= 1, ShapeError, "softmax: needs at least one axis, got ", x.describe());
+  Tensor y = Tensor::empty(x.shape());
+  const int64_t n = x.shape().back();
+  const int64_t rows = n == 0 ? 0 : x.numel() / n;
+  if (rows == 0) return y;
+
+  std::vector<int32_t> len;  // (B) valid keys per sequence, empty = all N
+  int64_t rows_per_seq = rows;
+  if (lengths.defined()) {
+    LRA_CHECK(lengths.dtype() == DType::I32 && lengths.dim() == 1 && x.dim() >= 2 &&
+                  lengths.numel() == x.size(0),
+              ShapeError, "softmax: lengths must be i32 (B) for x (B, ..., N); got lengths ",
+              lengths.describe(), " for x ", x.describe());
+    len = lengths.to_ints();
+    for (size_t b = 0; b < len.size(); ++b)
+      LRA_CHECK(len[b] >= 0 && len[b] <= n, DataError, "softmax: lengths[", b, "] = ", len[b],
+                " is outside [0, ", n, "] (the number of keys)");
+    rows_per_seq = rows / x.size(0);
+  }
+
+  const float* px = x.data<float>();
+  float* py = y.data<float>();
+  parallel_for(rows, row_grain(n), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      float* yr = py + r * n;  // (N) output row, used as the work buffer
+      const int64_t valid = len.empty() ? n : len[r / rows_per_seq];
+      load_row(x, px, r, valid, yr);
+      for (int64_t j = valid; j < n; ++j) yr[j] = 0.0f;
+      if (valid == 0) continue;
+      for (int64_t j = 0; j < valid; ++j) yr[j] *= scale;
+      const float m = row_max(yr, valid);
+      if (m == -INFINITY) {  // every score is -inf: no key is allowed, same as length 0
+        for (int64_t j = 0; j < valid; ++j) yr[j] = 0.0f;
+        continue;
+      }
+      for (int64_t j = 0; j < valid; ++j) yr[j] = exp_nonpos(yr[j] - m);
+      const float inv = 1.0f / row_sum(yr, valid);
+      for (int64_t j = 0; j < valid; ++j) yr[j] *= inv;
+    }
+  });
+  return y;
+}
+
+Tensor softmax_backward(const Tensor& y, const Tensor& gy, float scale) {
+  check_same_shape(y, gy, "softmax_backward");
+  LRA_CHECK(y.dim() >= 1, ShapeError, "softmax_backward: needs at least one axis");
+  Tensor dx = Tensor::empty(y.shape());
+  const int64_t n = y.shape().back();
+  const int64_t rows = n == 0 ? 0 : y.numel() / n;
+  if (rows == 0) return dx;
+  const Tensor yc = y.contiguous();  // y is the forward output: contiguous in practice
+  const float* py = yc.data<float>();
+  const float* pg = gy.data<float>();
+  float* pd = dx.data<float>();
+  parallel_for(rows, row_grain(n), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* yr = py + r * n;
+      float* dr = pd + r * n;
+      load_row(gy, pg, r, n, dr);  // dr = gy row
+      const float dot = row_dot(dr, yr, n);
+      for (int64_t j = 0; j < n; ++j) dr[j] = scale * yr[j] * (dr[j] - dot);
+    }
+  });
+  return dx;
+}
+
+// ---- log_softmax --------------------------------------------------------------------------
+
+Tensor log_softmax(const Tensor& x) {
+  LRA_CHECK(x.dim() >= 1, ShapeError, "log_softmax: needs at least one axis, got ", x.describe());
+  Tensor y = Tensor::empty(x.shape());
+  const int64_t n = x.shape().back();
+  const int64_t rows = n == 0 ? 0 : x.numel() / n;
+  if (rows == 0) return y;
+  const float* px = x.data<float>();
+  float* py = y.data<float>();
+  parallel_for(rows, row_grain(n), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      float* yr = py + r * n;
+      load_row(x, px, r, n, yr);
+      const float m = row_max(yr, n);
+      float s = 0.0f;
+      for (int64_t j = 0; j < n; ++j) s += exp_nonpos(yr[j] - m);
+      const float lse = m + std::log(s);
+      for (int64_t j = 0; j < n; ++j) yr[j] -= lse;
+    }
+  });
+  return y;
+}
+
+Tensor log_softmax_backward(const Tensor& y, const Tensor& gy) {
+  check_same_shape(y, gy, "log_softmax_backward");
+  LRA_CHECK(y.dim() >= 1, ShapeError, "log_softmax_backward: needs at least one axis");
+  Tensor dx = Tensor::empty(y.shape());
+  const int64_t n = y.shape().back();
+  const int64_t rows = n == 0 ? 0 : y.numel() / n;
+  if (rows == 0) return dx;
+  const Tensor yc = y.contiguous();
+  const float* py = yc.data<float>();
+  const float* pg = gy.data<float>();
+  float* pd = dx.data<float>();
+  parallel_for(rows, row_grain(n), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* yr = py + r * n;
+      float* dr = pd + r * n;
+      load_row(gy, pg, r, n, dr);
+      const float gsum = row_sum(dr, n);
+      for (int64_t j = 0; j < n; ++j) dr[j] -= exp_nonpos(yr[j]) * gsum;
+    }
+  });
+  return dx;
+}
+
+}  // namespace lra::kern

@@ -55,6 +55,8 @@ Tensor softmax(const Tensor& x, const Tensor& lengths = {}, float scale = 1.0f);
 // dL/dx = scale * y * (gy - rowsum(gy * y)).
 Tensor softmax_backward(const Tensor& y, const Tensor& gy, float scale = 1.0f);
 Tensor log_softmax(const Tensor& x);  // last axis, no mask
+// dL/dx = gy - exp(y) * rowsum(gy), given y = log_softmax(x).
+Tensor log_softmax_backward(const Tensor& y, const Tensor& gy);
 
 // ---- layer norm over the last axis ------------------------------------------------------
 struct LayerNormOut {

@@ -1,0 +1,15 @@
+// lra_cpu subcommands: each file registers one family of subcommands on the CLI11 app.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace lra::app {
+
+// A subcommand's action, run after parsing; returns the process exit code.
+using Action = std::function<int()>;
+
+void add_train_command(CLI::App& app, Action& action);
+void add_data_command(CLI::App& app, Action& action);
+void add_catalog_commands(CLI::App& app, Action& action);  // models, tasks
+
+}  // namespace lra::app

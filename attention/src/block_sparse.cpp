@@ -1,0 +1,660 @@
+// Block-sparse online-softmax attention: see block_sparse.hpp for the algorithm.
+//
+// Note [layout of q, k, v and o]: heads arrive as views (B, H, N, d) of (B, N, H, d) projection
+// outputs, rows of one head H·d floats apart. BLAS reads them in place (lda = H·d), so no head
+// is ever copied; o, dq, dk and dv are written the same way, so merging heads is free.
+//
+// Note [slots]: backward walks query tiles (dQ_I is owned by one task) while dK_J and dV_J
+// receive a contribution from every query tile that visits J. Tasks therefore add into
+// private partial sums and a final pass adds the partial sums in a fixed order. There are
+// `slots` partial sums per (b, h), each owning a fixed contiguous range of query tiles;
+// slots = ceil(kMinTasks / (B·H)) depends only on the shapes, never on the thread count, so
+// gradients are bit-identical for any number of threads. With B·H >= kMinTasks (training
+// batches) there is a single slot, written straight into dk and dv.
+#include "block_sparse.hpp"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+#include "lra/core/kernels.hpp"
+#include "lra/core/rng.hpp"
+#include "lra/core/threading.hpp"
+
+namespace lra::attn::bsa {
+namespace {
+
+constexpr int64_t kMinTasks = 8;  // backward tasks wanted per call (Note [slots])
+
+// exp(x) for x <= 0, vectorisable (same polynomial as core/src/softmax.cpp); 0 below -87.3,
+// so exp(-inf) = 0 exactly.
+inline float exp_nonpos(float x) {
+  const float xc = x < -87.3f ? -87.3f : x;
+  const float t = xc * 1.44269504f + 12582912.0f;
+  const float n = t - 12582912.0f;
+  const int32_t k = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(12582912.0f);
+  const float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const float two_n = std::bit_cast<float>((k + 127) << 23);
+  return x < -87.3f ? 0.0f : p * two_n;
+}
+
+// ---- BLAS on row-major tiles ------------------------------------------------------------
+// c (m, n) = alpha · a (m, k) · b (n, k)ᵀ + beta · c
+inline void gemm_nt(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                    const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(n), int(k), alpha, a, int(lda),
+              b, int(ldb), beta, c, int(ldc));
+}
+// c (m, n) = alpha · a (m, k) · b (k, n) + beta · c
+inline void gemm_nn(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                    const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), alpha, a,
+              int(lda), b, int(ldb), beta, c, int(ldc));
+}
+// c (m, n) = alpha · a (k, m)ᵀ · b (k, n) + beta · c
+inline void gemm_tn(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                    const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(m), int(n), int(k), alpha, a, int(lda),
+              b, int(ldb), beta, c, int(ldc));
+}
+
+// ---- heads ------------------------------------------------------------------------------
+
+// A (B, H, N, d) f32 tensor read through its strides; unit stride on d (else copied).
+struct HeadsIn {
+  Tensor hold;
+  const float* p = nullptr;
+  int64_t sb = 0, sh = 0, sn = 0;
+  const float* row(int64_t b, int64_t h, int64_t i) const { return p + b * sb + h * sh + i * sn; }
+};
+
+HeadsIn heads_in(const Tensor& t, const char* what) {
+  LRA_CHECK(t.defined() && t.dim() == 4 && t.dtype() == DType::F32, ShapeError,
+            "block-sparse attention: ", what, " must be f32 (B, H, N, d), got ",
+            t.defined() ? t.describe() : std::string("undefined"));
+  Tensor u = t;
+  const int64_t d = t.size(3);
+  if ((d > 1 && u.stride(3) != 1) || (u.size(2) > 1 && u.stride(2) < d)) u = u.contiguous();
+  HeadsIn h;
+  h.hold = u;
+  h.p = u.data<float>();
+  h.sb = u.stride(0), h.sh = u.stride(1), h.sn = u.size(2) > 1 ? u.stride(2) : std::max<int64_t>(d, 1);
+  return h;
+}
+
+// A fresh (B, H, N, d) result stored as (B, N, H, d): see Note [layout of q, k, v and o].
+struct HeadsOut {
+  Tensor t;  // the (B, H, N, d) view
+  float* p = nullptr;
+  int64_t sb = 0, sh = 0, sn = 0;
+  float* row(int64_t b, int64_t h, int64_t i) const { return p + b * sb + h * sh + i * sn; }
+};
+
+HeadsOut heads_out(int64_t B, int64_t H, int64_t N, int64_t d, bool zero) {
+  Tensor buf = zero ? Tensor::zeros({B, N, H, d}) : Tensor::empty({B, N, H, d});
+  HeadsOut o;
+  o.t = buf.permute({0, 2, 1, 3});
+  o.p = buf.data<float>();
+  o.sb = N * H * d, o.sh = d, o.sn = H * d;
+  return o;
+}
+
+std::vector<int32_t> checked_lengths(const Tensor& lengths, int64_t B, int64_t N) {
+  if (!lengths.defined()) return std::vector<int32_t>(size_t(B), int32_t(N));
+  LRA_CHECK(lengths.dtype() == DType::I32 && lengths.dim() == 1 && lengths.numel() == B,
+            ShapeError, "block-sparse attention: lengths must be i32 (", B, "), got ",
+            lengths.describe());
+  std::vector<int32_t> len = lengths.to_ints();
+  for (size_t b = 0; b < len.size(); ++b)
+    LRA_CHECK(len[b] >= 0 && len[b] <= N, DataError, "block-sparse attention: lengths[", b,
+              "] = ", len[b], " is outside [0, ", N, "]");
+  return len;
+}
+
+// ---- the call: shapes, layouts, per-tile scratch -----------------------------------------
+
+struct Problem {
+  int64_t B = 0, H = 0, N = 0, d = 0;
+  int64_t tile_q = 0, max_tile_k = 0, q_tiles = 0;
+  std::vector<int32_t> len;
+  const Spec* spec = nullptr;
+  std::vector<std::vector<uint8_t>> contiguous;  // per layout, per key tile
+
+  const BlockLayout& layout(int64_t b) const {
+    return *spec->layouts[spec->layouts.size() == 1 ? 0 : size_t(b)];
+  }
+  const std::vector<uint8_t>& contig(int64_t b) const {
+    return contiguous[spec->layouts.size() == 1 ? 0 : size_t(b)];
+  }
+};
+
+Problem make_problem(const Tensor& qt, const Tensor& kt, const Tensor& vt,
+                     const Tensor& lengths, const Spec& spec) {
+  Problem p;
+  p.B = qt.size(0), p.H = qt.size(1), p.N = qt.size(2), p.d = qt.size(3);
+  LRA_CHECK(kt.shape() == qt.shape() && vt.shape() == qt.shape(), ShapeError,
+            "block-sparse attention: q, k, v must share one shape (B, H, N, d); got q ",
+            qt.describe(), ", k ", kt.describe(), ", v ", vt.describe());
+  p.len = checked_lengths(lengths, p.B, p.N);
+  p.spec = &spec;
+  LRA_CHECK(!spec.layouts.empty() &&
+                (spec.layouts.size() == 1 || int64_t(spec.layouts.size()) == p.B),
+            ShapeError, "block-sparse attention: need 1 or B = ", p.B, " layouts, got ",
+            spec.layouts.size());
+  LRA_CHECK(spec.dropout >= 0.0f && spec.dropout < 1.0f, ConfigError,
+            "attention dropout ", spec.dropout, " must be in [0, 1)");
+  p.tile_q = spec.layouts[0]->tile_q;
+  for (const auto& l : spec.layouts) {
+    LRA_ASSERT(l && l->n == p.N && l->tile_q == p.tile_q && (l->heads == 1 || l->heads == p.H));
+    std::vector<uint8_t> c(size_t(l->key_tiles()));
+    for (int64_t t = 0; t < l->key_tiles(); ++t) {
+      int64_t s = l->key_start[t], e = l->key_start[t + 1];
+      p.max_tile_k = std::max(p.max_tile_k, e - s);
+      bool run = true;
+      for (int64_t x = s + 1; x < e && run; ++x) run = l->key_pos[x] == l->key_pos[x - 1] + 1;
+      c[size_t(t)] = run ? 1 : 0;
+    }
+    p.contiguous.push_back(std::move(c));
+  }
+  p.q_tiles = (p.N + p.tile_q - 1) / p.tile_q;
+  return p;
+}
+
+// Per-task scratch (counted by the allocator like any tensor).
+struct Scratch {
+  Tensor hold;
+  float *s, *dp, *mult, *acc, *m, *l, *kbuf, *vbuf, *dkt, *dvt, *drow;
+  int64_t lds;
+  Scratch(const Problem& p) {
+    const int64_t tq = p.tile_q, tk = std::max<int64_t>(p.max_tile_k, 1), d = p.d;
+    lds = tk;
+    const int64_t sizes[] = {tq * tk, tq * tk, tq * tk, tq * d, tq, tq, tk * d, tk * d, tk * d,
+                             tk * d, tq};
+    int64_t total = 0;
+    for (int64_t z : sizes) total += (z + 15) / 16 * 16;  // 64-byte aligned pieces
+    hold = Tensor::empty({total});
+    float* base = hold.data<float>();
+    float** slots[] = {&s, &dp, &mult, &acc, &m, &l, &kbuf, &vbuf, &dkt, &dvt, &drow};
+    int64_t off = 0;
+    for (int i = 0; i < 11; ++i) {
+      *slots[i] = base + off;
+      off += (sizes[i] + 15) / 16 * 16;
+    }
+  }
+};
+
+// The keys of one visit, ready for BLAS: in place when the tile is a run of positions (clipped
+// at the length), else gathered (positions at or past the length are zero rows, masked later).
+struct KeyTile {
+  const int32_t* pos = nullptr;
+  int64_t nk = 0;
+  bool gathered = false;
+  const float *k = nullptr, *v = nullptr;
+  int64_t ldk = 0;
+};
+
+// False when no key of the tile is valid (the visit is skipped).
+bool load_keys(const Problem& p, const HeadsIn& K, const HeadsIn& V, int64_t b, int64_t h,
+               int32_t tile, const Scratch& s, KeyTile& kt) {
+  const BlockLayout& lay = p.layout(b);
+  const int64_t start = lay.key_start[tile], count = lay.key_start[tile + 1] - start;
+  const int64_t len = p.len[size_t(b)];
+  kt.pos = lay.key_pos.data() + start;
+  if (count == 0) return false;
+  if (p.contig(b)[size_t(tile)]) {
+    if (kt.pos[0] >= len) return false;
+    kt.nk = std::min<int64_t>(count, len - kt.pos[0]);
+    kt.gathered = false;
+    kt.k = K.row(b, h, kt.pos[0]), kt.v = V.row(b, h, kt.pos[0]);
+    kt.ldk = K.sn;
+    LRA_ASSERT(K.sn == V.sn);
+    return true;
+  }
+  bool any = false;
+  const size_t row_bytes = size_t(p.d) * sizeof(float);
+  for (int64_t c = 0; c < count; ++c) {
+    const int64_t j = kt.pos[c];
+    if (j < len) {
+      std::memcpy(s.kbuf + c * p.d, K.row(b, h, j), row_bytes);
+      std::memcpy(s.vbuf + c * p.d, V.row(b, h, j), row_bytes);
+      any = true;
+    } else {
+      std::memset(s.kbuf + c * p.d, 0, row_bytes);
+      std::memset(s.vbuf + c * p.d, 0, row_bytes);
+    }
+  }
+  kt.nk = count;
+  kt.gathered = true;
+  kt.k = s.kbuf, kt.v = s.vbuf, kt.ldk = p.d;
+  return any;
+}
+
+// S (nv, nk) = scale · Q Kᵀ with every forbidden score at -inf.
+void scores(const Problem& p, const HeadsIn& Q, int64_t b, int64_t h, int64_t i0, int64_t nv,
+            const KeyTile& kt, int mask_kind, const Scratch& s) {
+  gemm_nt(nv, kt.nk, p.d, p.spec->scale, Q.row(b, h, i0), Q.sn, kt.k, kt.ldk, 0.0f, s.s, s.lds);
+  const BlockLayout& lay = p.layout(b);
+  if (mask_kind) lay.mask_tile(lay.heads == 1 ? 0 : h, mask_kind, i0, nv, kt.pos, kt.nk, s.s, s.lds);
+  if (kt.gathered) {
+    const int64_t len = p.len[size_t(b)];
+    for (int64_t c = 0; c < kt.nk; ++c)
+      if (kt.pos[c] >= len)
+        for (int64_t r = 0; r < nv; ++r) s.s[r * s.lds + c] = -INFINITY;
+  }
+}
+
+// mult (nv, nk) = dropout multipliers: 1/(1-p) where kept, 0 where dropped.
+void dropout_tile(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv,
+                  const KeyTile& kt, const Scratch& s) {
+  const float rate = p.spec->dropout, keep = 1.0f / (1.0f - rate);
+  const uint64_t key = p.spec->dropout_key;
+  for (int64_t r = 0; r < nv; ++r) {
+    const uint64_t base = uint64_t(((b * p.H + h) * p.N + i0 + r) * p.N);
+    float* mr = s.mult + r * s.lds;
+    for (int64_t c = 0; c < kt.nk; ++c)
+      mr[c] = uniform01(key, base + uint64_t(kt.pos[c])) >= rate ? keep : 0.0f;
+  }
+}
+
+float row_max(const float* x, int64_t n) {
+  float m = -INFINITY;
+  for (int64_t j = 0; j < n; ++j) m = x[j] > m ? x[j] : m;
+  return m;
+}
+
+// x[j] = exp(x[j] - shift) in place; returns the sum (8 partial sums: vectorises).
+float exp_shift_sum(float* x, int64_t n, float shift) {
+  for (int64_t j = 0; j < n; ++j) x[j] = exp_nonpos(x[j] - shift);
+  float acc[8] = {};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int t = 0; t < 8; ++t) acc[t] += x[j + t];
+  float sum = 0.0f;
+  for (; j < n; ++j) sum += x[j];
+  for (int t = 0; t < 8; ++t) sum += acc[t];
+  return sum;
+}
+
+float dot(const float* a, const float* b, int64_t n) {
+  float acc[8] = {};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int t = 0; t < 8; ++t) acc[t] += a[j + t] * b[j + t];
+  float sum = 0.0f;
+  for (; j < n; ++j) sum += a[j] * b[j];
+  for (int t = 0; t < 8; ++t) sum += acc[t];
+  return sum;
+}
+
+// ---- forward of one query tile -----------------------------------------------------------
+
+void forward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const HeadsIn& V,
+                  const HeadsOut& O, float* lse, int64_t b, int64_t h, int64_t r,
+                  const Scratch& s) {
+  const int64_t d = p.d, i0 = r * p.tile_q, rows = std::min(p.tile_q, p.N - i0);
+  const int64_t nv = std::clamp<int64_t>(p.len[size_t(b)] - i0, 0, rows);  // valid queries
+  float* lse_row = lse + (b * p.H + h) * p.N + i0;
+  for (int64_t x = nv; x < rows; ++x) {  // padded queries: no output
+    std::memset(O.row(b, h, i0 + x), 0, size_t(d) * sizeof(float));
+    lse_row[x] = -INFINITY;
+  }
+  if (nv == 0) return;
+  for (int64_t x = 0; x < nv; ++x) s.m[x] = -INFINITY, s.l[x] = 0.0f;
+  std::memset(s.acc, 0, size_t(nv * d) * sizeof(float));
+
+  const BlockLayout& lay = p.layout(b);
+  const int64_t g = lay.heads == 1 ? 0 : h, row = g * p.q_tiles + r;
+  const bool drop = p.spec->dropout > 0.0f;
+  for (int64_t e = lay.row_start[row]; e < lay.row_start[row + 1]; ++e) {
+    KeyTile kt;
+    if (!load_keys(p, K, V, b, h, lay.col[e], s, kt)) continue;
+    scores(p, Q, b, h, i0, nv, kt, lay.mask[e], s);
+    if (drop) dropout_tile(p, b, h, i0, nv, kt, s);
+    for (int64_t x = 0; x < nv; ++x) {  // online softmax update of row x
+      float* sr = s.s + x * s.lds;
+      const float m_new = std::max(s.m[x], row_max(sr, kt.nk));
+      if (m_new == -INFINITY) {  // nothing visible yet: P = 0
+        std::memset(sr, 0, size_t(kt.nk) * sizeof(float));
+        continue;
+      }
+      const float alpha = exp_nonpos(s.m[x] - m_new);
+      s.l[x] = s.l[x] * alpha + exp_shift_sum(sr, kt.nk, m_new);
+      s.m[x] = m_new;
+      if (alpha != 1.0f)
+        for (int64_t c = 0; c < d; ++c) s.acc[x * d + c] *= alpha;
+      if (drop) {
+        const float* mr = s.mult + x * s.lds;
+        for (int64_t c = 0; c < kt.nk; ++c) sr[c] *= mr[c];
+      }
+    }
+    gemm_nn(nv, d, kt.nk, 1.0f, s.s, s.lds, kt.v, kt.ldk, 1.0f, s.acc, d);
+  }
+  for (int64_t x = 0; x < nv; ++x) {
+    float* out = O.row(b, h, i0 + x);
+    if (s.l[x] > 0.0f) {
+      const float inv = 1.0f / s.l[x];
+      for (int64_t c = 0; c < d; ++c) out[c] = s.acc[x * d + c] * inv;
+      lse_row[x] = s.m[x] + std::log(s.l[x]);
+    } else {  // a valid query that sees no key
+      std::memset(out, 0, size_t(d) * sizeof(float));
+      lse_row[x] = -INFINITY;
+    }
+  }
+}
+
+// ---- backward of one query tile ----------------------------------------------------------
+
+// Where a task adds dK and dV: rows of (b, h) with row stride ld.
+struct KVGradTarget {
+  float *dk = nullptr, *dv = nullptr;
+  int64_t ld = 0;
+};
+
+void backward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const HeadsIn& V,
+                   const HeadsIn& O, const HeadsIn& dO, const float* lse, const HeadsOut& dQ,
+                   const KVGradTarget& tgt, int64_t b, int64_t h, int64_t r, const Scratch& s) {
+  const int64_t d = p.d, i0 = r * p.tile_q, rows = std::min(p.tile_q, p.N - i0);
+  const int64_t len = p.len[size_t(b)];
+  const int64_t nv = std::clamp<int64_t>(len - i0, 0, rows);
+  for (int64_t x = nv; x < rows; ++x)
+    std::memset(dQ.row(b, h, i0 + x), 0, size_t(d) * sizeof(float));
+  if (nv == 0) return;
+  const float* lse_row = lse + (b * p.H + h) * p.N + i0;
+  for (int64_t x = 0; x < nv; ++x)  // D_i = rowsum(dO_i ∘ O_i)
+    s.drow[x] = dot(dO.row(b, h, i0 + x), O.row(b, h, i0 + x), d);
+  std::memset(s.acc, 0, size_t(nv * d) * sizeof(float));  // dQ_I
+
+  const BlockLayout& lay = p.layout(b);
+  const int64_t g = lay.heads == 1 ? 0 : h, row = g * p.q_tiles + r;
+  const bool drop = p.spec->dropout > 0.0f;
+  const float scale = p.spec->scale;
+  const float* q_rows = Q.row(b, h, i0);
+  const float* do_rows = dO.row(b, h, i0);
+  for (int64_t e = lay.row_start[row]; e < lay.row_start[row + 1]; ++e) {
+    KeyTile kt;
+    if (!load_keys(p, K, V, b, h, lay.col[e], s, kt)) continue;
+    const int64_t nk = kt.nk;
+    scores(p, Q, b, h, i0, nv, kt, lay.mask[e], s);
+    for (int64_t x = 0; x < nv; ++x) {  // P = exp(S - LSE)
+      float* sr = s.s + x * s.lds;
+      if (lse_row[x] == -INFINITY)
+        std::memset(sr, 0, size_t(nk) * sizeof(float));
+      else
+        for (int64_t c = 0; c < nk; ++c) sr[c] = exp_nonpos(sr[c] - lse_row[x]);
+    }
+    const float* pd = s.s;  // the weights as applied: P, or P ∘ M with dropout
+    if (drop) {
+      dropout_tile(p, b, h, i0, nv, kt, s);
+      for (int64_t x = 0; x < nv; ++x)
+        for (int64_t c = 0; c < nk; ++c) s.dp[x * s.lds + c] = s.s[x * s.lds + c] * s.mult[x * s.lds + c];
+      pd = s.dp;
+    }
+    // dV_J += (P ∘ M)ᵀ dO_I
+    float* dvt = kt.gathered ? s.dvt : tgt.dv + kt.pos[0] * tgt.ld;
+    const int64_t ldt = kt.gathered ? d : tgt.ld;
+    gemm_tn(nk, d, nv, 1.0f, pd, s.lds, do_rows, dO.sn, kt.gathered ? 0.0f : 1.0f, dvt, ldt);
+    // dP = (dO_I V_Jᵀ) ∘ M;  dS = P ∘ (dP − D)
+    gemm_nt(nv, nk, d, 1.0f, do_rows, dO.sn, kt.v, kt.ldk, 0.0f, s.dp, s.lds);
+    for (int64_t x = 0; x < nv; ++x) {
+      float* dpr = s.dp + x * s.lds;
+      const float* pr = s.s + x * s.lds;
+      const float dx = s.drow[x];
+      if (drop) {
+        const float* mr = s.mult + x * s.lds;
+        for (int64_t c = 0; c < nk; ++c) dpr[c] = pr[c] * (dpr[c] * mr[c] - dx);
+      } else {
+        for (int64_t c = 0; c < nk; ++c) dpr[c] = pr[c] * (dpr[c] - dx);
+      }
+    }
+    // dQ_I += scale · dS K_J;  dK_J += scale · dSᵀ Q_I
+    gemm_nn(nv, d, nk, scale, s.dp, s.lds, kt.k, kt.ldk, 1.0f, s.acc, d);
+    float* dkt = kt.gathered ? s.dkt : tgt.dk + kt.pos[0] * tgt.ld;
+    gemm_tn(nk, d, nv, scale, s.dp, s.lds, q_rows, Q.sn, kt.gathered ? 0.0f : 1.0f, dkt, ldt);
+    if (kt.gathered) {  // scatter the tile's rows back to their positions
+      for (int64_t c = 0; c < nk; ++c) {
+        if (kt.pos[c] >= len) continue;
+        float* dk_row = tgt.dk + kt.pos[c] * tgt.ld;
+        float* dv_row = tgt.dv + kt.pos[c] * tgt.ld;
+        for (int64_t z = 0; z < d; ++z) dk_row[z] += s.dkt[c * d + z], dv_row[z] += s.dvt[c * d + z];
+      }
+    }
+  }
+  for (int64_t x = 0; x < nv; ++x)
+    std::memcpy(dQ.row(b, h, i0 + x), s.acc + x * d, size_t(d) * sizeof(float));
+}
+
+}  // namespace
+
+// ---- layout builders ---------------------------------------------------------------------
+
+int32_t BlockLayout::add_key_range(int64_t begin, int64_t end) {
+  for (int64_t j = begin; j < end; ++j) key_pos.push_back(int32_t(j));
+  key_start.push_back(int64_t(key_pos.size()));
+  return int32_t(key_start.size() - 2);
+}
+
+int32_t BlockLayout::add_key_list(const std::vector<int32_t>& positions) {
+  key_pos.insert(key_pos.end(), positions.begin(), positions.end());
+  key_start.push_back(int64_t(key_pos.size()));
+  return int32_t(key_start.size() - 2);
+}
+
+void BlockLayout::validate() const {
+  LRA_ASSERT(n >= 0 && tile_q > 0 && heads >= 1);
+  LRA_ASSERT(int64_t(row_start.size()) == heads * query_tiles() + 1);
+  LRA_ASSERT(col.size() == mask.size() && row_start.back() == int64_t(col.size()));
+  LRA_ASSERT(key_start.back() == int64_t(key_pos.size()));
+  for (int32_t c : col) LRA_ASSERT(c >= 0 && c < key_tiles());
+  for (int32_t j : key_pos) LRA_ASSERT(j >= 0 && j < n);
+  bool any_mask = false;
+  for (uint8_t x : mask) any_mask = any_mask || x;
+  LRA_ASSERT(!any_mask || mask_tile);
+}
+
+int64_t BlockLayout::visited_pairs() const {
+  int64_t total = 0;
+  for (int64_t g = 0; g < heads; ++g)
+    for (int64_t r = 0; r < query_tiles(); ++r) {
+      const int64_t rows = std::min(tile_q, n - r * tile_q);
+      for (int64_t e = row_start[g * query_tiles() + r]; e < row_start[g * query_tiles() + r + 1];
+           ++e)
+        total += rows * (key_start[col[e] + 1] - key_start[col[e]]);
+    }
+  return total;
+}
+
+std::shared_ptr<BlockLayout> dense_layout(int64_t n, int64_t tile) {
+  auto lay = std::make_shared<BlockLayout>();
+  lay->n = n;
+  lay->tile_q = tile;
+  const int64_t tiles = (n + tile - 1) / tile;
+  for (int64_t t = 0; t < tiles; ++t) lay->add_key_range(t * tile, std::min(n, (t + 1) * tile));
+  for (int64_t r = 0; r < tiles; ++r) {
+    for (int64_t t = 0; t < tiles; ++t) lay->visit(int32_t(t));
+    lay->end_row();
+  }
+  return lay;
+}
+
+// ---- kernels -----------------------------------------------------------------------------
+
+ForwardResult forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& lengths,
+                      const Spec& spec) {
+  HeadsIn Q = heads_in(q, "q"), K = heads_in(k, "k"), V = heads_in(v, "v");
+  const Problem p = make_problem(q, k, v, lengths, spec);
+  if (K.sn != V.sn) {  // load_keys reads k and v rows with one stride
+    K = heads_in(k.contiguous(), "k");
+    V = heads_in(v.contiguous(), "v");
+  }
+  HeadsOut O = heads_out(p.B, p.H, p.N, p.d, false);
+  Tensor lse = Tensor::empty({p.B, p.H, p.N});
+  float* lse_p = lse.data<float>();
+  const int64_t tasks = p.B * p.H * p.q_tiles;
+  parallel_for(tasks, 1, [&](int64_t t0, int64_t t1) {
+    Scratch s(p);
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t r = t % p.q_tiles, h = (t / p.q_tiles) % p.H, b = t / (p.q_tiles * p.H);
+      forward_tile(p, Q, K, V, O, lse_p, b, h, r, s);
+    }
+  });
+  return {O.t, lse};
+}
+
+Gradients backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& o,
+                   const Tensor& lse, const Tensor& d_o, const Tensor& lengths, const Spec& spec) {
+  HeadsIn Q = heads_in(q, "q"), K = heads_in(k, "k"), V = heads_in(v, "v");
+  const Problem p = make_problem(q, k, v, lengths, spec);
+  if (K.sn != V.sn) {
+    K = heads_in(k.contiguous(), "k");
+    V = heads_in(v.contiguous(), "v");
+  }
+  HeadsIn O = heads_in(o, "o"), dO = heads_in(d_o, "the output gradient");
+  LRA_CHECK(o.shape() == q.shape() && d_o.shape() == q.shape(), ShapeError,
+            "block-sparse attention backward: o and dO must have q's shape ", q.shape().str());
+  const Tensor lse_c = lse.contiguous();
+  const float* lse_p = lse_c.data<float>();
+
+  HeadsOut dQ = heads_out(p.B, p.H, p.N, p.d, false);
+  HeadsOut dK = heads_out(p.B, p.H, p.N, p.d, true);
+  HeadsOut dV = heads_out(p.B, p.H, p.N, p.d, true);
+  const int64_t bh = p.B * p.H;
+  const int64_t slots = std::clamp<int64_t>((kMinTasks + bh - 1) / bh, 1, p.q_tiles);
+  Tensor part;  // (B·H·slots, 2, N, d) partial sums of dK and dV when slots > 1
+  if (slots > 1) part = Tensor::zeros({bh * slots, 2, p.N, p.d});
+
+  parallel_for(bh * slots, 1, [&](int64_t t0, int64_t t1) {
+    Scratch s(p);
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t slot = t % slots, h = (t / slots) % p.H, b = t / (slots * p.H);
+      KVGradTarget tgt;
+      if (slots == 1) {
+        tgt = {dK.row(b, h, 0), dV.row(b, h, 0), dK.sn};
+      } else {
+        float* base = part.data<float>() + t * 2 * p.N * p.d;
+        tgt = {base, base + p.N * p.d, p.d};
+      }
+      const int64_t r0 = slot * p.q_tiles / slots, r1 = (slot + 1) * p.q_tiles / slots;
+      for (int64_t r = r0; r < r1; ++r)
+        backward_tile(p, Q, K, V, O, dO, lse_p, dQ, tgt, b, h, r, s);
+    }
+  });
+  if (slots > 1) {  // dK, dV = the partial sums added in slot order
+    const float* pp = part.data<float>();
+    parallel_for(bh * p.N, 64, [&](int64_t x0, int64_t x1) {
+      for (int64_t x = x0; x < x1; ++x) {
+        const int64_t j = x % p.N, h = (x / p.N) % p.H, b = x / (p.N * p.H);
+        float* dk = dK.row(b, h, j);
+        float* dv = dV.row(b, h, j);
+        for (int64_t slot = 0; slot < slots; ++slot) {
+          const float* src = pp + (((b * p.H + h) * slots + slot) * 2 * p.N + j) * p.d;
+          for (int64_t z = 0; z < p.d; ++z) dk[z] += src[z], dv[z] += src[p.N * p.d + z];
+        }
+      }
+    });
+  }
+  return {dQ.t, dK.t, dV.t};
+}
+
+Var attention(const Var& q, const Var& k, const Var& v, const Tensor& lengths, const Spec& spec) {
+  ForwardResult f = forward(q.data(), k.data(), v.data(), lengths, spec);
+  // Saved for backward: the inputs, the output and LSE (O(N·d)); the spec's layouts are shared,
+  // immutable index lists.
+  auto saved_spec = std::make_shared<const Spec>(spec);
+  return make_result(
+      f.o, "block_sparse_attention", {q, k, v},
+      [qd = q.data(), kd = k.data(), vd = v.data(), o = f.o, lse = f.lse, lengths,
+       saved_spec](const Tensor& g, InputGrads& in) {
+        Gradients gr = backward(qd, kd, vd, o, lse, g, lengths, *saved_spec);
+        if (in.needs(0)) in.set(0, gr.dq);
+        if (in.needs(1)) in.set(1, gr.dk);
+        if (in.needs(2)) in.set(2, gr.dv);
+      });
+}
+
+// ---- dense references --------------------------------------------------------------------
+
+Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths, float scale,
+                     const Pattern& allowed) {
+  LRA_CHECK(q.dim() == 4 && k.shape() == q.shape(), ShapeError,
+            "dense_weights: q and k must be (B, H, N, d) of one shape, got q ", q.describe(),
+            ", k ", k.describe());
+  const int64_t B = q.size(0), H = q.size(1), N = q.size(2);
+  const std::vector<int32_t> len = checked_lengths(lengths, B, N);
+  Tensor w = kern::matmul(q, k, false, true);  // (B, H, N, N) raw scores, contiguous
+  float* pw = w.data<float>();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t i = 0; i < N; ++i) {
+        float* row = pw + ((b * H + h) * N + i) * N;
+        double m = -INFINITY;
+        std::vector<char> ok(size_t(N), 0);
+        for (int64_t j = 0; j < N; ++j) {
+          ok[size_t(j)] = i < len[size_t(b)] && j < len[size_t(b)] && allowed(b, h, i, j);
+          if (ok[size_t(j)]) m = std::max(m, double(row[j]) * scale);
+        }
+        double sum = 0.0;
+        for (int64_t j = 0; j < N; ++j)
+          if (ok[size_t(j)]) sum += std::exp(double(row[j]) * scale - m);
+        for (int64_t j = 0; j < N; ++j)
+          row[j] = ok[size_t(j)] ? float(std::exp(double(row[j]) * scale - m) / sum) : 0.0f;
+      }
+  return w;
+}
+
+std::string check_layout(const BlockLayout& lay, int64_t heads, const Pattern& allowed,
+                         int64_t b) {
+  lay.validate();
+  const int64_t N = lay.n;
+  std::ostringstream err;
+  std::vector<int> seen(size_t(N * N));
+  std::vector<float> s;
+  for (int64_t h = 0; h < heads; ++h) {
+    const int64_t g = lay.heads == 1 ? 0 : h;
+    std::fill(seen.begin(), seen.end(), 0);
+    for (int64_t r = 0; r < lay.query_tiles(); ++r) {
+      const int64_t i0 = r * lay.tile_q, rows = std::min(lay.tile_q, N - i0);
+      const int64_t row = g * lay.query_tiles() + r;
+      for (int64_t e = lay.row_start[row]; e < lay.row_start[row + 1]; ++e) {
+        const int32_t* kp = lay.key_pos.data() + lay.key_start[lay.col[e]];
+        const int64_t nk = lay.key_start[lay.col[e] + 1] - lay.key_start[lay.col[e]];
+        s.assign(size_t(rows * nk), 0.0f);
+        if (lay.mask[e]) lay.mask_tile(g, lay.mask[e], i0, rows, kp, nk, s.data(), nk);
+        for (int64_t x = 0; x < rows; ++x)
+          for (int64_t c = 0; c < nk; ++c) {
+            const int64_t i = i0 + x, j = kp[c];
+            const bool visible = s[size_t(x * nk + c)] != -INFINITY;
+            if (!visible) continue;
+            if (!allowed(b, h, i, j)) {
+              err << "head " << h << ": pair (" << i << ", " << j << ") is visited "
+                  << (lay.mask[e] ? "(masked visit)" : "(full visit)") << " but not allowed";
+              return err.str();
+            }
+            if (++seen[size_t(i * N + j)] > 1) {
+              err << "head " << h << ": pair (" << i << ", " << j << ") is visited twice";
+              return err.str();
+            }
+          }
+      }
+    }
+    for (int64_t i = 0; i < N; ++i)
+      for (int64_t j = 0; j < N; ++j)
+        if (allowed(b, h, i, j) && !seen[size_t(i * N + j)]) {
+          err << "head " << h << ": allowed pair (" << i << ", " << j << ") is never visited";
+          return err.str();
+        }
+  }
+  return "";
+}
+
+}  // namespace lra::attn::bsa

@@ -1,0 +1,81 @@
+#include "lra/attention/options.hpp"
+
+#include <sstream>
+
+#include "lra/core/error.hpp"
+
+namespace lra::attn {
+namespace {
+const std::string* lookup(const MechanismOptions& o, const ParamSpec& spec) {
+  auto it = o.params.find(spec.name);
+  return it == o.params.end() ? &spec.default_value : &it->second;
+}
+}  // namespace
+
+int64_t MechanismOptions::get_int(const ParamSpec& spec) const {
+  const std::string& s = *lookup(*this, spec);
+  size_t used = 0;
+  int64_t v = 0;
+  try {
+    v = std::stoll(s, &used);
+  } catch (...) {
+    used = 0;
+  }
+  LRA_CHECK(used == s.size() && !s.empty(), ConfigError, "attention parameter ", spec.name,
+            "=", s, " is not an integer");
+  return v;
+}
+
+double MechanismOptions::get_float(const ParamSpec& spec) const {
+  const std::string& s = *lookup(*this, spec);
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &used);
+  } catch (...) {
+    used = 0;
+  }
+  LRA_CHECK(used == s.size() && !s.empty(), ConfigError, "attention parameter ", spec.name,
+            "=", s, " is not a number");
+  return v;
+}
+
+bool MechanismOptions::get_bool(const ParamSpec& spec) const {
+  const std::string& s = *lookup(*this, spec);
+  if (s == "1" || s == "true" || s == "yes" || s == "on") return true;
+  if (s == "0" || s == "false" || s == "no" || s == "off") return false;
+  throw ConfigError("attention parameter " + spec.name + "=" + s + " is not a boolean (use true/false)");
+}
+
+std::string MechanismOptions::get_string(const ParamSpec& spec) const {
+  return *lookup(*this, spec);
+}
+
+void MechanismOptions::check_known(const std::string& mechanism,
+                                   const std::vector<ParamSpec>& specs) const {
+  for (const auto& [name, value] : params) {
+    bool known = false;
+    for (const ParamSpec& s : specs) known = known || s.name == name;
+    if (known) continue;
+    std::ostringstream valid;
+    for (const ParamSpec& s : specs) valid << " " << s.name;
+    throw ConfigError("unknown parameter '" + name + "' for attention '" + mechanism +
+                      "'; valid:" + (specs.empty() ? std::string(" (none)") : valid.str()));
+  }
+}
+
+std::map<std::string, std::string> parse_param_list(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.empty()) continue;
+    auto eq = item.find('=');
+    LRA_CHECK(eq != std::string::npos && eq > 0 && eq + 1 < item.size(), ConfigError,
+              "attention parameter '", item, "' is not of the form name=value");
+    out[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return out;
+}
+
+}  // namespace lra::attn

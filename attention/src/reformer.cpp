@@ -1,0 +1,649 @@
+// Reformer: LSH attention (Kitaev, Kaiser & Levskaya 2020, "Reformer: The Efficient Transformer").
+//
+// Idea: softmax weights are dominated by the few keys most similar to the query. Hash every
+// vector so that similar vectors tend to share a bucket, sort by bucket, cut the sorted sequence
+// into chunks, and let each query attend only inside its chunk and the chunk before it.
+//
+// Per head (q, v: (B, H, N, d); the key projection is not used: shared-QK):
+//   k̂_j   = q_j / ‖q_j‖                                  keys are the normalised queries  (N, d)
+//   for each hash round r = 1 .. n_h (a fresh random rotation R_r per forward pass):
+//     R_r    ~ N(0, 1)                                    (d, n_b/2), keyed (seed, step, layer, r)
+//     h_r(i) = argmax([q_i R_r ; −q_i R_r])  ∈ [0, n_b)   angular LSH (padded i: bucket n_b)
+//     σ_r    = stable sort of positions by (h_r(i), i)   N → N' = n_chunks·c slots
+//     chunk  = c consecutive sorted slots; chunk k sees chunks {k, k−1}   (2c keys)
+//     S_ij   = q_i·k̂_j /√d      for j in i's window        (c, 2c) per chunk
+//              −5e4 if j = i (a token does not attend to itself unless nothing else is visible)
+//              −1e9 if j is padding (weight exactly 0)
+//              − log(#rounds whose window also holds j for i)   (dedup: attend to the union once)
+//     O_r(i) = Σ_j softmax_j(S_ij) v_j,   lse_r(i) = log Σ_j exp S_ij
+//   O(i) = Σ_r exp(lse_r(i) − logsumexp_r lse_r(i)) · O_r(i)      softmax over rounds
+// With dedup the rounds combine to exactly softmax over the union of the rounds' windows, which
+// is what the dense face materialises (B, H, N, N); with n_buckets = 1 it is full shared-QK
+// attention.
+//
+// Fast path: one fused op (lsh_attention below). Hashing, sort and chunk layout carry no
+// gradient (integer tensors in an LshPlan, computed once per forward and reused by backward).
+// Forward per (round, head, chunk): gather c queries and the window's keys/values by sorted
+// position, two GEMMs (c×d·d×2c, c×2c·2c×d), masked row softmax, scatter the c output rows to
+// their original positions (each position is in exactly one chunk per round, so no conflicts).
+// Backward recomputes S and P from q and the saved lse (as FlashAttention does): nothing of size
+// N·c is kept between forward and backward. dS = P∘(dP − D), D_i = w_r(i)·(dO_i·O_i) (this
+// already includes the gradient through lse and the round weights); key/value gradients of the
+// own chunk and of the looked-back chunk go to two sorted-order buffers, then are un-sorted
+// (the inverse permutation: no scatter conflicts) and pushed through the normalisation
+// k̂ = q/‖q‖: dq += (dk̂ − k̂(k̂·dk̂))/‖q‖.
+//
+// Cost: time O(n_h·N·c·d) for attention + O(n_h·N·d·n_b) hashing + O(n_h·N log N) sort; memory
+// O(n_h·N·d) kept for backward (per-round outputs when n_h > 1, lse, k̂) — independent of c.
+// The chunk size decides the sub-quadratic claim: with the LRA default n_buckets = 10 the chunk
+// is N/10 and the work is still ∝ N²/5; give bucket_size (the paper's 64) for O(N·c·d).
+//
+// Hyper-parameters (overridable: --attn n_hashes=4,bucket_size=64):
+//   n_hashes    = 1   LRA (paper: 2-8; more rounds lower the chance a neighbour is missed)
+//   n_buckets   = 10  LRA; chunk c = ceil(N / n_buckets), sequence padded to a multiple of c
+//   bucket_size = 0   > 0: c = bucket_size and n_buckets = ceil(N / c) rounded up to even
+//   wrap        = true  chunk 0 looks back to the last chunk holding valid tokens (trax, LRA);
+//                 false: the paper's text, chunk 0 sees only itself
+//   dedup       = true  a key found by several rounds counts once (the union P_i = ∪_r P_i^r of
+//                 the paper); false: it counts once per round
+//
+// Padding (XFORMERS.md §20): padded positions are hashed to an extra bucket n_b that sorts
+// last, so the sorted order and chunks of the valid tokens never depend on padded inputs;
+// padded keys get −1e9 by their original position (carried through the sort); chunks with no
+// valid token look back nowhere; wrap goes to the last chunk holding a valid token.
+//
+// Where the released LRA code differs (quirks, documented and not copied;
+// models/reformer/reformer_attention.py, LRA.md §8): the rotations come from a fixed
+// PRNGKey(0), so the hash never changes across steps, layers or heads (here: fresh per forward,
+// keyed per step, layer and round); keys are not normalised; no self-mask and no padding mask
+// (pads are sorted among valid tokens and get weight); logits are multiplied by √d instead of
+// divided; qkv width forced to the model width; no output projection; the chunk count is
+// n_h·n_b over the concatenated rounds, so chunk 0 of round r looks back into round r−1 (here
+// rounds are separate and the look-back wraps within a round). The paper's reversible residual
+// layers and chunked feed-forward are model-level features not part of this mixer.
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "lra/autograd/ops.hpp"
+#include "lra/core/error.hpp"
+#include "lra/core/kernels.hpp"
+#include "lra/core/rng.hpp"
+#include "lra/core/threading.hpp"
+#include "mechanisms.hpp"
+
+namespace lra::attn {
+namespace {
+
+constexpr float kPadLogit = -1e9f;   // padded key: exp underflows to exactly 0
+constexpr float kSelfLogit = -5e4f;  // own position: ~0 weight unless no other key is visible
+constexpr float kNormEps = 1e-6f;    // ‖q‖ floor in k̂ = q / max(‖q‖, eps)
+
+const ParamSpec kHashes{"n_hashes", "1", "hash rounds n_h (LRA 1; paper 2-8)"};
+const ParamSpec kBuckets{"n_buckets", "10",
+                         "buckets per round (LRA 10; 1 or even); chunk = ceil(N / n_buckets)"};
+const ParamSpec kBucketSize{"bucket_size", "0",
+                            "if > 0: chunk size c (paper 64), n_buckets = N / c rounded to even"};
+const ParamSpec kWrap{"wrap", "true",
+                      "chunk 0 also looks back to the last valid chunk (trax/LRA); false: not"};
+const ParamSpec kDedup{"dedup", "true",
+                       "a key found by several rounds counts once (union); false: per round"};
+
+// exp(x) for x <= 0 as a branch-free body the compiler vectorises (as core/src/softmax.cpp):
+// x = n ln2 + r, exp(r) by the Cephes polynomial, 2^n in the exponent bits; 0 below -87.3.
+inline float exp_nonpos(float x) {
+  const float xc = x < -87.3f ? -87.3f : x;
+  const float t = xc * 1.44269504f + 12582912.0f;
+  const float n = t - 12582912.0f;
+  const int32_t k = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(12582912.0f);
+  const float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const float two_n = std::bit_cast<float>((k + 127) << 23);
+  return x < -87.3f ? 0.0f : p * two_n;
+}
+
+struct LshConfig {
+  int64_t n_hashes = 1, n_buckets = 10, bucket_size = 0;
+  bool wrap = true, dedup = true;
+};
+
+// Everything the hash decided in one forward pass: integers only, no gradient. Shared by the
+// fast path (forward and backward) and the dense face.
+struct LshPlan {
+  int64_t batch = 0, heads = 0, n = 0;
+  int64_t rounds = 1, buckets = 1, chunk = 1, chunks = 1, padded = 0;  // padded = chunks·chunk
+  bool wrap = true, dedup = true;
+  std::vector<int32_t> len;          // (B) valid positions [0, len)
+  std::vector<int32_t> live_chunks;  // (B) chunks that hold a valid position: ceil(len / chunk)
+  std::vector<float> log_count;      // log(1 .. rounds)
+  Tensor perm;  // i32 (rounds, B·H, padded): original position in each sorted slot (>= n: filler)
+  Tensor slot;  // i32 (rounds, B·H, n): sorted slot of each original position
+
+  int64_t bh_count() const { return batch * heads; }
+  const int32_t* perm_row(int64_t r, int64_t bh) const {
+    return perm.data<int32_t>() + (r * bh_count() + bh) * padded;
+  }
+  const int32_t* slot_row(int64_t r, int64_t bh) const {
+    return slot.data<int32_t>() + (r * bh_count() + bh) * n;
+  }
+  // The chunk that chunk ch of sequence b looks back at, or -1 (its own chunk only).
+  int64_t prev_chunk(int64_t b, int64_t ch) const {
+    const int64_t live = live_chunks[size_t(b)];
+    if (ch >= live) return -1;  // padding-only chunk: its (padded) queries see only padding
+    if (ch > 0) return ch - 1;
+    return (wrap && live > 1) ? live - 1 : -1;
+  }
+  // Number of rounds whose window shows key position j to query position i (both < n).
+  int count_rounds(int64_t bh, int64_t i, int64_t j) const {
+    const int64_t b = bh / heads;
+    int count = 0;
+    for (int64_t r = 0; r < rounds; ++r) {
+      const int32_t* s = slot_row(r, bh);
+      const int64_t cq = s[i] / chunk, ck = s[j] / chunk;
+      count += (ck == cq || ck == prev_chunk(b, cq)) ? 1 : 0;
+    }
+    return count;
+  }
+};
+
+// Hash q (B, H, N, d) n_h times and sort: the plan of one forward pass. `key` seeds the rounds.
+std::shared_ptr<LshPlan> make_plan(const LshConfig& cfg, const Tensor& q, const Tensor& lengths,
+                                   uint64_t key) {
+  LRA_CHECK(q.dim() == 4, ShapeError, "reformer: q must be (B, H, N, d), got ", q.describe());
+  auto p = std::make_shared<LshPlan>();
+  p->batch = q.size(0), p->heads = q.size(1), p->n = q.size(2);
+  const int64_t d = q.size(3), n = p->n, bh_count = p->batch * p->heads;
+  p->rounds = cfg.n_hashes, p->wrap = cfg.wrap, p->dedup = cfg.dedup;
+  if (cfg.bucket_size > 0) {
+    p->chunk = cfg.bucket_size;
+    p->buckets = std::max<int64_t>(1, (n + p->chunk - 1) / p->chunk);
+    if (p->buckets > 1) p->buckets += p->buckets % 2;
+  } else {
+    p->buckets = cfg.n_buckets;
+    p->chunk = std::max<int64_t>(1, (n + p->buckets - 1) / p->buckets);
+  }
+  p->chunks = std::max<int64_t>(1, (n + p->chunk - 1) / p->chunk);
+  p->padded = p->chunks * p->chunk;
+  LRA_CHECK(p->buckets * p->padded < INT32_MAX, ShapeError, "reformer: N = ", n, " too long");
+
+  LRA_CHECK(lengths.dtype() == DType::I32 && lengths.dim() == 1 && lengths.size(0) == p->batch,
+            ShapeError, "reformer: lengths must be i32 (B = ", p->batch, "), got ",
+            lengths.describe());
+  for (int32_t l : lengths.to_ints()) {
+    const int32_t len = std::clamp<int32_t>(l, 0, int32_t(n));
+    p->len.push_back(len);
+    p->live_chunks.push_back(int32_t((len + p->chunk - 1) / p->chunk));
+  }
+  for (int64_t c = 1; c <= p->rounds; ++c) p->log_count.push_back(std::log(float(c)));
+
+  // Sort keys: bucket · padded + position; padded and filler positions go to bucket n_b.
+  Tensor keys = Tensor::empty({p->rounds, bh_count, p->padded}, DType::I32);
+  const int64_t half = p->buckets / 2;
+  for (int64_t r = 0; r < p->rounds; ++r) {
+    Tensor rot;  // (B, H, N, n_b/2) projections on the random rotation
+    if (p->buckets > 1) {
+      Tensor rotation = Tensor::empty({p->heads, d, half});
+      fill_normal(rotation, rng_key(key, {uint64_t(r)}), 0.0f, 1.0f);
+      rot = kern::matmul(q, rotation.unsqueeze(0));
+    }
+    const float* pr = p->buckets > 1 ? rot.data<float>() : nullptr;
+    int32_t* pk = keys.data<int32_t>() + r * bh_count * p->padded;
+    parallel_for(bh_count, 1, [&](int64_t bh0, int64_t bh1) {
+      for (int64_t bh = bh0; bh < bh1; ++bh) {
+        const int64_t len = p->len[size_t(bh / p->heads)];
+        for (int64_t i = 0; i < p->padded; ++i) {
+          int64_t bucket = p->buckets;  // padding and filler sort last
+          if (i < len) {
+            bucket = 0;
+            if (pr) {  // argmax over [x R ; −x R], the first maximum
+              const float* x = pr + (bh * n + i) * half;
+              float best = x[0];
+              for (int64_t j = 1; j < half; ++j)
+                if (x[j] > best) best = x[j], bucket = j;
+              for (int64_t j = 0; j < half; ++j)
+                if (-x[j] > best) best = -x[j], bucket = half + j;
+            }
+          }
+          pk[bh * p->padded + i] = int32_t(bucket * p->padded + i);
+        }
+      }
+    });
+  }
+  p->perm = kern::argsort(keys);  // stable; (bucket, position) order
+  p->slot = Tensor::empty({p->rounds, bh_count, n}, DType::I32);
+  for (int64_t r = 0; r < p->rounds; ++r)
+    for (int64_t bh = 0; bh < bh_count; ++bh) {
+      const int32_t* pm = p->perm_row(r, bh);
+      int32_t* ps = p->slot.data<int32_t>() + (r * bh_count + bh) * n;
+      for (int64_t s = 0; s < p->padded; ++s)
+        if (pm[s] < n) ps[pm[s]] = int32_t(s);
+    }
+  return p;
+}
+
+// Row access to a (B, H, N, d) tensor with unit last stride (views from split_heads qualify).
+struct Rows {
+  const float* base = nullptr;
+  int64_t heads = 1, sb = 0, sh = 0, si = 0;
+  explicit Rows(const Tensor& t)
+      : base(t.data<float>()), heads(t.size(1)), sb(t.stride(0)), sh(t.stride(1)),
+        si(t.stride(2)) {}
+  const float* row(int64_t bh, int64_t i) const {
+    return base + (bh / heads) * sb + (bh % heads) * sh + i * si;
+  }
+};
+
+Tensor unit_last_stride(const Tensor& t) { return t.stride(3) == 1 ? t : t.contiguous(); }
+
+// dst row t = src row pos[t] of head bh (zero rows for filler positions >= n).
+void gather(float* dst, const Rows& src, int64_t bh, const int32_t* pos, int64_t count, int64_t n,
+            int64_t d) {
+  for (int64_t t = 0; t < count; ++t) {
+    if (pos[t] < n)
+      std::memcpy(dst + t * d, src.row(bh, pos[t]), size_t(d) * sizeof(float));
+    else
+      std::memset(dst + t * d, 0, size_t(d) * sizeof(float));
+  }
+}
+
+// What the backward closure needs (tensors and plain values only).
+struct LshSaved {
+  std::shared_ptr<const LshPlan> plan;
+  Tensor q, v;       // (B, H, N, d) inputs, unit last stride
+  Tensor khat;       // (B·H, N, d) normalised q
+  Tensor rnorm;      // (B·H, N) 1 / max(‖q‖, eps)
+  Tensor out;        // (B, H, N, d) combined output
+  Tensor out_round;  // (n_h, B·H, N, d) per-round outputs (the output itself when n_h = 1)
+  Tensor lse;        // (n_h, B·H, N) per-round log-normalisers
+  float scale = 1.0f, drop = 0.0f;
+  uint64_t drop_key = 0;
+};
+
+// One chunk of one round: the query slots, the window's positions and the masked logits.
+struct ChunkJob {
+  const LshSaved& st;
+  int64_t r, bh, ch;
+  int64_t c = 0, w = 0, prev = -1, d = 0;
+  const int32_t* qpos = nullptr;  // (c) original positions of the chunk's queries
+  std::vector<int32_t> kpos;      // (w) own chunk then the looked-back chunk
+  std::vector<uint8_t> fixed;     // (c, w) 1 where S is a constant (padding, self): no gradient
+  Tensor qc, kw, vw, s;           // (c, d), (w, d), (w, d), (c, w)
+
+  ChunkJob(const LshSaved& saved, int64_t round, int64_t bhi, int64_t chunk_id)
+      : st(saved), r(round), bh(bhi), ch(chunk_id) {
+    const LshPlan& p = *st.plan;
+    c = p.chunk, d = st.q.size(3);
+    prev = p.prev_chunk(bh / p.heads, ch);
+    w = prev >= 0 ? 2 * c : c;
+    const int32_t* pm = p.perm_row(r, bh);
+    qpos = pm + ch * c;
+    kpos.assign(qpos, qpos + c);
+    if (prev >= 0) kpos.insert(kpos.end(), pm + prev * c, pm + prev * c + c);
+  }
+
+  // Gathers Qc, Kw, Vw and computes S = scale·Qc Kwᵀ with the masking rules applied.
+  void logits() {
+    const LshPlan& p = *st.plan;
+    const int64_t n = p.n, len = p.len[size_t(bh / p.heads)];
+    qc = Tensor::empty({c, d}), kw = Tensor::empty({w, d}), vw = Tensor::empty({w, d});
+    s = Tensor::empty({c, w});
+    gather(qc.data<float>(), Rows(st.q), bh, qpos, c, n, d);
+    gather(kw.data<float>(), Rows(st.khat.unsqueeze(0)), bh, kpos.data(), w, n, d);
+    gather(vw.data<float>(), Rows(st.v), bh, kpos.data(), w, n, d);
+    kern::matmul_into(s, qc, kw, false, true, st.scale);
+    fixed.assign(size_t(c * w), 0);
+    const bool dedup = p.dedup && p.rounds > 1;
+    float* ps = s.data<float>();
+    for (int64_t i = 0; i < c; ++i) {
+      const int32_t qp = qpos[i];
+      for (int64_t t = 0; t < w; ++t) {
+        const int32_t kp = kpos[size_t(t)];
+        float& x = ps[i * w + t];
+        if (kp >= len) {
+          x = kPadLogit, fixed[size_t(i * w + t)] = 1;
+          continue;
+        }
+        if (kp == qp) x = kSelfLogit, fixed[size_t(i * w + t)] = 1;
+        if (dedup && qp < n) x -= p.log_count[size_t(p.count_rounds(bh, qp, kp) - 1)];
+      }
+    }
+  }
+
+  // Inverted-dropout keep factor of entry (i, t): 0 or 1 / (1 - p).
+  float keep(int64_t i, int64_t t) const {
+    const LshPlan& p = *st.plan;
+    const uint64_t index =
+        uint64_t(((r * p.bh_count() + bh) * p.padded + ch * c + i) * 2 * c + t);
+    return uniform01(st.drop_key, index) < st.drop ? 0.0f : 1.0f / (1.0f - st.drop);
+  }
+};
+
+// Fused LSH attention: q, v (B, H, N, d) -> (B, H, N, d). See the banner.
+Var lsh_attention(const Var& q_in, const Var& v_in, std::shared_ptr<const LshPlan> plan,
+                  float drop, uint64_t drop_key) {
+  auto st = std::make_shared<LshSaved>();
+  st->plan = plan;
+  const LshPlan& p = *plan;
+  st->q = unit_last_stride(q_in.data());
+  st->v = unit_last_stride(v_in.data());
+  const int64_t n = p.n, d = st->q.size(3), bh_count = p.bh_count(), rounds = p.rounds;
+  st->scale = 1.0f / std::sqrt(float(d));
+  st->drop = drop, st->drop_key = drop_key;
+
+  // k̂ = q / max(‖q‖, eps), once per position.
+  st->khat = Tensor::empty({bh_count, n, d});
+  st->rnorm = Tensor::empty({bh_count, n});
+  {
+    const Rows q(st->q);
+    float* pk = st->khat.data<float>();
+    float* pn = st->rnorm.data<float>();
+    parallel_for(bh_count * n, 256, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const float* x = q.row(t / n, t % n);
+        float ss = 0.0f;
+        for (int64_t j = 0; j < d; ++j) ss += x[j] * x[j];
+        const float rn = 1.0f / std::max(std::sqrt(ss), kNormEps);
+        pn[t] = rn;
+        for (int64_t j = 0; j < d; ++j) pk[t * d + j] = x[j] * rn;
+      }
+    });
+  }
+
+  st->out = Tensor::empty({p.batch, p.heads, n, d});
+  st->out_round = rounds == 1 ? st->out.view({1, bh_count, n, d})
+                              : Tensor::empty({rounds, bh_count, n, d});
+  st->lse = Tensor::empty({rounds, bh_count, n});
+
+  // Per (round, head, chunk): masked softmax over the window, rows scattered to positions.
+  parallel_for(rounds * bh_count * p.chunks, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      ChunkJob job(*st, t / (bh_count * p.chunks), (t / p.chunks) % bh_count, t % p.chunks);
+      job.logits();
+      const int64_t c = job.c, w = job.w;
+      float* ps = job.s.data<float>();
+      float* lse = st->lse.data<float>() + (job.r * bh_count + job.bh) * n;
+      for (int64_t i = 0; i < c; ++i) {
+        float* row = ps + i * w;
+        float m = row[0];
+        for (int64_t k = 1; k < w; ++k) m = std::max(m, row[k]);
+        float sum = 0.0f;
+        for (int64_t k = 0; k < w; ++k) sum += (row[k] = exp_nonpos(row[k] - m));
+        const float inv = 1.0f / sum;
+        for (int64_t k = 0; k < w; ++k) row[k] *= inv;
+        if (drop > 0.0f)
+          for (int64_t k = 0; k < w; ++k) row[k] *= job.keep(i, k);
+        if (job.qpos[i] < n) lse[job.qpos[i]] = m + std::log(sum);
+      }
+      Tensor o = kern::matmul(job.s, job.vw);  // (c, d)
+      float* dst = st->out_round.data<float>() + (job.r * bh_count + job.bh) * n * d;
+      for (int64_t i = 0; i < c; ++i)
+        if (job.qpos[i] < n)
+          std::memcpy(dst + job.qpos[i] * d, o.data<float>() + i * d, size_t(d) * sizeof(float));
+    }
+  });
+
+  // Rounds combine by a softmax over their log-normalisers.
+  if (rounds > 1) {
+    const float* po = st->out_round.data<float>();
+    const float* pl = st->lse.data<float>();
+    float* out = st->out.data<float>();
+    parallel_for(bh_count * n, 256, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        float m = pl[t];
+        for (int64_t r = 1; r < rounds; ++r) m = std::max(m, pl[r * bh_count * n + t]);
+        float z = 0.0f;
+        for (int64_t r = 0; r < rounds; ++r) z += std::exp(pl[r * bh_count * n + t] - m);
+        std::fill(out + t * d, out + t * d + d, 0.0f);
+        for (int64_t r = 0; r < rounds; ++r) {
+          const float wr = std::exp(pl[r * bh_count * n + t] - m) / z;
+          const float* o = po + (r * bh_count * n + t) * d;
+          for (int64_t j = 0; j < d; ++j) out[t * d + j] += wr * o[j];
+        }
+      }
+    });
+  }
+
+  return make_result(st->out, "lsh_attention", {q_in, v_in}, [st](const Tensor& g,
+                                                                   InputGrads& in) {
+    const LshSaved& s = *st;
+    const LshPlan& p = *s.plan;
+    const int64_t n = p.n, d = s.q.size(3), bh_count = p.bh_count(), rounds = p.rounds;
+    const int64_t padded = p.padded;
+    const Tensor go_all = g.contiguous();  // (B, H, N, d)
+    const float* pg = go_all.data<float>();
+    const float* pout = s.out.data<float>();
+    const float* pl = s.lse.data<float>();
+
+    // Round weights w_r(i) and D_i = dO_i·O_i.
+    Tensor wts = Tensor::full({rounds, bh_count, n}, 1.0f);
+    Tensor dot = Tensor::empty({bh_count, n});
+    {
+      float* pw = wts.data<float>();
+      float* pd = dot.data<float>();
+      parallel_for(bh_count * n, 256, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+          float acc = 0.0f;
+          for (int64_t j = 0; j < d; ++j) acc += pg[t * d + j] * pout[t * d + j];
+          pd[t] = acc;
+          if (rounds == 1) continue;
+          float m = pl[t];
+          for (int64_t r = 1; r < rounds; ++r) m = std::max(m, pl[r * bh_count * n + t]);
+          float z = 0.0f;
+          for (int64_t r = 0; r < rounds; ++r) z += std::exp(pl[r * bh_count * n + t] - m);
+          for (int64_t r = 0; r < rounds; ++r)
+            pw[r * bh_count * n + t] = std::exp(pl[r * bh_count * n + t] - m) / z;
+        }
+      });
+    }
+
+    Tensor dq = Tensor::zeros({p.batch, p.heads, n, d});
+    Tensor dv = Tensor::zeros({p.batch, p.heads, n, d});
+    // Sorted-order gradient buffers of one round: queries, keys/values of the own chunk, and
+    // keys/values reached as the looked-back chunk (each slot written at most once in each).
+    Tensor gq = Tensor::empty({bh_count, padded, d});
+    Tensor gk_own = Tensor::empty({bh_count, padded, d});
+    Tensor gv_own = Tensor::empty({bh_count, padded, d});
+    Tensor gk_prev = Tensor::empty({bh_count, padded, d});
+    Tensor gv_prev = Tensor::empty({bh_count, padded, d});
+    const int64_t c = p.chunk;
+
+    for (int64_t r = 0; r < rounds; ++r) {
+      gk_prev.zero_();
+      gv_prev.zero_();
+      const float* pw = wts.data<float>() + r * bh_count * n;
+      parallel_for(bh_count * p.chunks, 1, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+          ChunkJob job(s, r, t / p.chunks, t % p.chunks);
+          job.logits();
+          const int64_t bh = job.bh, w = job.w;
+          const float* lse = pl + (r * bh_count + bh) * n;
+          // go = w_r dO (rows of the chunk's queries), Dr = w_r (dO·O).
+          Tensor go = Tensor::empty({c, d});
+          std::vector<float> dr(static_cast<size_t>(c), 0.0f);
+          float* pgo = go.data<float>();
+          float* ps = job.s.data<float>();
+          for (int64_t i = 0; i < c; ++i) {
+            const int32_t qp = job.qpos[i];
+            float* row = ps + i * w;
+            if (qp >= n) {  // filler query: no output, no gradient
+              std::fill(pgo + i * d, pgo + i * d + d, 0.0f);
+              std::fill(row, row + w, 0.0f);
+              continue;
+            }
+            const float wr = pw[bh * n + qp];
+            for (int64_t j = 0; j < d; ++j) pgo[i * d + j] = wr * pg[(bh * n + qp) * d + j];
+            dr[size_t(i)] = wr * dot.data<float>()[bh * n + qp];
+            for (int64_t k = 0; k < w; ++k) row[k] = exp_nonpos(row[k] - lse[qp]);  // P
+          }
+          Tensor pd = job.s;  // P after dropout (what multiplied V)
+          if (s.drop > 0.0f) {
+            pd = job.s.clone();
+            float* pp = pd.data<float>();
+            for (int64_t i = 0; i < c; ++i)
+              for (int64_t k = 0; k < w; ++k) pp[i * w + k] *= job.keep(i, k);
+          }
+          Tensor gvw = kern::matmul(pd, go, true, false);   // (w, d) = Pdᵀ go
+          Tensor gs = kern::matmul(go, job.vw, false, true);  // (c, w) = go Vwᵀ
+          float* pgs = gs.data<float>();
+          for (int64_t i = 0; i < c; ++i)
+            for (int64_t k = 0; k < w; ++k) {
+              const size_t e = size_t(i * w + k);
+              float dp = pgs[e];
+              if (s.drop > 0.0f) dp *= job.keep(i, k);
+              pgs[e] = job.fixed[e] ? 0.0f : ps[e] * (dp - dr[size_t(i)]);
+            }
+          Tensor gqc = kern::matmul(gs, job.kw);               // (c, d)
+          Tensor gkw = kern::matmul(gs, job.qc, true, false);  // (w, d)
+          const int64_t own = job.ch * c;
+          auto put = [&](Tensor& dst, int64_t slot0, const Tensor& src, int64_t row0, float a) {
+            float* pdst = dst.data<float>() + (bh * padded + slot0) * d;
+            const float* psrc = src.data<float>() + row0 * d;
+            for (int64_t e = 0; e < c * d; ++e) pdst[e] = a * psrc[e];
+          };
+          put(gq, own, gqc, 0, s.scale);
+          put(gk_own, own, gkw, 0, s.scale);
+          put(gv_own, own, gvw, 0, 1.0f);
+          if (job.prev >= 0) {
+            put(gk_prev, job.prev * c, gkw, c, s.scale);
+            put(gv_prev, job.prev * c, gvw, c, 1.0f);
+          }
+        }
+      });
+      // Un-sort: each original position sits in one slot per round.
+      const float* pq = gq.data<float>();
+      const float* pko = gk_own.data<float>();
+      const float* pkp = gk_prev.data<float>();
+      const float* pvo = gv_own.data<float>();
+      const float* pvp = gv_prev.data<float>();
+      const float* pkh = s.khat.data<float>();
+      const float* prn = s.rnorm.data<float>();
+      float* pdq = dq.data<float>();
+      float* pdv = dv.data<float>();
+      parallel_for(bh_count * padded, 256, [&](int64_t t0, int64_t t1) {
+        std::vector<float> gk(static_cast<size_t>(d));
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t bh = t / padded;
+          const int32_t pos = p.perm_row(r, bh)[t % padded];
+          if (pos >= n) continue;
+          const int64_t e = bh * n + pos;
+          float kg = 0.0f;  // k̂·dk̂
+          for (int64_t j = 0; j < d; ++j) {
+            gk[size_t(j)] = pko[t * d + j] + pkp[t * d + j];
+            kg += pkh[e * d + j] * gk[size_t(j)];
+          }
+          // dq += dQ + (dk̂ − k̂ (k̂·dk̂)) / ‖q‖ (the projection term vanishes under the eps floor)
+          const bool floor = prn[e] >= 1.0f / kNormEps;
+          for (int64_t j = 0; j < d; ++j) {
+            const float proj = floor ? 0.0f : pkh[e * d + j] * kg;
+            pdq[e * d + j] += pq[t * d + j] + prn[e] * (gk[size_t(j)] - proj);
+            pdv[e * d + j] += pvo[t * d + j] + pvp[t * d + j];
+          }
+        }
+      });
+    }
+    if (in.needs(0)) in.set(0, dq);
+    if (in.needs(1)) in.set(1, dv);
+  });
+}
+
+class ReformerAttention : public MultiHeadAttention {
+ public:
+  explicit ReformerAttention(const MechanismOptions& o) : MultiHeadAttention(o), layer_(o.layer) {
+    cfg_.n_hashes = o.get_int(kHashes);
+    cfg_.n_buckets = o.get_int(kBuckets);
+    cfg_.bucket_size = o.get_int(kBucketSize);
+    cfg_.wrap = o.get_bool(kWrap);
+    cfg_.dedup = o.get_bool(kDedup);
+    LRA_CHECK(cfg_.n_hashes >= 1, ConfigError, "reformer: n_hashes=", cfg_.n_hashes,
+              " must be >= 1");
+    LRA_CHECK(cfg_.n_buckets == 1 || (cfg_.n_buckets >= 2 && cfg_.n_buckets % 2 == 0),
+              ConfigError, "reformer: n_buckets=", cfg_.n_buckets,
+              " must be 1 or even (angular LSH takes argmax over [xR; -xR])");
+    LRA_CHECK(cfg_.bucket_size >= 0, ConfigError, "reformer: bucket_size=", cfg_.bucket_size,
+              " must be >= 0 (0: use n_buckets)");
+  }
+  const char* name() const override { return "reformer"; }
+
+  // k is unused: keys are the normalised queries (shared-QK).
+  Var attend(const Var& q, const Var&, const Var& v, const Tensor& lengths,
+             const nn::ForwardContext& ctx) override {
+    auto plan = make_plan(cfg_, q.data(), lengths, hash_key(ctx));
+    const float drop = ctx.training ? attn_dropout_ : 0.0f;
+    return lsh_attention(q, v, plan, drop, ctx.key(path() + ".attn_dropout"));
+  }
+
+  // Softmax over the union of each query's windows, for the buckets this input and ctx give.
+  Tensor dense_weights(const Tensor& q, const Tensor&, const Tensor& lengths,
+                       const nn::ForwardContext& ctx) override {
+    auto plan = make_plan(cfg_, q, lengths, hash_key(ctx));
+    const LshPlan& p = *plan;
+    const int64_t n = p.n, d = q.size(3);
+    const Tensor qc = q.contiguous();
+    const float* pq = qc.data<float>();
+    const float scale = 1.0f / std::sqrt(float(d));
+    Tensor w = Tensor::zeros({p.batch, p.heads, n, n});
+    float* pw = w.data<float>();
+    parallel_for(p.bh_count(), 1, [&](int64_t bh0, int64_t bh1) {
+      std::vector<double> khat(static_cast<size_t>(n * d)), logit(static_cast<size_t>(n));
+      std::vector<int> count(static_cast<size_t>(n));
+      for (int64_t bh = bh0; bh < bh1; ++bh) {
+        const float* x = pq + bh * n * d;
+        const int64_t len = p.len[size_t(bh / p.heads)];
+        for (int64_t j = 0; j < n; ++j) {
+          double ss = 0.0;
+          for (int64_t e = 0; e < d; ++e) ss += double(x[j * d + e]) * x[j * d + e];
+          const double rn = 1.0 / std::max(std::sqrt(ss), double(kNormEps));
+          for (int64_t e = 0; e < d; ++e) khat[size_t(j * d + e)] = x[j * d + e] * rn;
+        }
+        for (int64_t i = 0; i < n; ++i) {
+          double m = -INFINITY;
+          for (int64_t j = 0; j < n; ++j) {
+            count[size_t(j)] = p.count_rounds(bh, i, j);
+            if (count[size_t(j)] == 0) continue;
+            double s = 0.0;
+            for (int64_t e = 0; e < d; ++e) s += double(x[i * d + e]) * khat[size_t(j * d + e)];
+            s = j >= len ? kPadLogit : j == i ? kSelfLogit : s * scale;
+            if (!p.dedup) s += std::log(double(count[size_t(j)]));
+            logit[size_t(j)] = s;
+            m = std::max(m, s);
+          }
+          double z = 0.0;
+          for (int64_t j = 0; j < n; ++j)
+            if (count[size_t(j)] > 0) z += std::exp(logit[size_t(j)] - m);
+          float* row = pw + (bh * n + i) * n;
+          for (int64_t j = 0; j < n; ++j)
+            if (count[size_t(j)] > 0) row[j] = float(std::exp(logit[size_t(j)] - m) / z);
+        }
+      }
+    });
+    return w;
+  }
+
+ private:
+  uint64_t hash_key(const nn::ForwardContext& ctx) const {
+    return rng_key(ctx.key(path() + ".lsh"), {uint64_t(layer_)});
+  }
+  LshConfig cfg_;
+  int layer_;
+};
+
+}  // namespace
+
+MechanismInfo reformer_mechanism() {
+  return {"reformer", "Reformer (LSH attention)",
+          "shared-QK; angular-LSH buckets sorted into chunks, each sees itself + the previous "
+          "chunk; n_h rounds combined; O(n_h N c d)",
+          {kHashes, kBuckets, kBucketSize, kWrap, kDedup},
+          [](const MechanismOptions& o) { return std::make_unique<ReformerAttention>(o); }};
+}
+
+}  // namespace lra::attn

@@ -1,0 +1,88 @@
+// Transformer: exact softmax attention (Vaswani et al. 2017).
+//
+//   S = Q Kᵀ / √d                      (B, H, N, N)
+//   P = softmax_j(S), P_ij = 0 for keys j ≥ len_b (padding carried as lengths, no mask tensor)
+//   P = dropout(P)                      (rate attn_dropout, training only)
+//   O = P V                             (B, H, N, d)
+// Backward: dV = Pᵀ dO; dP = dO Vᵀ; dS = P ∘ (dP − rowsum(dP ∘ P)); dQ = dS K/√d; dK = dSᵀ Q/√d.
+//
+// Two kernels compute the same O:
+//   kernel=flash (default)  FlashAttention's tiled online softmax (Dao et al. 2022; XFORMERS.md
+//                           section 14), block_sparse.hpp with every tile pair visited. Stores
+//                           O and one log-sum-exp per row; backward recomputes P tile by tile
+//                           and regenerates the dropout mask from its counter-based key.
+//                           Time O(B·H·N²·d), extra memory O(B·H·N) (+ O(N·d) partial sums).
+//                           Padded query rows (i ≥ len_b) output 0 and cost nothing.
+//   kernel=plain            matmul -> masked softmax -> dropout -> matmul with autograd: the
+//                           reference. Time O(B·H·N²·d), memory O(B·H·N²) (S, P and the dropped
+//                           P are kept for backward). Padded query rows attend the valid keys.
+// Both draw the dropout mask of element (b, h, i, j) from the same counter, so with the same
+// key they give the same result (tests/attention/test_softmax_attention.cpp holds them to it).
+//
+// Hyper-parameters: tile (default 64): query/key rows per tile of the flash kernel.
+// LRA: every task uses it; the released code masks with a (B,1,N,N) boolean tensor and a −1e10
+// bias; here the kernel reads per-sequence lengths instead.
+#include <cmath>
+
+#include "block_sparse.hpp"
+#include "lra/autograd/ops.hpp"
+#include "mechanisms.hpp"
+
+namespace lra::attn {
+namespace {
+
+const ParamSpec kKernel{"kernel", "flash",
+                        "flash (tiled online softmax, O(N) memory) or plain (matmul + softmax)"};
+const ParamSpec kTile{"tile", "64", "rows per query/key tile of the flash kernel"};
+
+class SoftmaxAttention : public MultiHeadAttention {
+ public:
+  explicit SoftmaxAttention(const MechanismOptions& o) : MultiHeadAttention(o) {
+    const std::string kernel = o.get_string(kKernel);
+    LRA_CHECK(kernel == "flash" || kernel == "plain", ConfigError, "transformer: kernel=", kernel,
+              " is not one of flash, plain");
+    flash_ = kernel == "flash";
+    tile_ = o.get_int(kTile);
+    LRA_CHECK(tile_ >= 1 && tile_ <= 1024, ConfigError, "transformer: tile=", tile_,
+              " must be in [1, 1024]");
+  }
+  const char* name() const override { return "transformer"; }
+
+  Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
+             const nn::ForwardContext& ctx) override {
+    const float scale = 1.0f / std::sqrt(float(head_dim_));
+    const uint64_t key = ctx.key(path() + ".attn_dropout");
+    if (flash_) {
+      bsa::Spec spec;
+      spec.layouts = {bsa::dense_layout(q.size(2), tile_)};
+      spec.scale = scale;
+      spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
+      spec.dropout_key = key;
+      return bsa::attention(q, k, v, lengths, spec);
+    }
+    Var p = softmax(matmul(q, k, false, true), lengths, scale);
+    p = dropout(p, attn_dropout_, key, ctx.training);
+    return matmul(p, v);
+  }
+
+  Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths,
+                       const nn::ForwardContext&) override {
+    float scale = 1.0f / std::sqrt(float(head_dim_));
+    return kern::softmax(kern::matmul(q, k, false, true), lengths, scale);
+  }
+
+ private:
+  bool flash_ = true;
+  int64_t tile_ = 64;
+};
+
+}  // namespace
+
+MechanismInfo softmax_mechanism() {
+  return {"transformer", "Transformer (softmax attention)",
+          "every query sees every valid key; exact; O(N^2) time, O(N) memory with kernel=flash",
+          {kKernel, kTile},
+          [](const MechanismOptions& o) { return std::make_unique<SoftmaxAttention>(o); }};
+}
+
+}  // namespace lra::attn

@@ -1,0 +1,71 @@
+// LraModel: the LRA classifier around any attention mechanism.
+//
+//   tokens (B, N) --[CLS id prepended when pooling = CLS]--> embedding (B, N', D)
+//   + positions (learned or sinusoidal) -> dropout
+//   -> L pre-LN encoder blocks (mixer = the chosen mechanism) -> final LayerNorm
+//   -> pool (CLS row or mean over valid positions) -> head -> logits (B, classes)
+//
+// Dual (retrieval): both documents go through the same encoder (shared weights, no
+// cross-attention); the head sees [e1, e2] (LRA's default interaction), as in LRA.md §1.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+
+#include "lra/attention/registry.hpp"
+#include "lra/lra/dataset.hpp"
+#include "lra/nn/layers.hpp"
+
+namespace lra {
+
+struct ModelConfig {
+  std::string mechanism = "transformer";
+  std::map<std::string, std::string> mechanism_params;  // "block=64", ...
+  int64_t vocab = 0;    // token ids in [0, vocab), 0 = padding
+  int64_t max_len = 0;  // tokens per sequence, without CLS
+  int64_t dim = 64;
+  int64_t heads = 2;
+  int64_t qkv_dim = 64;
+  int64_t mlp_dim = 128;
+  int layers = 2;
+  float dropout = 0.1f;
+  float attn_dropout = 0.1f;
+  nn::Pooling pooling = nn::Pooling::Mean;
+  bool learned_positions = true;
+  int64_t classes = 2;
+  bool dual = false;
+  uint64_t seed = 0;
+
+  bool uses_cls() const { return pooling == nn::Pooling::Cls; }
+  int64_t cls_id() const { return vocab; }  // one extra embedding row
+  int64_t encoder_len() const { return max_len + (uses_cls() ? 1 : 0); }
+  void validate() const;  // throws ConfigError naming the bad field
+};
+
+class LraModel : public nn::Module {
+ public:
+  explicit LraModel(const ModelConfig& cfg);
+
+  // Logits (B, classes) for a padded batch.
+  Var forward(const data::Batch& batch, const nn::ForwardContext& ctx);
+  // Pooled representation (B, D) of one tower.
+  Var encode(const Tensor& tokens, const Tensor& lengths, const nn::ForwardContext& ctx);
+  // Embedded encoder input (B, N', D) and its lengths (CLS included): for inspection tools.
+  Var embed(const Tensor& tokens, const Tensor& lengths, Tensor* lengths_out,
+            const nn::ForwardContext& ctx);
+
+  const ModelConfig& config() const { return cfg_; }
+  nn::Encoder& encoder() { return *encoder_; }
+  attn::MultiHeadAttention& attention(int layer);
+
+ private:
+  ModelConfig cfg_;
+  nn::Embedding* embedding_;
+  nn::LearnedPositions* learned_pos_ = nullptr;
+  nn::SinusoidalPositions* fixed_pos_ = nullptr;
+  nn::Dropout* embed_dropout_;
+  nn::Encoder* encoder_;
+  nn::Linear *head1_, *head2_, *head3_ = nullptr;
+};
+
+}  // namespace lra

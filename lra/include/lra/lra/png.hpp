@@ -1,0 +1,47 @@
+// 8-bit grayscale images and PNG files (decoded and encoded with libspng, never by hand).
+//
+// The image tasks see pixels as tokens 0..255. Every PNG is decoded to one 8-bit gray plane:
+//   grayscale, 1/2/4/8 bit      -> values scaled to 0..255 by libspng (SPNG_FMT_G8)
+//   anything else (16-bit gray, RGB, palette, with alpha)
+//                               -> RGBA8 from libspng, then luminance() of R,G,B; alpha is
+//                                  ignored (Pathfinder images are opaque gray).
+// luminance() is TensorFlow's tf.image.rgb_to_grayscale on uint8, which LRA used for CIFAR-10:
+//   y = 0.2989 r + 0.5870 g + 0.1140 b  computed on r/255, g/255, b/255 in float32, then
+//   converted back to uint8 as trunc(y * 255.5)  (tf.image.convert_image_dtype, no saturate).
+// So gray (v, v, v) -> v for every v, and (255, 0, 0) -> 76, (0, 255, 0) -> 149,
+// (0, 0, 255) -> 29.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace lra::data {
+
+struct GrayImage {
+  int64_t width = 0;
+  int64_t height = 0;
+  std::vector<uint8_t> pixels;  // row-major, width * height values
+
+  uint8_t at(int64_t x, int64_t y) const { return pixels[size_t(y * width + x)]; }
+};
+
+// TF's rgb_to_grayscale for one uint8 pixel (see the banner).
+uint8_t luminance(uint8_t r, uint8_t g, uint8_t b);
+
+// Decodes PNG bytes. `name` (usually the file path) prefixes every error message.
+// Throws lra::DataError "<name>: <problem>; expected a PNG image" for bytes that are not a
+// PNG, are truncated or corrupt, or are wider/taller than 16384 pixels.
+GrayImage decode_png_gray(std::span<const uint8_t> png, const std::string& name);
+
+// Reads and decodes one file; DataError naming the path when it is missing or unreadable.
+GrayImage read_png_gray(const std::string& path);
+
+// Encodes an 8-bit grayscale PNG. Throws lra::Error on an inconsistent image.
+std::vector<uint8_t> encode_png_gray(const GrayImage& image);
+
+// Writes encode_png_gray(image) to `path` (not atomic, not synced: for bulk data whose
+// completeness is marked by a later file). Throws lra::IoError naming the path.
+void write_png_gray(const std::string& path, const GrayImage& image);
+
+}  // namespace lra::data

@@ -1,0 +1,128 @@
+// PNG decode/encode through libspng, and TF's uint8 luminance (see png.hpp).
+#include "lra/lra/png.hpp"
+
+#include <spng.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <memory>
+
+#include "lra/core/error.hpp"
+
+namespace lra::data {
+namespace {
+
+constexpr uint32_t kMaxSide = 16384;
+
+struct CtxFree {
+  void operator()(spng_ctx* c) const { spng_ctx_free(c); }
+};
+using Ctx = std::unique_ptr<spng_ctx, CtxFree>;
+
+[[noreturn]] void png_fail(const std::string& name, const char* step, int code) {
+  throw DataError(detail::concat(name, ": ", step, " failed (libspng: ", spng_strerror(code),
+                                 "); expected a valid PNG image"));
+}
+
+}  // namespace
+
+uint8_t luminance(uint8_t r, uint8_t g, uint8_t b) {
+  // tf.image.convert_image_dtype(uint8 -> float32) multiplies by 1/255; the weighted sum is
+  // tf.tensordot; the way back multiplies by 255.5 and truncates.
+  const float scale = 1.0f / 255.0f;
+  const float y =
+      float(r) * scale * 0.2989f + float(g) * scale * 0.5870f + float(b) * scale * 0.1140f;
+  const float v = y * 255.5f;
+  return v >= 255.0f ? uint8_t{255} : uint8_t(v);
+}
+
+GrayImage decode_png_gray(std::span<const uint8_t> png, const std::string& name) {
+  LRA_CHECK(!png.empty(), DataError, name, ": empty file (0 bytes); expected a PNG image");
+  Ctx ctx(spng_ctx_new(0));
+  LRA_CHECK(ctx, Error, "libspng: cannot create a decoder context (out of memory)");
+  spng_set_image_limits(ctx.get(), kMaxSide, kMaxSide);
+  spng_set_crc_action(ctx.get(), SPNG_CRC_ERROR, SPNG_CRC_DISCARD);
+  int rc = spng_set_png_buffer(ctx.get(), png.data(), png.size());
+  if (rc) png_fail(name, "reading the PNG buffer", rc);
+  spng_ihdr ihdr{};
+  rc = spng_get_ihdr(ctx.get(), &ihdr);
+  if (rc) png_fail(name, "reading the PNG header", rc);
+
+  GrayImage img;
+  img.width = ihdr.width;
+  img.height = ihdr.height;
+  const size_t n = size_t(img.width) * size_t(img.height);
+  const bool gray8 = ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE && ihdr.bit_depth <= 8;
+  const int fmt = gray8 ? SPNG_FMT_G8 : SPNG_FMT_RGBA8;
+  size_t len = 0;
+  rc = spng_decoded_image_size(ctx.get(), fmt, &len);
+  if (rc) png_fail(name, "sizing the image", rc);
+  std::vector<uint8_t> buf(len);
+  rc = spng_decode_image(ctx.get(), buf.data(), buf.size(), fmt, 0);
+  if (rc) png_fail(name, "decoding the image", rc);
+  if (gray8) {
+    LRA_ASSERT(buf.size() == n);
+    img.pixels = std::move(buf);
+  } else {
+    LRA_ASSERT(buf.size() == 4 * n);
+    img.pixels.resize(n);
+    for (size_t i = 0; i < n; ++i)
+      img.pixels[i] = luminance(buf[4 * i], buf[4 * i + 1], buf[4 * i + 2]);
+  }
+  return img;
+}
+
+GrayImage read_png_gray(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  LRA_CHECK(f.is_open(), DataError, path, ": cannot open file (", std::strerror(errno),
+            "); expected a PNG image there");
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  LRA_CHECK(!f.bad(), DataError, path, ": read error (", std::strerror(errno),
+            "); expected a readable PNG image");
+  return decode_png_gray(bytes, path);
+}
+
+std::vector<uint8_t> encode_png_gray(const GrayImage& image) {
+  LRA_CHECK(image.width > 0 && image.height > 0 && image.width <= kMaxSide &&
+                image.height <= kMaxSide &&
+                image.pixels.size() == size_t(image.width) * size_t(image.height),
+            Error, "encode_png_gray: image ", image.width, "x", image.height, " with ",
+            image.pixels.size(), " pixels; expected width*height pixels, sides 1..", kMaxSide);
+  Ctx ctx(spng_ctx_new(SPNG_CTX_ENCODER));
+  LRA_CHECK(ctx, Error, "libspng: cannot create an encoder context (out of memory)");
+  spng_set_option(ctx.get(), SPNG_ENCODE_TO_BUFFER, 1);
+  spng_ihdr ihdr{};
+  ihdr.width = uint32_t(image.width);
+  ihdr.height = uint32_t(image.height);
+  ihdr.bit_depth = 8;
+  ihdr.color_type = SPNG_COLOR_TYPE_GRAYSCALE;
+  int rc = spng_set_ihdr(ctx.get(), &ihdr);
+  LRA_CHECK(rc == 0, Error, "libspng: setting the PNG header failed (", spng_strerror(rc), ")");
+  rc = spng_encode_image(ctx.get(), image.pixels.data(), image.pixels.size(), SPNG_FMT_PNG,
+                         SPNG_ENCODE_FINALIZE);
+  LRA_CHECK(rc == 0, Error, "libspng: encoding failed (", spng_strerror(rc), ")");
+  size_t len = 0;
+  int err = 0;
+  void* out = spng_get_png_buffer(ctx.get(), &len, &err);
+  LRA_CHECK(out && err == 0, Error, "libspng: no encoded buffer (", spng_strerror(err), ")");
+  std::vector<uint8_t> bytes(static_cast<uint8_t*>(out), static_cast<uint8_t*>(out) + len);
+  std::free(out);  // spng_get_png_buffer hands over a malloc'd buffer
+  return bytes;
+}
+
+void write_png_gray(const std::string& path, const GrayImage& image) {
+  const std::vector<uint8_t> bytes = encode_png_gray(image);
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  LRA_CHECK(f, IoError, "cannot open ", path, " for writing (", std::strerror(errno),
+            "); expected a writable directory");
+  const size_t wrote = std::fwrite(bytes.data(), 1, bytes.size(), f);
+  const bool closed = std::fclose(f) == 0;
+  LRA_CHECK(wrote == bytes.size() && closed, IoError, "writing ", path, " failed (",
+            std::strerror(errno), "); expected enough disk space");
+}
+
+}  // namespace lra::data

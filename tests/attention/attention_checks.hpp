@@ -1,0 +1,113 @@
+// Shared checks every attention mechanism must pass (tests/attention/test_<mechanism>.cpp):
+//   fast path == dense face, gradients by finite differences, padded tail invisible to valid
+//   positions, and peak memory growth with N.
+#pragma once
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+
+#include "lra/attention/registry.hpp"
+#include "lra/autograd/gradcheck.hpp"
+#include "lra/autograd/ops.hpp"
+#include "lra/core/allocator.hpp"
+#include "lra/core/rng.hpp"
+
+namespace lra::test {
+
+inline attn::MechanismOptions small_options(int64_t max_len, std::map<std::string, std::string> params = {}) {
+  attn::MechanismOptions o;
+  o.dim = 16;
+  o.heads = 2;
+  o.qkv_dim = 16;
+  o.max_len = max_len;
+  o.attn_dropout = 0.0f;
+  o.init_key = 7;
+  o.params = std::move(params);
+  return o;
+}
+
+inline Tensor random_tensor(const Dims& shape, uint64_t seed, float scale = 1.0f) {
+  Tensor t = Tensor::empty(shape);
+  fill_normal(t, rng_key(seed, {rng_tag("test")}), 0.0f, scale);
+  return t;
+}
+
+inline Tensor lengths_of(std::initializer_list<int32_t> v) {
+  return Tensor::from(std::span<const int32_t>(v.begin(), v.size()), {int64_t(v.size())});
+}
+
+// Largest |fast - dense| over valid query rows, for projected heads of a random input.
+inline float fast_vs_dense(attn::MultiHeadAttention& m, int64_t n, const Tensor& lengths,
+                           uint64_t seed = 3, float scale = 1.0f) {
+  NoGradGuard ng;
+  nn::ForwardContext ctx;  // eval
+  int64_t b = lengths.size(0);
+  Var x(random_tensor({b, n, 16}, seed, scale));
+  Var q = m.project_q(x), k = m.project_k(x), v = m.project_v(x);
+  Tensor fast = m.attend(q, k, v, lengths, ctx).data().contiguous();
+  Tensor w = m.dense_weights(q.data(), k.data(), lengths, ctx);
+  Tensor dense = kern::matmul(w, v.data());
+  float worst = 0.0f;
+  for (int64_t bi = 0; bi < b; ++bi)
+    for (int64_t h = 0; h < fast.size(1); ++h)
+      for (int64_t i = 0; i < lengths.to_ints()[size_t(bi)]; ++i)
+        for (int64_t d = 0; d < fast.size(3); ++d)
+          worst = std::max(worst, std::fabs(fast.at({bi, h, i, d}) - dense.at({bi, h, i, d})));
+  return worst;
+}
+
+// Finite-difference check of d(out)/d(x) through the whole mixer (projections included).
+inline GradcheckResult mixer_gradcheck(attn::MultiHeadAttention& m, int64_t n,
+                                       const Tensor& lengths, GradcheckOptions opt = {}) {
+  nn::ForwardContext ctx;
+  int64_t b = lengths.size(0);
+  Tensor x = random_tensor({b, n, 16}, 5, 0.5f);
+  return gradcheck([&](const std::vector<Var>& in) { return m.forward(in[0], lengths, ctx); },
+                   {x}, opt);
+}
+
+// Max change of valid outputs when the padded tail of the input is replaced by other values.
+inline float padding_leak(attn::MultiHeadAttention& m, int64_t n, const Tensor& lengths) {
+  NoGradGuard ng;
+  nn::ForwardContext ctx;
+  int64_t b = lengths.size(0);
+  Tensor x1 = random_tensor({b, n, 16}, 11);
+  Tensor x2 = x1.clone();
+  auto lens = lengths.to_ints();
+  Tensor noise = random_tensor({b, n, 16}, 12, 3.0f);
+  for (int64_t bi = 0; bi < b; ++bi)
+    for (int64_t i = lens[size_t(bi)]; i < n; ++i)
+      x2.select(0, bi).select(0, i).copy_(noise.select(0, bi).select(0, i));
+  Tensor y1 = m.forward(Var(x1), lengths, ctx).data();
+  Tensor y2 = m.forward(Var(x2), lengths, ctx).data();
+  float worst = 0.0f;
+  for (int64_t bi = 0; bi < b; ++bi)
+    for (int64_t i = 0; i < lens[size_t(bi)]; ++i)
+      for (int64_t d = 0; d < 16; ++d)
+        worst = std::max(worst, std::fabs(y1.at({bi, i, d}) - y2.at({bi, i, d})));
+  return worst;
+}
+
+// Peak allocator bytes of one forward + backward at length n (batch 1, d = 64 per head).
+inline size_t peak_bytes_fwd_bwd(const std::string& name, int64_t n,
+                                 std::map<std::string, std::string> params = {}) {
+  attn::MechanismOptions o;
+  o.dim = 64;
+  o.heads = 1;
+  o.qkv_dim = 64;
+  o.max_len = n;
+  o.init_key = 1;
+  o.params = std::move(params);
+  auto m = attn::make_mechanism(name, o);
+  Var x = Var::param(random_tensor({1, n, 64}, 2));
+  Tensor lengths = Tensor::from(std::vector<int32_t>{int32_t(n)}, {1});
+  nn::ForwardContext ctx{true, 1, 1};
+  reset_peak_memory();
+  size_t base = memory_stats().live_bytes;
+  Var y = m->forward(x, lengths, ctx);
+  sum_all(y).backward();
+  return memory_stats().peak_bytes - base;
+}
+
+}  // namespace lra::test

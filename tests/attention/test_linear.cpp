@@ -1,0 +1,134 @@
+// Linear Transformer (attention/src/linear.cpp) and the fused ops it is built from
+// (attention/src/lowrank_ops.hpp: elu_features, linear_attention).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "../../attention/src/lowrank_ops.hpp"
+#include "attention_checks.hpp"
+
+using namespace lra;
+
+TEST_CASE("linear: fast path equals the dense face, padding included") {
+  auto m = attn::make_mechanism("linear", test::small_options(32));
+  CHECK(test::fast_vs_dense(*m, 12, test::lengths_of({12, 7})) < 1e-5f);
+  CHECK(test::fast_vs_dense(*m, 12, test::lengths_of({3, 12}), 4, 2.0f) < 1e-5f);
+}
+
+TEST_CASE("linear: gradients match finite differences") {
+  auto m = attn::make_mechanism("linear", test::small_options(32));
+  auto r = test::mixer_gradcheck(*m, 6, test::lengths_of({6, 4}));
+  CHECK_MESSAGE(r.ok, r.report);
+}
+
+TEST_CASE("linear: the padded tail does not change valid outputs") {
+  auto m = attn::make_mechanism("linear", test::small_options(32));
+  CHECK(test::padding_leak(*m, 10, test::lengths_of({10, 6})) == 0.0f);
+}
+
+TEST_CASE("linear: peak memory grows linearly in N") {
+  size_t a = test::peak_bytes_fwd_bwd("linear", 256), b = test::peak_bytes_fwd_bwd("linear", 1024);
+  double ratio = double(b) / double(a);
+  MESSAGE("linear peak bytes N=256: " << a << ", N=1024: " << b << ", ratio " << ratio);
+  CHECK(ratio < 8.0);
+}
+
+TEST_CASE("lowrank ops: elu_features and linear_attention match finite differences") {
+  Tensor lens = test::lengths_of({5, 3});
+  // Each op alone (no pads: linear_attention requires zero phi_k rows at pads) ...
+  auto r1 =
+      gradcheck([&](const std::vector<Var>& in) { return attn::ops::elu_features(in[0], lens); },
+                {test::random_tensor({2, 2, 5, 3}, 21)});
+  CHECK_MESSAGE(r1.ok, r1.report);
+  auto r2 = gradcheck(
+      [&](const std::vector<Var>& in) {
+        return attn::ops::linear_attention(in[0], in[1], in[2], {}, 1e-6f,
+                                           attn::ops::DenGuard::Add);
+      },
+      {attn::ops::elu_features(Var(test::random_tensor({2, 2, 5, 4}, 22)), {}).data(),
+       attn::ops::elu_features(Var(test::random_tensor({2, 2, 5, 4}, 23)), {}).data(),
+       test::random_tensor({2, 2, 5, 3}, 24)});
+  CHECK_MESSAGE(r2.ok, r2.report);
+  // ... and composed with pads, both normaliser guards.
+  for (auto guard : {attn::ops::DenGuard::Add, attn::ops::DenGuard::Lra}) {
+    auto r3 = gradcheck(
+        [&](const std::vector<Var>& in) {
+          return attn::ops::linear_attention(attn::ops::elu_features(in[0], {}),
+                                             attn::ops::elu_features(in[1], lens), in[2], lens,
+                                             1e-6f, guard);
+        },
+        {test::random_tensor({2, 2, 5, 4}, 25), test::random_tensor({2, 2, 5, 4}, 26),
+         test::random_tensor({2, 2, 5, 3}, 27)});
+    CHECK_MESSAGE(r3.ok, r3.report);
+  }
+}
+
+TEST_CASE("lowrank ops: a sequence with no valid key gives zeros, not NaN") {
+  NoGradGuard ng;
+  Tensor lens = test::lengths_of({0, 4});
+  Var q(test::random_tensor({2, 1, 4, 3}, 31)), k(test::random_tensor({2, 1, 4, 3}, 32));
+  Var v(test::random_tensor({2, 1, 4, 3}, 33));
+  Tensor o =
+      attn::ops::linear_attention(attn::ops::elu_features(q, {}), attn::ops::elu_features(k, lens),
+                                  v, lens, 1e-6f, attn::ops::DenGuard::Add)
+          .data();
+  for (float x : o.select(0, 0).to_floats()) CHECK(x == 0.0f);
+  for (float x : o.to_floats()) CHECK(std::isfinite(x));
+}
+
+// Manual benchmark (skipped by default; run with
+//   build-f/tests/test_attention -tc="low-rank family: timing*" -ns  ):
+// forward+backward through one mixer (batch 1, heads 1, d = 64) vs the dense face
+// (dense_weights @ v, forward only: the dense face has no autograd), median of a few runs.
+TEST_CASE("low-rank family: timing and peak bytes, fast path vs dense face" * doctest::skip()) {
+  using clock = std::chrono::steady_clock;
+  auto ms = [](clock::time_point a, clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+  };
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  for (const char* name : {"transformer", "linformer", "linear", "performer", "synthesizer"}) {
+    for (int64_t n : {1024, 4096}) {
+      attn::MechanismOptions o;
+      o.dim = 64, o.heads = 1, o.qkv_dim = 64, o.max_len = n, o.init_key = 1;
+      auto m = attn::make_mechanism(name, o);
+      Tensor lengths = Tensor::from(std::vector<int32_t>{int32_t(n)}, {1});
+      Tensor xt = test::random_tensor({1, n, 64}, 2);
+      nn::ForwardContext ctx{true, 1, 1};
+      std::vector<double> tf, td;
+      size_t pf = 0, pd = 0;
+      for (int rep = 0; rep < 5; ++rep) {
+        Var x = Var::param(xt);
+        reset_peak_memory();
+        size_t base = memory_stats().live_bytes;
+        auto t0 = clock::now();
+        Var y = m->forward(x, lengths, ctx);
+        sum_all(y).backward();
+        auto t1 = clock::now();
+        tf.push_back(ms(t0, t1));
+        pf = memory_stats().peak_bytes - base;
+        m->zero_grad();
+      }
+      for (int rep = 0; rep < 3; ++rep) {
+        NoGradGuard ng;
+        Var x(xt);
+        Var q = m->project_q(x), k = m->project_k(x), v = m->project_v(x);
+        reset_peak_memory();
+        size_t base = memory_stats().live_bytes;
+        auto t0 = clock::now();
+        Tensor w = m->dense_weights(q.data(), k.data(), lengths, ctx);
+        Tensor out = kern::matmul(w, v.data());
+        auto t1 = clock::now();
+        td.push_back(ms(t0, t1));
+        pd = memory_stats().peak_bytes - base;
+      }
+      std::printf(
+          "%-12s N=%5lld  fast fwd+bwd %9.2f ms  peak %8.2f MiB | dense face fwd %9.2f ms  "
+          "peak %8.2f MiB\n",
+          name, (long long)n, median(tf), pf / 1048576.0, median(td), pd / 1048576.0);
+    }
+  }
+}

@@ -1,0 +1,74 @@
+// Linformer (attention/src/linformer.cpp).
+#include <algorithm>
+
+#include "attention_checks.hpp"
+
+using namespace lra;
+
+TEST_CASE("linformer: fast path equals the dense face (W = P E), padding included") {
+  for (const char* share : {"true", "false"}) {
+    CAPTURE(share);
+    auto m = attn::make_mechanism("linformer",
+                                  test::small_options(32, {{"k", "5"}, {"share_kv", share}}));
+    CHECK(test::fast_vs_dense(*m, 12, test::lengths_of({12, 7})) < 1e-5f);
+    CHECK(test::fast_vs_dense(*m, 20, test::lengths_of({1, 20}), 4, 2.0f) < 1e-5f);
+  }
+}
+
+TEST_CASE("linformer: the dense face gives padded keys exactly zero weight") {
+  NoGradGuard ng;
+  auto m = attn::make_mechanism("linformer", test::small_options(16));
+  Tensor lens = test::lengths_of({9, 4});
+  Var x(test::random_tensor({2, 9, 16}, 8));
+  Tensor w = m->dense_weights(m->project_q(x).data(), m->project_k(x).data(), lens, {});
+  CHECK(w.shape() == Dims{2, 2, 9, 9});
+  for (int64_t h = 0; h < 2; ++h)
+    for (int64_t i = 0; i < 9; ++i)
+      for (int64_t j = 4; j < 9; ++j) CHECK(w.at({1, h, i, j}) == 0.0f);
+}
+
+TEST_CASE("linformer: gradients match finite differences") {
+  for (const char* share : {"true", "false"}) {
+    CAPTURE(share);
+    auto m = attn::make_mechanism("linformer",
+                                  test::small_options(8, {{"k", "4"}, {"share_kv", share}}));
+    auto r = test::mixer_gradcheck(*m, 6, test::lengths_of({6, 4}));
+    CHECK_MESSAGE(r.ok, r.report);
+  }
+}
+
+TEST_CASE("linformer: E gets a gradient on valid columns only") {
+  auto m = attn::make_mechanism("linformer", test::small_options(10, {{"k", "3"}}));
+  Var x(test::random_tensor({2, 8, 16}, 9));
+  sum_all(m->forward(x, test::lengths_of({5, 3}), {})).backward();
+  auto params = m->named_parameters();
+  auto it = std::find_if(params.begin(), params.end(), [](auto& p) { return p.first == "E"; });
+  REQUIRE(it != params.end());
+  Tensor g = it->second.grad();
+  REQUIRE(g.defined());
+  CHECK(g.shape() == Dims{3, 10});
+  for (int64_t r = 0; r < 3; ++r) {
+    for (int64_t j = 5; j < 10; ++j) CHECK(g.at({r, j}) == 0.0f);  // beyond every valid length
+    CHECK(std::fabs(g.at({r, 0})) > 0.0f);
+  }
+}
+
+TEST_CASE("linformer: the padded tail does not change valid outputs") {
+  auto m = attn::make_mechanism("linformer", test::small_options(32));
+  CHECK(test::padding_leak(*m, 10, test::lengths_of({10, 6})) == 0.0f);
+}
+
+TEST_CASE("linformer: lengths beyond max_len are an error naming E") {
+  auto m = attn::make_mechanism("linformer", test::small_options(8));
+  Var x(test::random_tensor({1, 9, 16}, 1));
+  CHECK_THROWS_WITH_AS(m->forward(x, test::lengths_of({9}), {}), doctest::Contains("max_len"),
+                       ShapeError);
+}
+
+TEST_CASE("linformer: peak memory grows linearly in N") {
+  size_t a = test::peak_bytes_fwd_bwd("linformer", 256);
+  size_t b = test::peak_bytes_fwd_bwd("linformer", 1024);
+  double ratio = double(b) / double(a);
+  MESSAGE("linformer peak bytes N=256: " << a << ", N=1024: " << b << ", ratio " << ratio);
+  CHECK(ratio < 8.0);
+}

@@ -1,0 +1,137 @@
+#include <chrono>
+
+#include "attention_checks.hpp"
+
+using namespace lra;
+
+namespace {
+
+// Full shared-QK softmax attention: keys = q / ‖q‖, logits / √d, own position at −5e4 (a token
+// sees itself only when nothing else is visible), padded keys at weight 0. (B, H, N, d) out.
+Tensor full_shared_qk(const Tensor& q, const Tensor& v, const Tensor& lengths) {
+  const int64_t n = q.size(2), d = q.size(3);
+  Tensor norm = kern::unary(kern::Unary::Sqrt, kern::sum(kern::unary(kern::Unary::Square, q), 3,
+                                                         true));
+  Tensor khat = kern::binary(kern::Binary::Div, q, norm);
+  Tensor s = kern::mul_scalar(kern::matmul(q, khat, false, true), 1.0f / std::sqrt(float(d)));
+  for (int64_t b = 0; b < s.size(0); ++b)
+    for (int64_t h = 0; h < s.size(1); ++h)
+      for (int64_t i = 0; i < n; ++i) s.select(0, b).select(0, h).select(0, i).select(0, i).fill_(-5e4f);
+  return kern::matmul(kern::softmax(s, lengths), v);
+}
+
+float max_valid_diff(const Tensor& a, const Tensor& b, const Tensor& lengths) {
+  float worst = 0.0f;
+  auto lens = lengths.to_ints();
+  for (int64_t bi = 0; bi < a.size(0); ++bi)
+    for (int64_t h = 0; h < a.size(1); ++h)
+      for (int64_t i = 0; i < lens[size_t(bi)]; ++i)
+        for (int64_t d = 0; d < a.size(3); ++d)
+          worst = std::max(worst, std::fabs(a.at({bi, h, i, d}) - b.at({bi, h, i, d})));
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("reformer: one bucket is full shared-QK attention (self masked, padding masked)") {
+  for (const char* hashes : {"1", "3"}) {
+    CAPTURE(hashes);
+    auto m = attn::make_mechanism(
+        "reformer", test::small_options(32, {{"n_buckets", "1"}, {"n_hashes", hashes}}));
+    NoGradGuard ng;
+    Tensor lengths = test::lengths_of({12, 7});
+    Var x(test::random_tensor({2, 12, 16}, 3));
+    Var q = m->project_q(x), v = m->project_v(x);
+    Tensor fast = m->attend(q, m->project_k(x), v, lengths, nn::ForwardContext{}).data();
+    CHECK(max_valid_diff(fast, full_shared_qk(q.data(), v.data(), lengths), lengths) < 1e-5f);
+    CHECK(test::fast_vs_dense(*m, 12, lengths) < 1e-5f);
+  }
+}
+
+TEST_CASE("reformer: fast path equals the dense face of the actual buckets and chunks") {
+  const std::vector<std::map<std::string, std::string>> configs = {
+      {},                                                             // LRA: 10 buckets
+      {{"n_buckets", "4"}},                                           // chunks of 4 (+ wrap)
+      {{"n_buckets", "4"}, {"wrap", "false"}},                        // paper look-one-back
+      {{"n_buckets", "4"}, {"n_hashes", "3"}},                        // union of 3 rounds
+      {{"n_buckets", "4"}, {"n_hashes", "3"}, {"dedup", "false"}},    // counted per round
+      {{"bucket_size", "3"}, {"n_hashes", "2"}},                      // c = 3, 6 buckets
+  };
+  for (const auto& params : configs) {
+    std::string label;
+    for (const auto& [k, v] : params) label += k + "=" + v + " ";
+    CAPTURE(label);
+    auto m = attn::make_mechanism("reformer", test::small_options(32, params));
+    CHECK(test::fast_vs_dense(*m, 16, test::lengths_of({16, 9})) < 1e-5f);
+    CHECK(test::fast_vs_dense(*m, 13, test::lengths_of({13, 1})) < 1e-5f);  // N' > N, len 1
+  }
+}
+
+TEST_CASE("reformer: the hash is keyed by (seed, step): fixed within a step, fresh across steps") {
+  auto m = attn::make_mechanism("reformer", test::small_options(32, {{"n_buckets", "4"}}));
+  NoGradGuard ng;
+  Var x(test::random_tensor({1, 16, 16}, 4));
+  Tensor lengths = test::lengths_of({16});
+  nn::ForwardContext a{false, 1, 5}, b{false, 1, 6};
+  Tensor ya = m->forward(x, lengths, a).data(), ya2 = m->forward(x, lengths, a).data();
+  Tensor yb = m->forward(x, lengths, b).data();
+  CHECK(kern::max_abs(kern::binary(kern::Binary::Sub, ya, ya2)) == 0.0f);
+  CHECK(kern::max_abs(kern::binary(kern::Binary::Sub, ya, yb)) > 0.0f);
+}
+
+TEST_CASE("reformer: gradients match finite differences") {
+  // The hash is piecewise constant in x: the step must not move a vector across a bucket
+  // boundary, so the check uses few buckets and a moderate step.
+  for (const auto& params : std::vector<std::map<std::string, std::string>>{
+           {{"n_buckets", "2"}, {"n_hashes", "2"}},
+           {{"n_buckets", "2"}, {"n_hashes", "2"}, {"dedup", "false"}},
+           {{"n_buckets", "4"}, {"n_hashes", "2"}},                    // windows of 4 of 8 keys
+           {{"n_buckets", "4"}, {"wrap", "false"}},
+           {{"n_buckets", "1"}}}) {
+    std::string label;
+    for (const auto& [k, v] : params) label += k + "=" + v + " ";
+    CAPTURE(label);
+    auto m = attn::make_mechanism("reformer", test::small_options(32, params));
+    GradcheckOptions opt;
+    opt.eps = 3e-3f;
+    auto r = test::mixer_gradcheck(*m, 8, test::lengths_of({8, 5}), opt);
+    CHECK_MESSAGE(r.ok, r.report);
+  }
+}
+
+TEST_CASE("reformer: gradients with attention dropout match finite differences") {
+  auto o = test::small_options(32, {{"n_buckets", "2"}, {"n_hashes", "2"}});
+  o.attn_dropout = 0.2f;
+  auto m = attn::make_mechanism("reformer", o);
+  nn::ForwardContext ctx{true, 3, 1};
+  Tensor x = test::random_tensor({2, 8, 16}, 5, 0.5f);
+  Tensor lengths = test::lengths_of({8, 5});
+  GradcheckOptions opt;
+  opt.eps = 3e-3f;
+  auto r = gradcheck([&](const std::vector<Var>& in) { return m->forward(in[0], lengths, ctx); },
+                     {x}, opt);
+  CHECK_MESSAGE(r.ok, r.report);
+}
+
+TEST_CASE("reformer: the padded tail does not change valid outputs") {
+  for (const auto& params : std::vector<std::map<std::string, std::string>>{
+           {}, {{"n_buckets", "4"}, {"n_hashes", "3"}}, {{"bucket_size", "2"}}}) {
+    auto m = attn::make_mechanism("reformer", test::small_options(32, params));
+    CHECK(test::padding_leak(*m, 14, test::lengths_of({14, 6})) == 0.0f);
+  }
+}
+
+TEST_CASE("reformer: peak memory grows linearly in N with a fixed bucket size") {
+  auto p1 = test::peak_bytes_fwd_bwd("reformer", 256, {{"bucket_size", "32"}, {"n_hashes", "2"}});
+  auto p4 = test::peak_bytes_fwd_bwd("reformer", 1024, {{"bucket_size", "32"}, {"n_hashes", "2"}});
+  double ratio = double(p4) / double(p1);
+  MESSAGE("reformer peak bytes N=256: ", p1, ", N=1024: ", p4, ", ratio ", ratio);
+  CHECK(ratio < 8.0);
+}
+
+TEST_CASE("reformer: invalid hyper-parameters are configuration errors") {
+  CHECK_THROWS_AS(attn::make_mechanism("reformer", test::small_options(8, {{"n_buckets", "3"}})),
+                  ConfigError);
+  CHECK_THROWS_AS(attn::make_mechanism("reformer", test::small_options(8, {{"n_hashes", "0"}})),
+                  ConfigError);
+}

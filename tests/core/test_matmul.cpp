@@ -1,0 +1,205 @@
+// kern::matmul / matmul_into against a naive double loop: transposes, strided views (BLAS
+// without a copy, and layouts that need one), batch broadcasting, a large GEMM split into row
+// blocks, zero-size dims.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "lra/core/kernels.hpp"
+#include "lra/core/rng.hpp"
+#include "lra/core/threading.hpp"
+
+using namespace lra;
+
+namespace {
+
+Tensor rnd(const Dims& shape, uint64_t seed) {
+  Tensor t = Tensor::empty(shape);
+  fill_uniform(t, rng_key(seed, {rng_tag("test_matmul")}), -1.0f, 1.0f);
+  return t;
+}
+
+Dims batch_of(const Tensor& t) {
+  Dims s = t.shape();
+  s.erase(s.size() - 1);
+  s.erase(s.size() - 1);
+  return s;
+}
+
+// Row-major index into batch shape `s` of output batch entry i (broadcast on 1 / missing).
+int64_t batch_index(const Dims& s, const Dims& out, int64_t i) {
+  int64_t idx = 0, stride = 1;
+  for (int d = out.size() - 1, j = s.size() - 1; d >= 0; --d, --j) {
+    int64_t k = i % out[d];
+    i /= out[d];
+    if (j < 0) continue;
+    if (s[j] != 1) idx += k * stride;
+    stride *= s[j];
+  }
+  return idx;
+}
+
+// c = op(a) op(b) in double, shape (batch..., M, N) row-major.
+std::vector<double> ref_matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Dims& shape) {
+  std::vector<float> va = a.to_floats(), vb = b.to_floats();
+  int64_t ra = a.size(-2), ca = a.size(-1), rb = b.size(-2), cb = b.size(-1);
+  int64_t M = ta ? ca : ra, K = ta ? ra : ca, N = tb ? rb : cb;
+  Dims batch = broadcast_shapes(batch_of(a), batch_of(b));
+  shape = batch;
+  shape.push_back(M);
+  shape.push_back(N);
+  std::vector<double> c(size_t(shape.numel()), 0.0);
+  for (int64_t bi = 0; bi < batch.numel(); ++bi) {
+    const float* pa = va.data() + batch_index(batch_of(a), batch, bi) * ra * ca;
+    const float* pb = vb.data() + batch_index(batch_of(b), batch, bi) * rb * cb;
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) {
+        double s = 0.0;
+        for (int64_t k = 0; k < K; ++k)
+          s += double(ta ? pa[k * ca + m] : pa[m * ca + k]) *
+               double(tb ? pb[n * cb + k] : pb[k * cb + n]);
+        c[size_t((bi * M + m) * N + n)] = s;
+      }
+  }
+  return c;
+}
+
+void check_matmul(const Tensor& a, const Tensor& b, bool ta = false, bool tb = false) {
+  INFO(a.describe() << std::string(ta ? "^T" : "") << " x " << b.describe()
+                    << std::string(tb ? "^T" : ""));
+  Dims shape;
+  std::vector<double> want = ref_matmul(a, b, ta, tb, shape);
+  Tensor c = kern::matmul(a, b, ta, tb);
+  REQUIRE(c.shape() == shape);
+  CHECK(c.is_contiguous());
+  std::vector<float> got = c.to_floats();
+  int64_t K = ta ? a.size(-2) : a.size(-1);
+  double tol = 1e-5 * std::sqrt(double(K) + 1.0) + 1e-6;
+  int bad = 0;
+  for (size_t i = 0; i < got.size(); ++i)
+    if (std::fabs(got[i] - want[i]) > tol && bad++ < 5) {
+      INFO("element " << i << ": got " << got[i] << " want " << want[i]);
+      CHECK(false);
+    }
+  CHECK(bad == 0);
+}
+
+}  // namespace
+
+TEST_CASE("matmul: 2-D with every transpose combination") {
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      Tensor a = ta ? rnd({4, 3}, 1) : rnd({3, 4}, 1);
+      Tensor b = tb ? rnd({5, 4}, 2) : rnd({4, 5}, 2);
+      check_matmul(a, b, ta, tb);
+    }
+  check_matmul(rnd({1, 7}, 3), rnd({7, 1}, 4));  // vector shapes
+  check_matmul(rnd({6, 1}, 5), rnd({1, 6}, 6));  // outer product, K = 1
+  CHECK_THROWS_AS(kern::matmul(rnd({3, 4}, 1), rnd({5, 6}, 2)), ShapeError);
+  CHECK_THROWS_AS(kern::matmul(rnd({4}, 1), rnd({4, 2}, 2)), ShapeError);
+}
+
+TEST_CASE("matmul: strided views, with and without a copy") {
+  Tensor big = rnd({10, 12}, 7);
+  Tensor rows = big.slice(0, 2, 7).slice(1, 1, 9);  // (5, 8): row stride 12, BLAS direct
+  Tensor cols = rnd({8, 5}, 8).transpose(0, 1);     // (5, 8): column-major, BLAS direct
+  Tensor b = rnd({8, 3}, 9);
+  check_matmul(rows, b);
+  check_matmul(cols, b);
+  check_matmul(rows, cols, false, true);
+  check_matmul(cols, rows, false, true);
+  check_matmul(rows.transpose(0, 1), b.slice(1, 0, 2), true, false);
+  check_matmul(b, rows.transpose(0, 1), true, false);
+  // Layouts BLAS cannot take: stride-0 rows (expand) and a permuted 3-D view's last two axes.
+  Tensor bcast = rnd({1, 8}, 10).expand({5, 8});
+  check_matmul(bcast, b);
+  check_matmul(rnd({4, 8}, 11), bcast, false, true);
+  Tensor odd = rnd({5, 4, 3}, 12).select(2, 1);  // (5, 4), strides (12, 3): no unit stride
+  check_matmul(odd, rnd({4, 6}, 13));
+  check_matmul(rnd({6, 4}, 13), odd, false, true);
+  Tensor offset_cols = rnd({6, 20}, 14).transpose(0, 1).slice(0, 2, 18);  // (16, 6), ld 20
+  check_matmul(offset_cols, rnd({6, 2}, 15));
+  check_matmul(offset_cols, rnd({16, 2}, 16), true, false);
+}
+
+TEST_CASE("matmul: batches and batch broadcasting") {
+  check_matmul(rnd({3, 4, 5}, 1), rnd({3, 5, 2}, 2));
+  check_matmul(rnd({3, 4, 5}, 1), rnd({5, 2}, 2));  // folds into one (12, 5) x (5, 2)
+  check_matmul(rnd({3, 4, 5}, 1), rnd({2, 5}, 2), false, true);
+  check_matmul(rnd({3, 5, 4}, 1), rnd({5, 2}, 2), true, false);
+  check_matmul(rnd({4, 5}, 1), rnd({3, 5, 2}, 2));
+  check_matmul(rnd({2, 1, 4, 5}, 3), rnd({3, 5, 6}, 4));  // -> (2, 3, 4, 6)
+  check_matmul(rnd({2, 1, 4, 5}, 3), rnd({1, 3, 6, 5}, 4), false, true);
+  // Strided batches: permuted (B, H, N, D) like attention heads, and a batch-sliced operand.
+  Tensor q = rnd({2, 6, 3, 4}, 5).permute({0, 2, 1, 3});  // (2, 3, 6, 4)
+  Tensor k = rnd({2, 6, 3, 4}, 6).permute({0, 2, 1, 3});
+  check_matmul(q, k, false, true);
+  check_matmul(q, k, true, false);
+  Tensor sliced = rnd({5, 4, 6}, 7).slice(0, 1, 4);  // (3, 4, 6), contiguous rows
+  check_matmul(sliced, rnd({6, 2}, 8));
+  Tensor gapped = rnd({3, 5, 6}, 9).slice(1, 0, 4);  // (3, 4, 6): batch does not fold
+  check_matmul(gapped, rnd({6, 2}, 10));
+  check_matmul(gapped.transpose(1, 2), rnd({4, 3}, 11));
+  // Expanded batch (stride 0).
+  check_matmul(rnd({4, 5}, 12).expand({3, 4, 5}), rnd({3, 5, 2}, 13));
+  CHECK_THROWS_AS(kern::matmul(rnd({2, 3, 4}, 1), rnd({3, 4, 5}, 2)), ShapeError);
+}
+
+TEST_CASE("matmul: large GEMMs split into row blocks") {
+  check_matmul(rnd({300, 200}, 1), rnd({200, 150}, 2));
+  check_matmul(rnd({200, 300}, 3), rnd({150, 200}, 4), true, true);
+  check_matmul(rnd({2, 256, 64}, 5), rnd({2, 64, 128}, 6));
+  check_matmul(rnd({4, 100, 64}, 7), rnd({64, 96}, 8));  // folded (400, 64) x (64, 96)
+
+  Tensor a = rnd({257, 130}, 9), b = rnd({130, 190}, 10);
+  set_num_threads(1);
+  std::vector<float> c1 = kern::matmul(a, b).to_floats();
+  set_num_threads(2);
+  std::vector<float> c2 = kern::matmul(a, b).to_floats();
+  set_num_threads(0);
+  REQUIRE(c1.size() == c2.size());
+  double worst = 0.0;
+  for (size_t i = 0; i < c1.size(); ++i) worst = std::max(worst, double(std::fabs(c1[i] - c2[i])));
+  CHECK(worst < 1e-4);
+}
+
+TEST_CASE("matmul: zero-size dims") {
+  CHECK(kern::matmul(rnd({0, 4}, 1), rnd({4, 3}, 2)).shape() == Dims{0, 3});
+  CHECK(kern::matmul(rnd({2, 4}, 1), rnd({4, 0}, 2)).shape() == Dims{2, 0});
+  CHECK(kern::matmul(rnd({0, 2, 4}, 1), rnd({4, 3}, 2)).shape() == Dims{0, 2, 3});
+  Tensor z = kern::matmul(rnd({2, 0}, 1), rnd({0, 3}, 2));  // empty sum
+  CHECK(z.shape() == Dims{2, 3});
+  CHECK(z.to_floats() == std::vector<float>(6, 0.0f));
+}
+
+TEST_CASE("matmul_into: alpha, beta and checks") {
+  Tensor a = rnd({2, 3, 4}, 1), b = rnd({2, 5, 4}, 2);
+  Tensor c = rnd({2, 3, 5}, 3);
+  std::vector<float> c0 = c.to_floats();
+  Dims shape;
+  std::vector<double> ab = ref_matmul(a, b, false, true, shape);
+  kern::matmul_into(c, a, b, false, true, 2.0f, 0.5f);
+  std::vector<float> got = c.to_floats();
+  for (size_t i = 0; i < got.size(); ++i)
+    CHECK(got[i] == doctest::Approx(2.0 * ab[i] + 0.5 * c0[i]).epsilon(1e-5));
+
+  Tensor folded = rnd({2, 3, 4}, 4);  // (2, 3, 4) x (4, 5): folded path with beta
+  Tensor w = rnd({4, 5}, 5);
+  Tensor acc = Tensor::zeros({2, 3, 5});
+  kern::matmul_into(acc, folded, w, false, false, 1.0f, 1.0f);
+  kern::matmul_into(acc, folded, w, false, false, 1.0f, 1.0f);
+  std::vector<double> fw = ref_matmul(folded, w, false, false, shape);
+  got = acc.to_floats();
+  for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(2.0 * fw[i]));
+
+  Tensor k0 = rnd({3, 5}, 6);
+  kern::matmul_into(k0, rnd({3, 0}, 7), rnd({0, 5}, 8), false, false, 1.0f, 0.0f);
+  CHECK(kern::max_abs(k0) == 0.0f);
+
+  Tensor wrong = Tensor::zeros({2, 3, 4});
+  CHECK_THROWS_AS(kern::matmul_into(wrong, a, b, false, true), ShapeError);
+  Tensor strided = Tensor::zeros({2, 5, 3}).transpose(1, 2);
+  CHECK_THROWS_AS(kern::matmul_into(strided, a, b, false, true), ShapeError);
+}
