@@ -19,6 +19,8 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <tuple>
 #include <sstream>
 
 #include "lra/core/kernels.hpp"
@@ -356,9 +358,13 @@ void forward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const He
 // ---- backward of one query tile ----------------------------------------------------------
 
 // Where a task adds dK and dV: rows of (b, h) with row stride ld.
+// Where a task adds dK and dV. Direct (tile_row == nullptr): the rows of (b, h) in dk, dv, row
+// stride ld. Compact (Note [slots]): key tile t owns rows tile_row[t] .. of a private buffer of
+// row stride d, gathered tiles included, so no scatter happens here.
 struct KVGradTarget {
   float *dk = nullptr, *dv = nullptr;
   int64_t ld = 0;
+  const int64_t* tile_row = nullptr;
 };
 
 void backward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const HeadsIn& V,
@@ -383,7 +389,8 @@ void backward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const H
   const float* do_rows = dO.row(b, h, i0);
   for (int64_t e = lay.row_start[row]; e < lay.row_start[row + 1]; ++e) {
     KeyTile kt;
-    if (!load_keys(p, K, V, b, h, lay.col[e], s, kt)) continue;
+    const int32_t tile = lay.col[e];
+    if (!load_keys(p, K, V, b, h, tile, s, kt)) continue;
     const int64_t nk = kt.nk;
     scores(p, Q, b, h, i0, nv, kt, lay.mask[e], s);
     for (int64_t x = 0; x < nv; ++x) {  // P = exp(S - LSE)
@@ -400,10 +407,13 @@ void backward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const H
         for (int64_t c = 0; c < nk; ++c) s.dp[x * s.lds + c] = s.s[x * s.lds + c] * s.mult[x * s.lds + c];
       pd = s.dp;
     }
-    // dV_J += (P ∘ M)ᵀ dO_I
-    float* dvt = kt.gathered ? s.dvt : tgt.dv + kt.pos[0] * tgt.ld;
-    const int64_t ldt = kt.gathered ? d : tgt.ld;
-    gemm_tn(nk, d, nv, 1.0f, pd, s.lds, do_rows, dO.sn, kt.gathered ? 0.0f : 1.0f, dvt, ldt);
+    // dV_J += (P ∘ M)ᵀ dO_I, into: the compact rows of tile J / dk, dv rows / a tile buffer
+    const bool scatter = kt.gathered && !tgt.tile_row;
+    const int64_t first = tgt.tile_row ? tgt.tile_row[tile] : kt.pos[0];
+    LRA_ASSERT(first >= 0);
+    float* dvt = scatter ? s.dvt : tgt.dv + first * tgt.ld;
+    const int64_t ldt = scatter ? d : tgt.ld;
+    gemm_tn(nk, d, nv, 1.0f, pd, s.lds, do_rows, dO.sn, scatter ? 0.0f : 1.0f, dvt, ldt);
     // dP = (dO_I V_Jᵀ) ∘ M;  dS = P ∘ (dP − D)
     gemm_nt(nv, nk, d, 1.0f, do_rows, dO.sn, kt.v, kt.ldk, 0.0f, s.dp, s.lds);
     for (int64_t x = 0; x < nv; ++x) {
@@ -419,9 +429,9 @@ void backward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const H
     }
     // dQ_I += scale · dS K_J;  dK_J += scale · dSᵀ Q_I
     gemm_nn(nv, d, nk, scale, s.dp, s.lds, kt.k, kt.ldk, 1.0f, s.acc, d);
-    float* dkt = kt.gathered ? s.dkt : tgt.dk + kt.pos[0] * tgt.ld;
-    gemm_tn(nk, d, nv, scale, s.dp, s.lds, q_rows, Q.sn, kt.gathered ? 0.0f : 1.0f, dkt, ldt);
-    if (kt.gathered) {  // scatter the tile's rows back to their positions
+    float* dkt = scatter ? s.dkt : tgt.dk + first * tgt.ld;
+    gemm_tn(nk, d, nv, scale, s.dp, s.lds, q_rows, Q.sn, scatter ? 0.0f : 1.0f, dkt, ldt);
+    if (scatter) {  // add the tile's rows at their positions
       for (int64_t c = 0; c < nk; ++c) {
         if (kt.pos[c] >= len) continue;
         float* dk_row = tgt.dk + kt.pos[c] * tgt.ld;
@@ -530,8 +540,41 @@ Gradients backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
   HeadsOut dV = heads_out(p.B, p.H, p.N, p.d, true);
   const int64_t bh = p.B * p.H;
   const int64_t slots = std::clamp<int64_t>((kMinTasks + bh - 1) / bh, 1, p.q_tiles);
-  Tensor part;  // (B·H·slots, 2, N, d) partial sums of dK and dV when slots > 1
-  if (slots > 1) part = Tensor::zeros({bh * slots, 2, p.N, p.d});
+
+  // Compact partial sums (Note [slots]): for each task (b, h, slot), the key tiles its query
+  // tiles visit, each given rows in the task's buffer; tiles a task never visits cost nothing.
+  std::vector<std::vector<int64_t>> tile_row;  // per plan: key tile -> first row, or -1
+  std::vector<int64_t> plan_rows;             // per plan: rows of its buffer
+  std::vector<int64_t> plan_of_task, offset_of_task;
+  Tensor part;  // the buffers of every task: (2, rows, d) each, dK then dV
+  if (slots > 1) {
+    std::map<std::tuple<const BlockLayout*, int64_t, int64_t>, int64_t> plans;
+    int64_t total = 0;
+    for (int64_t t = 0; t < bh * slots; ++t) {
+      const int64_t slot = t % slots, h = (t / slots) % p.H, b = t / (slots * p.H);
+      const BlockLayout& lay = p.layout(b);
+      const int64_t g = lay.heads == 1 ? 0 : h;
+      auto [it, fresh] = plans.try_emplace({&lay, g, slot}, int64_t(tile_row.size()));
+      if (fresh) {
+        std::vector<int64_t> rows_of(size_t(lay.key_tiles()), -1);
+        int64_t rows = 0;
+        const int64_t r0 = slot * p.q_tiles / slots, r1 = (slot + 1) * p.q_tiles / slots;
+        for (int64_t e = lay.row_start[g * p.q_tiles + r0]; e < lay.row_start[g * p.q_tiles + r1];
+             ++e) {
+          const int32_t kt = lay.col[e];
+          if (rows_of[size_t(kt)] >= 0) continue;
+          rows_of[size_t(kt)] = rows;
+          rows += lay.key_start[kt + 1] - lay.key_start[kt];
+        }
+        tile_row.push_back(std::move(rows_of));
+        plan_rows.push_back(rows);
+      }
+      plan_of_task.push_back(it->second);
+      offset_of_task.push_back(total);
+      total += plan_rows[size_t(it->second)] * 2 * p.d;
+    }
+    part = Tensor::zeros({std::max<int64_t>(total, 1)});
+  }
 
   parallel_for(bh * slots, 1, [&](int64_t t0, int64_t t1) {
     Scratch s(p);
@@ -539,26 +582,44 @@ Gradients backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
       const int64_t slot = t % slots, h = (t / slots) % p.H, b = t / (slots * p.H);
       KVGradTarget tgt;
       if (slots == 1) {
-        tgt = {dK.row(b, h, 0), dV.row(b, h, 0), dK.sn};
+        tgt = {dK.row(b, h, 0), dV.row(b, h, 0), dK.sn, nullptr};
       } else {
-        float* base = part.data<float>() + t * 2 * p.N * p.d;
-        tgt = {base, base + p.N * p.d, p.d};
+        const int64_t plan = plan_of_task[size_t(t)];
+        const std::vector<int64_t>& rows_of = tile_row[size_t(plan)];
+        const int64_t rows = plan_rows[size_t(plan)];
+        float* base = part.data<float>() + offset_of_task[size_t(t)];
+        tgt = {base, base + rows * p.d, p.d, rows_of.data()};
       }
       const int64_t r0 = slot * p.q_tiles / slots, r1 = (slot + 1) * p.q_tiles / slots;
       for (int64_t r = r0; r < r1; ++r)
         backward_tile(p, Q, K, V, O, dO, lse_p, dQ, tgt, b, h, r, s);
     }
   });
-  if (slots > 1) {  // dK, dV = the partial sums added in slot order
+  if (slots > 1) {  // dK, dV = the partial sums, added in (slot, key tile) order per (b, h)
     const float* pp = part.data<float>();
-    parallel_for(bh * p.N, 64, [&](int64_t x0, int64_t x1) {
+    parallel_for(bh, 1, [&](int64_t x0, int64_t x1) {
       for (int64_t x = x0; x < x1; ++x) {
-        const int64_t j = x % p.N, h = (x / p.N) % p.H, b = x / (p.N * p.H);
-        float* dk = dK.row(b, h, j);
-        float* dv = dV.row(b, h, j);
+        const int64_t h = x % p.H, b = x / p.H;
+        const BlockLayout& lay = p.layout(b);
+        const int64_t len = p.len[size_t(b)];
         for (int64_t slot = 0; slot < slots; ++slot) {
-          const float* src = pp + (((b * p.H + h) * slots + slot) * 2 * p.N + j) * p.d;
-          for (int64_t z = 0; z < p.d; ++z) dk[z] += src[z], dv[z] += src[p.N * p.d + z];
+          const int64_t t = x * slots + slot;
+          const int64_t plan = plan_of_task[size_t(t)];
+          const std::vector<int64_t>& rows_of = tile_row[size_t(plan)];
+          const int64_t rows = plan_rows[size_t(plan)];
+          const float* dk_part = pp + offset_of_task[size_t(t)];
+          const float* dv_part = dk_part + rows * p.d;
+          for (size_t kt = 0; kt < rows_of.size(); ++kt) {
+            if (rows_of[kt] < 0) continue;
+            for (int64_t c = lay.key_start[kt]; c < lay.key_start[kt + 1]; ++c) {
+              const int64_t j = lay.key_pos[size_t(c)];
+              if (j >= len) continue;
+              const int64_t src = (rows_of[kt] + c - lay.key_start[kt]) * p.d;
+              float* dk = dK.row(b, h, j);
+              float* dv = dV.row(b, h, j);
+              for (int64_t z = 0; z < p.d; ++z) dk[z] += dk_part[src + z], dv[z] += dv_part[src + z];
+            }
+          }
         }
       }
     });
@@ -613,9 +674,10 @@ Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths, fl
 }
 
 std::string check_layout(const BlockLayout& lay, int64_t heads, const Pattern& allowed,
-                         int64_t b) {
+                         int64_t b, int64_t len) {
   lay.validate();
   const int64_t N = lay.n;
+  if (len < 0) len = N;
   std::ostringstream err;
   std::vector<int> seen(size_t(N * N));
   std::vector<float> s;
@@ -634,7 +696,7 @@ std::string check_layout(const BlockLayout& lay, int64_t heads, const Pattern& a
           for (int64_t c = 0; c < nk; ++c) {
             const int64_t i = i0 + x, j = kp[c];
             const bool visible = s[size_t(x * nk + c)] != -INFINITY;
-            if (!visible) continue;
+            if (!visible || i >= len || j >= len) continue;
             if (!allowed(b, h, i, j)) {
               err << "head " << h << ": pair (" << i << ", " << j << ") is visited "
                   << (lay.mask[e] ? "(masked visit)" : "(full visit)") << " but not allowed";
@@ -647,8 +709,8 @@ std::string check_layout(const BlockLayout& lay, int64_t heads, const Pattern& a
           }
       }
     }
-    for (int64_t i = 0; i < N; ++i)
-      for (int64_t j = 0; j < N; ++j)
+    for (int64_t i = 0; i < len; ++i)
+      for (int64_t j = 0; j < len; ++j)
         if (allowed(b, h, i, j) && !seen[size_t(i * N + j)]) {
           err << "head " << h << ": allowed pair (" << i << ", " << j << ") is never visited";
           return err.str();

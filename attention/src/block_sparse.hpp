@@ -125,7 +125,8 @@ Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths, fl
 // Compares a layout with the pattern it implements, pair by pair (O(N²): tests only).
 // Returns "" when every allowed pair is visible in exactly one visit and no other pair is
 // visible; otherwise a description of the first problem.
+// Pairs with i or j at or past `len` (default: n) are ignored: the kernel clips them.
 std::string check_layout(const BlockLayout& layout, int64_t heads, const Pattern& allowed,
-                         int64_t b = 0);
+                         int64_t b = 0, int64_t len = -1);
 
 }  // namespace lra::attn::bsa

@@ -4,6 +4,7 @@
 #include "lowrank_ops.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -40,6 +41,50 @@ int64_t row_grain(int64_t width) {
 float guarded(float den, float eps, DenGuard g) {
   if (g == DenGuard::Add) return den + eps;
   return std::fabs(den) <= eps ? den + 2.0f * eps : den;
+}
+
+// exp(x) for x <= 0, branch-free so the loops calling it vectorise (std::exp does not): a copy of
+// core/src/softmax.cpp's private helper (Cephes expf polynomial on x = n ln2 + r; relative error
+// < 1e-7 on [-87.3, 0]; 0 below). Every exponent here is <= 0 by construction (stabilisers).
+inline float exp_nonpos(float x) {
+  const float xc = x < -87.3f ? -87.3f : x;
+  const float t = xc * 1.44269504f + 12582912.0f;  // x / ln2 + 1.5 * 2^23: rounds to integer
+  const float n = t - 12582912.0f;
+  const int32_t k = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(12582912.0f);  // = n
+  const float r = xc - n * 0.693359375f + n * 2.12194440e-4f;  // x - n ln2, ln2 split in two
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const float two_n = std::bit_cast<float>((k + 127) << 23);
+  return x < -87.3f ? 0.0f : p * two_n;
+}
+
+// Sum and max with 8 independent partials: one SIMD register without -ffast-math.
+float sum_of(const float* a, int64_t n) {
+  float acc[8] = {};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; ++k) acc[k] += a[j + k];
+  float s = 0.0f;
+  for (; j < n; ++j) s += a[j];
+  for (int k = 0; k < 8; ++k) s += acc[k];
+  return s;
+}
+
+float max_of(const float* a, int64_t n) {
+  float acc[8];
+  std::fill(acc, acc + 8, -std::numeric_limits<float>::infinity());
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; ++k) acc[k] = a[j + k] > acc[k] ? a[j + k] : acc[k];
+  float mx = -std::numeric_limits<float>::infinity();
+  for (; j < n; ++j) mx = a[j] > mx ? a[j] : mx;
+  for (int k = 0; k < 8; ++k) mx = acc[k] > mx ? acc[k] : mx;
+  return mx;
 }
 
 float dot(const float* a, const float* b, int64_t n) {
@@ -146,9 +191,7 @@ Tensor linear_attention_weights(const Tensor& phi_q, const Tensor& phi_k, float 
   float* p = a.data<float>();
   parallel_for(rows, row_grain(n), [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r) {
-      float s = 0.0f;
-      for (int64_t j = 0; j < n; ++j) s += p[r * n + j];
-      float inv = 1.0f / guarded(s, eps, guard);
+      float inv = 1.0f / guarded(sum_of(p + r * n, n), eps, guard);
       for (int64_t j = 0; j < n; ++j) p[r * n + j] *= inv;
     }
   });
@@ -178,7 +221,7 @@ Var elu_features(const Var& x, const Tensor& lengths) {
       const float* xr = px + b * s0 + h * s1 + i * s2;
       for (int64_t c = 0; c < d; ++c) {
         float t = xr[c * s3];
-        yr[c] = t > 0.0f ? t + 1.0f : std::exp(t);
+        yr[c] = t > 0.0f ? t + 1.0f : exp_nonpos(t);
       }
     }
   });
@@ -218,9 +261,7 @@ Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is
   std::vector<float> rowmax(size_t(B * H * N));
   parallel_for(B * H * N, row_grain(m), [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r) {
-      float mx = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j < m; ++j) mx = std::max(mx, pp[r * m + j]);
-      rowmax[size_t(r)] = mx;
+      rowmax[size_t(r)] = max_of(pp + r * m, m);
     }
   });
   std::vector<float> keymax(size_t(B * H), 0.0f);
@@ -244,7 +285,7 @@ Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is
       float sq = 0.0f;
       for (int64_t k = 0; k < d; ++k) sq += xr[k * s3] * xr[k * s3];
       float shift = 0.5f * c * c * sq + (is_query ? rowmax[size_t(r)] : keymax[size_t(r / N)]);
-      for (int64_t j = 0; j < m; ++j) row[j] = ratio * (std::exp(row[j] - shift) + eps);
+      for (int64_t j = 0; j < m; ++j) row[j] = ratio * (exp_nonpos(row[j] - shift) + eps);
     }
   });
 
@@ -260,13 +301,14 @@ Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is
         float floor = ratio * eps;
         parallel_for(B * H * N, row_grain(m), [&](int64_t lo, int64_t hi) {
           for (int64_t r = lo; r < hi; ++r) {
-            float s = 0.0f;
-            if (r % N < lens[size_t(r / (H * N))])
-              for (int64_t j = 0; j < m; ++j)
-                s += (p[r * m + j] = pg[r * m + j] * (pf[r * m + j] - floor));
-            else
-              std::fill(p + r * m, p + (r + 1) * m, 0.0f);
-            rs[size_t(r)] = s;
+            float* pr = p + r * m;
+            if (r % N >= lens[size_t(r / (H * N))]) {
+              std::fill(pr, pr + m, 0.0f);
+              rs[size_t(r)] = 0.0f;
+              continue;
+            }
+            for (int64_t j = 0; j < m; ++j) pr[j] = pg[r * m + j] * (pf[r * m + j] - floor);
+            rs[size_t(r)] = sum_of(pr, m);
           }
         });
         Tensor dx = Tensor::empty({B, H, N, d});
@@ -369,14 +411,16 @@ Var biased_softmax(const Var& q, const Var& k, const Var& r, const Tensor& lengt
       int64_t b = row / (heads * n), h = (row / n) % heads, i = row % n, L = lens[size_t(b)];
       float* x = pp + row * n;
       const float* br = pr ? pr + h * r0 + i * r1 : nullptr;
-      float mx = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j < L; ++j) {
-        float t = (dot ? scale * x[j] : 0.0f) + (br ? br[j] : 0.0f);
-        x[j] = t;
-        mx = std::max(mx, t);
+      if (dot && br) {
+        for (int64_t j = 0; j < L; ++j) x[j] = scale * x[j] + br[j];
+      } else if (dot) {
+        for (int64_t j = 0; j < L; ++j) x[j] *= scale;
+      } else {
+        for (int64_t j = 0; j < L; ++j) x[j] = br[j];
       }
-      float s = 0.0f;
-      for (int64_t j = 0; j < L; ++j) s += (x[j] = std::exp(x[j] - mx));
+      float mx = max_of(x, L);
+      for (int64_t j = 0; j < L; ++j) x[j] = exp_nonpos(x[j] - mx);
+      float s = sum_of(x, L);
       float inv = s > 0.0f ? 1.0f / s : 0.0f;
       for (int64_t j = 0; j < L; ++j) x[j] *= inv;
       std::fill(x + L, x + n, 0.0f);
@@ -397,7 +441,8 @@ Var biased_softmax(const Var& q, const Var& k, const Var& r, const Tensor& lengt
                          kern::matmul_into(dk, ds, qd, true, false, scale, 0.0f);
                          in.set(1, dk);
                        }
-                       if (in.needs(2)) in.set(2, kern::sum(ds, 0));  // (H,N,N)
+                       if (in.needs(2))  // dR = Σ_b dS (H,N,N); a view when B = 1 (no N×N copy)
+                         in.set(2, batch == 1 ? ds.view({heads, n, n}) : kern::sum(ds, 0));
                      });
 }
 

@@ -50,7 +50,9 @@
 // Padding (XFORMERS.md §20): padded positions are hashed to an extra bucket n_b that sorts
 // last, so the sorted order and chunks of the valid tokens never depend on padded inputs;
 // padded keys get −1e9 by their original position (carried through the sort); chunks with no
-// valid token look back nowhere; wrap goes to the last chunk holding a valid token.
+// valid token look back nowhere; wrap goes to the last chunk holding a valid token. A padded
+// query whose window holds no valid key spreads its weight uniformly over the padded keys it
+// sees (logit 0, not −1e9: −1e9 + log 2 rounds to −1e9 in f32 and would spoil its lse).
 //
 // Where the released LRA code differs (quirks, documented and not copied;
 // models/reformer/reformer_attention.py, LRA.md §8): the rotations come from a fixed
@@ -235,14 +237,19 @@ struct Rows {
   const float* base = nullptr;
   int64_t heads = 1, sb = 0, sh = 0, si = 0;
   explicit Rows(const Tensor& t)
-      : base(t.data<float>()), heads(t.size(1)), sb(t.stride(0)), sh(t.stride(1)),
+      : base(t.data<float>()),
+        heads(t.size(1)),
+        sb(t.stride(0)),
+        sh(t.stride(1)),
         si(t.stride(2)) {}
   const float* row(int64_t bh, int64_t i) const {
     return base + (bh / heads) * sb + (bh % heads) * sh + i * si;
   }
 };
 
-Tensor unit_last_stride(const Tensor& t) { return t.stride(3) == 1 ? t : t.contiguous(); }
+Tensor unit_last_stride(const Tensor& t) {
+  return t.stride(3) == 1 ? t : t.contiguous();
+}
 
 // dst row t = src row pos[t] of head bh (zero rows for filler positions >= n).
 void gather(float* dst, const Rows& src, int64_t bh, const int32_t* pos, int64_t count, int64_t n,
@@ -302,17 +309,25 @@ struct ChunkJob {
     kern::matmul_into(s, qc, kw, false, true, st.scale);
     fixed.assign(size_t(c * w), 0);
     const bool dedup = p.dedup && p.rounds > 1;
+    // A window without any valid key (padded queries only) spreads its weight uniformly over
+    // its padded keys: logit 0 rather than -1e9, so that lse = log(count) keeps its precision
+    // (-1e9 + log 2 rounds back to -1e9 in f32). Filler slots (>= n) always get -1e9.
+    bool any_valid = false;
+    for (int64_t t = 0; t < w; ++t) any_valid = any_valid || kpos[size_t(t)] < len;
     float* ps = s.data<float>();
     for (int64_t i = 0; i < c; ++i) {
       const int32_t qp = qpos[i];
       for (int64_t t = 0; t < w; ++t) {
         const int32_t kp = kpos[size_t(t)];
         float& x = ps[i * w + t];
-        if (kp >= len) {
+        if (kp >= n || (kp >= len && any_valid)) {
           x = kPadLogit, fixed[size_t(i * w + t)] = 1;
           continue;
         }
-        if (kp == qp) x = kSelfLogit, fixed[size_t(i * w + t)] = 1;
+        if (kp >= len)
+          x = 0.0f, fixed[size_t(i * w + t)] = 1;
+        else if (kp == qp)
+          x = kSelfLogit, fixed[size_t(i * w + t)] = 1;
         if (dedup && qp < n) x -= p.log_count[size_t(p.count_rounds(bh, qp, kp) - 1)];
       }
     }
@@ -321,15 +336,14 @@ struct ChunkJob {
   // Inverted-dropout keep factor of entry (i, t): 0 or 1 / (1 - p).
   float keep(int64_t i, int64_t t) const {
     const LshPlan& p = *st.plan;
-    const uint64_t index =
-        uint64_t(((r * p.bh_count() + bh) * p.padded + ch * c + i) * 2 * c + t);
+    const uint64_t index = uint64_t(((r * p.bh_count() + bh) * p.padded + ch * c + i) * 2 * c + t);
     return uniform01(st.drop_key, index) < st.drop ? 0.0f : 1.0f / (1.0f - st.drop);
   }
 };
 
 // Fused LSH attention: q, v (B, H, N, d) -> (B, H, N, d). See the banner.
-Var lsh_attention(const Var& q_in, const Var& v_in, std::shared_ptr<const LshPlan> plan,
-                  float drop, uint64_t drop_key) {
+Var lsh_attention(const Var& q_in, const Var& v_in, std::shared_ptr<const LshPlan> plan, float drop,
+                  uint64_t drop_key) {
   auto st = std::make_shared<LshSaved>();
   st->plan = plan;
   const LshPlan& p = *plan;
@@ -359,8 +373,8 @@ Var lsh_attention(const Var& q_in, const Var& v_in, std::shared_ptr<const LshPla
   }
 
   st->out = Tensor::empty({p.batch, p.heads, n, d});
-  st->out_round = rounds == 1 ? st->out.view({1, bh_count, n, d})
-                              : Tensor::empty({rounds, bh_count, n, d});
+  st->out_round =
+      rounds == 1 ? st->out.view({1, bh_count, n, d}) : Tensor::empty({rounds, bh_count, n, d});
   st->lse = Tensor::empty({rounds, bh_count, n});
 
   // Per (round, head, chunk): masked softmax over the window, rows scattered to positions.
@@ -412,8 +426,7 @@ Var lsh_attention(const Var& q_in, const Var& v_in, std::shared_ptr<const LshPla
     });
   }
 
-  return make_result(st->out, "lsh_attention", {q_in, v_in}, [st](const Tensor& g,
-                                                                   InputGrads& in) {
+  return make_result(st->out, "lsh_attention", {q_in, v_in}, [st](const Tensor& g, InputGrads& in) {
     const LshSaved& s = *st;
     const LshPlan& p = *s.plan;
     const int64_t n = p.n, d = s.q.size(3), bh_count = p.bh_count(), rounds = p.rounds;
@@ -491,7 +504,7 @@ Var lsh_attention(const Var& q_in, const Var& v_in, std::shared_ptr<const LshPla
             for (int64_t i = 0; i < c; ++i)
               for (int64_t k = 0; k < w; ++k) pp[i * w + k] *= job.keep(i, k);
           }
-          Tensor gvw = kern::matmul(pd, go, true, false);   // (w, d) = Pdᵀ go
+          Tensor gvw = kern::matmul(pd, go, true, false);     // (w, d) = Pdᵀ go
           Tensor gs = kern::matmul(go, job.vw, false, true);  // (c, w) = go Vwᵀ
           float* pgs = gs.data<float>();
           for (int64_t i = 0; i < c; ++i)
@@ -565,8 +578,8 @@ class ReformerAttention : public MultiHeadAttention {
     cfg_.dedup = o.get_bool(kDedup);
     LRA_CHECK(cfg_.n_hashes >= 1, ConfigError, "reformer: n_hashes=", cfg_.n_hashes,
               " must be >= 1");
-    LRA_CHECK(cfg_.n_buckets == 1 || (cfg_.n_buckets >= 2 && cfg_.n_buckets % 2 == 0),
-              ConfigError, "reformer: n_buckets=", cfg_.n_buckets,
+    LRA_CHECK(cfg_.n_buckets == 1 || (cfg_.n_buckets >= 2 && cfg_.n_buckets % 2 == 0), ConfigError,
+              "reformer: n_buckets=", cfg_.n_buckets,
               " must be 1 or even (angular LSH takes argmax over [xR; -xR])");
     LRA_CHECK(cfg_.bucket_size >= 0, ConfigError, "reformer: bucket_size=", cfg_.bucket_size,
               " must be >= 0 (0: use n_buckets)");
@@ -606,12 +619,16 @@ class ReformerAttention : public MultiHeadAttention {
         }
         for (int64_t i = 0; i < n; ++i) {
           double m = -INFINITY;
+          bool any_valid = false;  // else (a padded query) uniform over the padded keys seen
           for (int64_t j = 0; j < n; ++j) {
             count[size_t(j)] = p.count_rounds(bh, i, j);
+            any_valid = any_valid || (count[size_t(j)] > 0 && j < len);
+          }
+          for (int64_t j = 0; j < n; ++j) {
             if (count[size_t(j)] == 0) continue;
             double s = 0.0;
             for (int64_t e = 0; e < d; ++e) s += double(x[i * d + e]) * khat[size_t(j * d + e)];
-            s = j >= len ? kPadLogit : j == i ? kSelfLogit : s * scale;
+            s = j >= len ? (any_valid ? kPadLogit : 0.0) : j == i ? kSelfLogit : s * scale;
             if (!p.dedup) s += std::log(double(count[size_t(j)]));
             logit[size_t(j)] = s;
             m = std::max(m, s);
@@ -639,7 +656,8 @@ class ReformerAttention : public MultiHeadAttention {
 }  // namespace
 
 MechanismInfo reformer_mechanism() {
-  return {"reformer", "Reformer (LSH attention)",
+  return {"reformer",
+          "Reformer (LSH attention)",
           "shared-QK; angular-LSH buckets sorted into chunks, each sees itself + the previous "
           "chunk; n_h rounds combined; O(n_h N c d)",
           {kHashes, kBuckets, kBucketSize, kWrap, kDedup},

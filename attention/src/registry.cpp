@@ -8,14 +8,14 @@ namespace lra::attn {
 const std::vector<MechanismInfo>& mechanisms() {
   static const std::vector<MechanismInfo> all = {
       softmax_mechanism(),
-      // local_mechanism(),
-      // sparse_mechanism(),
-      // longformer_mechanism(),
+      local_mechanism(),
+      sparse_mechanism(),
+      longformer_mechanism(),
       linformer_mechanism(),
       reformer_mechanism(),
       sinkhorn_mechanism(),
       synthesizer_mechanism(),
-      // bigbird_mechanism(),
+      bigbird_mechanism(),
       linear_mechanism(),
       performer_mechanism(),
   };

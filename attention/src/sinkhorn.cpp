@@ -175,15 +175,14 @@ class SinkhornAttention : public MultiHeadAttention {
         const int64_t count = std::clamp<int64_t>(L.len[size_t(bi)] - j * b, 0, b);
         if (count > 0) inv_count.data<float>()[bi * nb + j] = 1.0f / float(count);
       }
-    Var means = mul(sum(kb, 3), Var(inv_count));                     // (B, H, N_B, d)
-    Var r = add(matmul(means, sort_w_), sort_b_);                    // (B, H, N_B, N_max)
-    r = slice(r, 3, 0, nb);                                          // (B, H, N_B, N_B)
+    Var means = mul(sum(kb, 3), Var(inv_count));   // (B, H, N_B, d)
+    Var r = add(matmul(means, sort_w_), sort_b_);  // (B, H, N_B, N_max)
+    r = slice(r, 3, 0, nb);                        // (B, H, N_B, N_B)
     if (ctx.training && gumbel_) {
       Tensor g = Tensor::empty({L.batch, L.heads, nb, nb});
       fill_uniform(g, rng_key(ctx.key(path() + ".gumbel"), {uint64_t(layer_)}), 0.0f, 1.0f);
       float* pg = g.data<float>();
-      for (int64_t e = 0; e < g.numel(); ++e)
-        pg[e] = -std::log(-std::log(std::max(pg[e], 1e-10f)));
+      for (int64_t e = 0; e < g.numel(); ++e) pg[e] = -std::log(-std::log(std::max(pg[e], 1e-10f)));
       r = add(r, Var(g));
     }
     // Valid blocks form their own Sinkhorn problem: keep (valid, valid) logits, set (padded,
@@ -261,7 +260,8 @@ class SinkhornAttention : public MultiHeadAttention {
 }  // namespace
 
 MechanismInfo sinkhorn_mechanism() {
-  return {"sinkhorn", "Sinkhorn Transformer (sparse Sinkhorn attention)",
+  return {"sinkhorn",
+          "Sinkhorn Transformer (sparse Sinkhorn attention)",
           "each block sees itself + one block mixed by a learned Sinkhorn soft permutation; "
           "O(N b d + N_B N d)",
           {kBlock, kIters, kTemp, kGumbel},

@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <chrono>
+#include <functional>
 
 #include "attention_checks.hpp"
 
@@ -10,13 +12,14 @@ namespace {
 // sees itself only when nothing else is visible), padded keys at weight 0. (B, H, N, d) out.
 Tensor full_shared_qk(const Tensor& q, const Tensor& v, const Tensor& lengths) {
   const int64_t n = q.size(2), d = q.size(3);
-  Tensor norm = kern::unary(kern::Unary::Sqrt, kern::sum(kern::unary(kern::Unary::Square, q), 3,
-                                                         true));
+  Tensor norm =
+      kern::unary(kern::Unary::Sqrt, kern::sum(kern::unary(kern::Unary::Square, q), 3, true));
   Tensor khat = kern::binary(kern::Binary::Div, q, norm);
   Tensor s = kern::mul_scalar(kern::matmul(q, khat, false, true), 1.0f / std::sqrt(float(d)));
   for (int64_t b = 0; b < s.size(0); ++b)
     for (int64_t h = 0; h < s.size(1); ++h)
-      for (int64_t i = 0; i < n; ++i) s.select(0, b).select(0, h).select(0, i).select(0, i).fill_(-5e4f);
+      for (int64_t i = 0; i < n; ++i)
+        s.select(0, b).select(0, h).select(0, i).select(0, i).fill_(-5e4f);
   return kern::matmul(kern::softmax(s, lengths), v);
 }
 
@@ -29,6 +32,18 @@ float max_valid_diff(const Tensor& a, const Tensor& b, const Tensor& lengths) {
         for (int64_t d = 0; d < a.size(3); ++d)
           worst = std::max(worst, std::fabs(a.at({bi, h, i, d}) - b.at({bi, h, i, d})));
   return worst;
+}
+
+// As test::fast_vs_dense, over every row: padded queries follow the dense face too (a window
+// with no valid key spreads uniformly over its padded keys).
+float all_rows_fast_vs_dense(attn::MultiHeadAttention& m, int64_t n, const Tensor& lengths) {
+  NoGradGuard ng;
+  nn::ForwardContext ctx;
+  Var x(test::random_tensor({lengths.size(0), n, 16}, 8));
+  Var q = m.project_q(x), k = m.project_k(x), v = m.project_v(x);
+  Tensor fast = m.attend(q, k, v, lengths, ctx).data();
+  Tensor dense = kern::matmul(m.dense_weights(q.data(), k.data(), lengths, ctx), v.data());
+  return kern::max_abs(kern::binary(kern::Binary::Sub, fast, dense));
 }
 
 }  // namespace
@@ -50,12 +65,12 @@ TEST_CASE("reformer: one bucket is full shared-QK attention (self masked, paddin
 
 TEST_CASE("reformer: fast path equals the dense face of the actual buckets and chunks") {
   const std::vector<std::map<std::string, std::string>> configs = {
-      {},                                                             // LRA: 10 buckets
-      {{"n_buckets", "4"}},                                           // chunks of 4 (+ wrap)
-      {{"n_buckets", "4"}, {"wrap", "false"}},                        // paper look-one-back
-      {{"n_buckets", "4"}, {"n_hashes", "3"}},                        // union of 3 rounds
-      {{"n_buckets", "4"}, {"n_hashes", "3"}, {"dedup", "false"}},    // counted per round
-      {{"bucket_size", "3"}, {"n_hashes", "2"}},                      // c = 3, 6 buckets
+      {},                                                           // LRA: 10 buckets
+      {{"n_buckets", "4"}},                                         // chunks of 4 (+ wrap)
+      {{"n_buckets", "4"}, {"wrap", "false"}},                      // paper look-one-back
+      {{"n_buckets", "4"}, {"n_hashes", "3"}},                      // union of 3 rounds
+      {{"n_buckets", "4"}, {"n_hashes", "3"}, {"dedup", "false"}},  // counted per round
+      {{"bucket_size", "3"}, {"n_hashes", "2"}},                    // c = 3, 6 buckets
   };
   for (const auto& params : configs) {
     std::string label;
@@ -64,6 +79,7 @@ TEST_CASE("reformer: fast path equals the dense face of the actual buckets and c
     auto m = attn::make_mechanism("reformer", test::small_options(32, params));
     CHECK(test::fast_vs_dense(*m, 16, test::lengths_of({16, 9})) < 1e-5f);
     CHECK(test::fast_vs_dense(*m, 13, test::lengths_of({13, 1})) < 1e-5f);  // N' > N, len 1
+    CHECK(all_rows_fast_vs_dense(*m, 14, test::lengths_of({14, 5})) < 1e-5f);
   }
 }
 
@@ -85,7 +101,7 @@ TEST_CASE("reformer: gradients match finite differences") {
   for (const auto& params : std::vector<std::map<std::string, std::string>>{
            {{"n_buckets", "2"}, {"n_hashes", "2"}},
            {{"n_buckets", "2"}, {"n_hashes", "2"}, {"dedup", "false"}},
-           {{"n_buckets", "4"}, {"n_hashes", "2"}},                    // windows of 4 of 8 keys
+           {{"n_buckets", "4"}, {"n_hashes", "2"}},  // windows of 4 of 8 keys
            {{"n_buckets", "4"}, {"wrap", "false"}},
            {{"n_buckets", "1"}}}) {
     std::string label;
@@ -134,4 +150,56 @@ TEST_CASE("reformer: invalid hyper-parameters are configuration errors") {
                   ConfigError);
   CHECK_THROWS_AS(attn::make_mechanism("reformer", test::small_options(8, {{"n_hashes", "0"}})),
                   ConfigError);
+}
+
+// Manual benchmark (skipped; run with -tc="*benchmark*" --no-skip): forward + backward time
+// (median) and allocator peak of the fast path vs the dense face (dense_weights @ v, weights
+// held constant), batch 1, one layer, one head, d = 64.
+namespace {
+void bench_mechanism(const std::string& name, std::map<std::string, std::string> params) {
+  for (int64_t n : {1024, 4096}) {
+    attn::MechanismOptions o;
+    o.dim = 64, o.heads = 1, o.qkv_dim = 64, o.max_len = n, o.init_key = 1, o.params = params;
+    auto m = attn::make_mechanism(name, o);
+    Var x = Var::param(test::random_tensor({1, n, 64}, 2));
+    Tensor lengths = Tensor::from(std::vector<int32_t>{int32_t(n)}, {1});
+    nn::ForwardContext ctx{true, 1, 1};
+    auto measure = [&](int reps, const std::function<void()>& fn) {
+      std::vector<double> ms;
+      size_t peak = 0;
+      for (int r = 0; r < reps; ++r) {
+        reset_peak_memory();
+        size_t base = memory_stats().live_bytes;
+        auto t0 = std::chrono::steady_clock::now();
+        fn();
+        auto t1 = std::chrono::steady_clock::now();
+        peak = std::max(peak, memory_stats().peak_bytes - base);
+        ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+        x.zero_grad();
+      }
+      std::sort(ms.begin(), ms.end());
+      return std::make_pair(ms[ms.size() / 2], peak);
+    };
+    auto fast = measure(5, [&] { sum_all(m->forward(x, lengths, ctx)).backward(); });
+    auto dense = measure(3, [&] {
+      Var q = m->project_q(x), k = m->project_k(x), v = m->project_v(x);
+      Tensor w = m->dense_weights(q.data(), k.data(), lengths, ctx);
+      sum_all(matmul(Var(w), v)).backward();
+    });
+    std::string label = name;
+    for (const auto& [k, v] : params) label += " " + k + "=" + v;
+    MESSAGE(label, " N=", n, ": fast ", fast.first, " ms, peak ", fast.second / 1048576.0,
+            " MiB | dense face ", dense.first, " ms, peak ", dense.second / 1048576.0, " MiB");
+  }
+}
+}  // namespace
+
+// The sorting family (reformer, sinkhorn) against full softmax attention.
+TEST_CASE("reformer, sinkhorn: benchmark fast path vs dense face" * doctest::skip()) {
+  bench_mechanism("reformer", {});
+  bench_mechanism("reformer", {{"bucket_size", "64"}});
+  bench_mechanism("reformer", {{"bucket_size", "64"}, {"n_hashes", "4"}});
+  bench_mechanism("sinkhorn", {});
+  bench_mechanism("sinkhorn", {{"block", "64"}});
+  bench_mechanism("transformer", {});
 }

@@ -1,0 +1,155 @@
+// The block-sparse online-softmax kernel (attention/src/block_sparse.hpp) with the dense
+// layout, i.e. FlashAttention: held to the plain matmul -> softmax -> matmul composition,
+// forward and backward, with padding, dropout, uneven tiles and any thread count.
+#include <cmath>
+#include <vector>
+
+#include "../../attention/src/block_sparse.hpp"
+#include "attention_checks.hpp"
+#include "lra/core/threading.hpp"
+
+using namespace lra;
+
+namespace {
+
+float max_abs_diff(const Tensor& a, const Tensor& b) {
+  std::vector<float> x = a.to_floats(), y = b.to_floats();
+  REQUIRE(x.size() == y.size());
+  float worst = 0.0f;
+  for (size_t i = 0; i < x.size(); ++i) worst = std::max(worst, std::fabs(x[i] - y[i]));
+  return worst;
+}
+
+// Zeroes rows i >= len_b of a (B, H, N, d) tensor (the flash kernel outputs 0 there).
+Tensor zero_padded_rows(const Tensor& t, const std::vector<int32_t>& len) {
+  Tensor c = t.contiguous().clone();
+  for (int64_t b = 0; b < c.size(0); ++b)
+    for (int64_t h = 0; h < c.size(1); ++h)
+      for (int64_t i = len[size_t(b)]; i < c.size(2); ++i) c.select(0, b).select(0, h).select(0, i).zero_();
+  return c;
+}
+
+struct Case {
+  int64_t B, H, N, d, tile;
+  std::vector<int32_t> len;
+};
+
+// Flash (block-sparse kernel, dense layout) vs plain autograd attention: outputs and the
+// gradients of q, k, v under an upstream gradient that is zero on padded query rows.
+void compare_with_plain(const Case& c, float dropout, uint64_t seed) {
+  Tensor lens = Tensor::from(std::span<const int32_t>(c.len), {c.B});
+  const float scale = 1.0f / std::sqrt(float(c.d));
+  Tensor q0 = test::random_tensor({c.B, c.H, c.N, c.d}, seed);
+  Tensor k0 = test::random_tensor({c.B, c.H, c.N, c.d}, seed + 1);
+  Tensor v0 = test::random_tensor({c.B, c.H, c.N, c.d}, seed + 2);
+  Tensor g = zero_padded_rows(test::random_tensor({c.B, c.H, c.N, c.d}, seed + 3), c.len);
+  const uint64_t key = rng_key(seed, {rng_tag("drop")});
+
+  Var q = Var::param(q0), k = Var::param(k0), v = Var::param(v0);
+  attn::bsa::Spec spec;
+  spec.layouts = {attn::bsa::dense_layout(c.N, c.tile)};
+  spec.scale = scale;
+  spec.dropout = dropout;
+  spec.dropout_key = key;
+  Var o = attn::bsa::attention(q, k, v, lens, spec);
+  o.backward(g);
+
+  Var q2 = Var::param(q0), k2 = Var::param(k0), v2 = Var::param(v0);
+  Var p = softmax(matmul(q2, k2, false, true), lens, scale);
+  p = dropout > 0 ? lra::dropout(p, dropout, key, true) : p;
+  Var o2 = matmul(p, v2);
+  o2.backward(g);
+
+  CHECK(max_abs_diff(o.data(), zero_padded_rows(o2.data(), c.len)) < 1e-5f);
+  CHECK(max_abs_diff(q.grad(), q2.grad()) < 1e-5f);
+  CHECK(max_abs_diff(k.grad(), k2.grad()) < 1e-5f);
+  CHECK(max_abs_diff(v.grad(), v2.grad()) < 1e-5f);
+}
+
+}  // namespace
+
+TEST_CASE("flash: equals plain attention, forward and backward, padding and uneven tiles") {
+  // N not a multiple of the tile; one sequence shorter than a tile, one empty; B·H small
+  // (backward partial sums, Note [slots]) and large (direct accumulation).
+  compare_with_plain({2, 2, 37, 8, 16, {37, 20}}, 0.0f, 1);
+  compare_with_plain({1, 1, 50, 16, 8, {43}}, 0.0f, 2);
+  compare_with_plain({3, 4, 19, 4, 64, {19, 5, 0}}, 0.0f, 3);
+  compare_with_plain({2, 1, 64, 32, 64, {64, 64}}, 0.0f, 4);
+}
+
+TEST_CASE("flash: dropout regenerated from its key matches the plain path's dropout") {
+  compare_with_plain({2, 2, 33, 8, 16, {33, 21}}, 0.1f, 5);
+  compare_with_plain({1, 1, 40, 8, 8, {40}}, 0.5f, 6);
+}
+
+TEST_CASE("flash: gradients match finite differences (through the op alone)") {
+  Tensor lens = test::lengths_of({9, 6});
+  attn::bsa::Spec spec;
+  spec.layouts = {attn::bsa::dense_layout(9, 4)};
+  spec.scale = 0.7f;
+  auto r = gradcheck(
+      [&](const std::vector<Var>& in) { return attn::bsa::attention(in[0], in[1], in[2], lens, spec); },
+      {test::random_tensor({2, 1, 9, 3}, 31), test::random_tensor({2, 1, 9, 3}, 32),
+       test::random_tensor({2, 1, 9, 3}, 33)});
+  CHECK_MESSAGE(r.ok, r.report);
+  spec.dropout = 0.3f;  // a fixed key: the same mask at every evaluation
+  spec.dropout_key = 99;
+  auto r2 = gradcheck(
+      [&](const std::vector<Var>& in) { return attn::bsa::attention(in[0], in[1], in[2], lens, spec); },
+      {test::random_tensor({2, 1, 9, 3}, 34), test::random_tensor({2, 1, 9, 3}, 35),
+       test::random_tensor({2, 1, 9, 3}, 36)});
+  CHECK_MESSAGE(r2.ok, r2.report);
+}
+
+TEST_CASE("flash: results are bit-identical for any thread count") {
+  const int before = num_threads();
+  Tensor lens = test::lengths_of({70});
+  attn::bsa::Spec spec;
+  spec.layouts = {attn::bsa::dense_layout(70, 16)};
+  spec.scale = 0.25f;
+  spec.dropout = 0.2f;
+  spec.dropout_key = 5;
+  Tensor q = test::random_tensor({1, 1, 70, 16}, 41), k = test::random_tensor({1, 1, 70, 16}, 42);
+  Tensor v = test::random_tensor({1, 1, 70, 16}, 43), g = test::random_tensor({1, 1, 70, 16}, 44);
+  std::vector<std::vector<float>> runs;
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    auto f = attn::bsa::forward(q, k, v, lens, spec);
+    auto gr = attn::bsa::backward(q, k, v, f.o, f.lse, g, lens, spec);
+    std::vector<float> all = f.o.to_floats();
+    for (const Tensor& t : {gr.dq, gr.dk, gr.dv}) {
+      std::vector<float> x = t.to_floats();
+      all.insert(all.end(), x.begin(), x.end());
+    }
+    runs.push_back(all);
+  }
+  set_num_threads(before);
+  CHECK(runs[0] == runs[1]);
+}
+
+TEST_CASE("flash: a valid query with no visible key outputs 0, never NaN") {
+  attn::bsa::Spec spec;
+  auto lay = std::make_shared<attn::bsa::BlockLayout>();
+  lay->n = 4;
+  lay->tile_q = 2;
+  int32_t t0 = lay->add_key_range(0, 2);
+  lay->visit(t0, 1);  // rows 0-1: key tile {0, 1}, masked away entirely
+  lay->end_row();
+  lay->visit(t0);  // rows 2-3: keys 0, 1
+  lay->end_row();
+  lay->mask_tile = [](int64_t, int, int64_t, int64_t ni, const int32_t*, int64_t nk, float* s,
+                      int64_t lds) {
+    for (int64_t x = 0; x < ni; ++x)
+      for (int64_t y = 0; y < nk; ++y) s[x * lds + y] = -INFINITY;
+  };
+  spec.layouts = {lay};
+  Var q = Var::param(test::random_tensor({1, 1, 4, 2}, 51));
+  Var k = Var::param(test::random_tensor({1, 1, 4, 2}, 52));
+  Var v = Var::param(test::random_tensor({1, 1, 4, 2}, 53));
+  Var o = attn::bsa::attention(q, k, v, {}, spec);
+  sum_all(o).backward();
+  for (float x : o.data().to_floats()) CHECK(std::isfinite(x));
+  CHECK(o.data().at({0, 0, 0, 0}) == 0.0f);
+  CHECK(o.data().at({0, 0, 1, 1}) == 0.0f);
+  for (float x : q.grad().to_floats()) CHECK(std::isfinite(x));
+}
