@@ -1,18 +1,39 @@
-// lra_cpu train: resolve settings (defaults < preset < flags), find or generate data, train,
-// report test accuracy of the best-validation parameters.
+// lra_cpu train: resolve settings (defaults < preset < --config FILE < flags), find or
+// generate data, train into a run folder (lra/lra/run.hpp), report test accuracy of the
+// best-validation checkpoint. --resume DIR continues a run exactly; --seeds 1,2,3 runs one
+// folder per seed and records mean and std; Ctrl-C (SIGINT/SIGTERM) saves `last` and exits.
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "commands.hpp"
 #include "lra/core/error.hpp"
+#include "lra/core/io.hpp"
+#include "lra/lra/report.hpp"
+#include "lra/lra/run.hpp"
 #include "lra/lra/trainer.hpp"
 #include "progress.hpp"
 #include "settings_flags.hpp"
 
+#ifndef LRA_VERSION
+#define LRA_VERSION "0.0.0"
+#endif
+
 namespace lra::app {
 namespace {
+
+namespace fs = std::filesystem;
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int sig) {
+  g_stop.store(true);
+  std::signal(sig, SIG_DFL);  // a second Ctrl-C ends the process at once
+}
 
 std::string timestamp() {
   std::time_t t = std::time(nullptr);
@@ -42,7 +63,7 @@ std::string data_folder(const Settings& s, const TaskInfo& task) {
                     std::to_string(g.train) + "-" + std::to_string(g.val) + "-" +
                     std::to_string(g.test) + "-len" + std::to_string(g.min_len) + "-" +
                     std::to_string(g.max_len);
-  if (std::filesystem::exists(dir + "/.complete")) {
+  if (fs::exists(dir + "/.complete")) {
     std::printf("using generated data in %s\n", dir.c_str());
     return dir;
   }
@@ -51,9 +72,152 @@ std::string data_folder(const Settings& s, const TaskInfo& task) {
   g.progress = [&](size_t done, size_t) { bar.update(done); };
   task.generate(dir, g);
   bar.finish();
-  std::FILE* f = std::fopen((dir + "/.complete").c_str(), "w");
-  if (f) std::fclose(f);
+  write_file_atomic(dir + "/.complete", "");
   return dir;
+}
+
+void print_settings(const Settings& s) {
+  std::printf("settings (value <- source):\n");
+  for (const auto& [k, e] : s.entries())
+    if (e.source != "default" || k == "seed")
+      std::printf("  %-13s %-12s <- %s\n", k.c_str(), e.value.c_str(), e.source.c_str());
+}
+
+struct TrainArgs {
+  std::string config, resume, seeds;
+  std::string command;  // the command line, for config.json
+};
+
+// One run into `out`. Returns the exit code (0 done, 130 interrupted).
+int run_one(Settings s, const std::string& out, bool resume, const TrainArgs& a,
+            TrainResult* result) {
+  const TaskInfo& task = find_task(s.get("task"));
+  s.set("out", out, resume ? s.source("out") : "run folder");
+  if (!resume) print_settings(s);
+  std::string dir = data_folder(s, task);
+  ModelConfig mc = model_config(s, task);
+  TaskData data;
+  {
+    ProgressBar bar("read " + task.name, 1);
+    data = task.load(dir, mc.max_len);
+    bar.finish();
+  }
+  std::printf("data %s: %zu train, %zu val, %zu test examples\n", dir.c_str(),
+              data.train.examples.size(), data.val.examples.size(), data.test.examples.size());
+  for (const std::string& n : data.notes) std::printf("note: %s\n", n.c_str());
+  std::fflush(stdout);
+
+  TrainProgress progress;
+  TrainHooks hooks;
+  hooks.log = [&](const std::string& line) { progress.line(line); };
+  hooks.on_step = [&](const StepInfo& si) { progress.step(si); };
+  hooks.on_eval_progress = [&](const std::string& w, size_t d, size_t t) { progress.eval(w, d, t); };
+  TrainOptions opt;
+  opt.out_dir = out;
+  opt.resume = resume;
+  opt.stop = &g_stop;
+  std::error_code ec;
+  fs::path abs = fs::absolute(dir, ec);
+  opt.data_dir = ec ? dir : abs.lexically_normal().string();
+  opt.info = {{"command", a.command}, {"lra_cpu", LRA_VERSION}};
+  if (!a.config.empty()) opt.info["config_file"] = a.config;
+
+  g_stop.store(false);
+  auto prev_int = std::signal(SIGINT, on_stop_signal);
+  auto prev_term = std::signal(SIGTERM, on_stop_signal);
+  TrainResult r;
+  try {
+    r = train(s, task, data, opt, hooks);
+  } catch (const DivergedError& e) {
+    progress.clear();
+    std::signal(SIGINT, prev_int);
+    std::signal(SIGTERM, prev_term);
+    std::fprintf(stderr, "lra_cpu: %s\n", e.what());
+    return 5;
+  } catch (...) {
+    progress.clear();
+    std::signal(SIGINT, prev_int);
+    std::signal(SIGTERM, prev_term);
+    throw;
+  }
+  progress.clear();
+  std::signal(SIGINT, prev_int);
+  std::signal(SIGTERM, prev_term);
+  if (result) *result = r;
+  if (r.interrupted) {
+    std::printf("stopped by signal at step %lld; continue with: lra_cpu train --resume %s\n",
+                (long long)r.steps, out.c_str());
+    return 130;
+  }
+  std::printf("results written to %s/results.json\n", out.c_str());
+  return 0;
+}
+
+std::vector<uint64_t> parse_seeds(const std::string& text) {
+  std::vector<uint64_t> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    size_t used = 0;
+    uint64_t v = 0;
+    try {
+      v = std::stoull(item, &used);
+    } catch (...) {
+      used = 0;
+    }
+    LRA_CHECK(!item.empty() && used == item.size(), ConfigError, "--seeds ", text,
+              ": '", item, "' is not a seed; use e.g. --seeds 1,2,3");
+    for (uint64_t s : out)
+      LRA_CHECK(s != v, ConfigError, "--seeds ", text, ": seed ", v, " appears twice");
+    out.push_back(v);
+  }
+  LRA_CHECK(!out.empty(), ConfigError, "--seeds is empty; use e.g. --seeds 1,2,3");
+  return out;
+}
+
+int run_seeds(const Settings& base, const std::string& out, const TrainArgs& a) {
+  std::vector<uint64_t> seeds = parse_seeds(a.seeds);
+  make_dirs(out);
+  nlohmann::json summary = {{"task", base.get("task")},
+                            {"model", base.get("model")},
+                            {"preset", base.get("preset")},
+                            {"seeds", seeds},
+                            {"runs", nlohmann::json::array()}};
+  std::vector<double> test, val;
+  for (uint64_t seed : seeds) {
+    Settings s = base;
+    s.set("seed", std::to_string(seed), "flag --seeds");
+    const std::string dir = out + "/seed-" + std::to_string(seed);
+    const bool resume = fs::exists(dir + "/" + run_files::state) &&
+                        !fs::exists(dir + "/" + run_files::results);
+    if (fs::exists(dir + "/" + run_files::results)) {
+      std::printf("== seed %llu: already finished in %s\n", (unsigned long long)seed, dir.c_str());
+    } else {
+      std::printf("== seed %llu -> %s%s\n", (unsigned long long)seed, dir.c_str(),
+                  resume ? " (resuming)" : "");
+      int rc = run_one(resume ? read_run(dir).settings : s, dir, resume, a, nullptr);
+      if (rc != 0) return rc;
+    }
+    RunInfo r = read_run(dir);
+    test.push_back(r.test_accuracy);
+    val.push_back(r.best_val_accuracy);
+    summary["runs"].push_back({{"seed", seed},
+                               {"dir", dir},
+                               {"test_accuracy", r.test_accuracy},
+                               {"best_val_accuracy", r.best_val_accuracy},
+                               {"best_step", r.best_step}});
+  }
+  double tm, ts, vm, vs;
+  mean_std(test, tm, ts);
+  mean_std(val, vm, vs);
+  summary["test_accuracy"] = {{"mean", tm}, {"std", ts}, {"values", test}};
+  summary["best_val_accuracy"] = {{"mean", vm}, {"std", vs}, {"values", val}};
+  summary["std"] = "sample standard deviation (n - 1)";
+  write_file_atomic(out + "/seeds.json", summary.dump(2) + "\n");
+  std::printf("seeds %s: test accuracy %.4f +- %.4f (mean +- std over %zu runs); written to "
+              "%s/seeds.json\n",
+              a.seeds.c_str(), tm, ts, seeds.size(), out.c_str());
+  return 0;
 }
 
 }  // namespace
@@ -61,34 +225,58 @@ std::string data_folder(const Settings& s, const TaskInfo& task) {
 void add_train_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("train", "train a model on an LRA task");
   auto flags = std::make_shared<SettingFlags>();
+  auto args = std::make_shared<TrainArgs>();
   flags->add_to(*cmd);
-  cmd->callback([flags, &action]() {
-    action = [flags]() {
-      Settings s = flags->resolve();
+  cmd->add_option("--config", args->config,
+                  "TOML file of settings (key = value); flags override it, unknown keys are "
+                  "errors");
+  cmd->add_option("--resume", args->resume,
+                  "continue the run in this folder exactly (its settings; only --threads and "
+                  "--data may be given)");
+  cmd->add_option("--seeds", args->seeds,
+                  "run once per seed (e.g. 1,2,3) into OUT/seed-N and record mean and std in "
+                  "OUT/seeds.json");
+  cmd->callback([flags, args, &action]() {
+    action = [flags, args]() {
+      TrainArgs& a = *args;
+      a.command = "lra_cpu train";
+      if (!a.config.empty()) a.command += " --config " + a.config;
+      if (!a.seeds.empty()) a.command += " --seeds " + a.seeds;
+      for (const auto& [k, v] : flags->given()) a.command += " " + flag_name(k) + " " + v;
+      if (!a.resume.empty()) {
+        LRA_CHECK(a.config.empty() && a.seeds.empty(), ConfigError,
+                  "--resume continues a run with its own settings: drop --config/--seeds");
+        RunInfo run = read_run(a.resume);
+        Settings s = run.settings;
+        for (const auto& [k, v] : flags->given()) {
+          if (k == "threads" || k == "data") {
+            s.set(k, v, "flag " + flag_name(k) + " (resume)");
+            continue;
+          }
+          LRA_CHECK(v == s.get(k), ConfigError, flag_name(k), " ", v,
+                    ": a resumed run keeps its settings (", a.resume, "/config.json has ", k,
+                    " = ", s.get(k), "); start a new run with --out to change it");
+        }
+        if (!flags->given().count("data") && !run.data_dir.empty()) s.set("data", run.data_dir, s.source("data"));
+        TrainArgs b = a;
+        b.command = "lra_cpu train --resume " + a.resume;
+        if (run.has_results && run.status == "complete")
+          std::printf("note: %s already finished; evaluating its best checkpoint again\n",
+                      a.resume.c_str());
+        return run_one(s, a.resume, true, b, nullptr);
+      }
+      Settings s = flags->resolve(a.config);
       const TaskInfo& task = find_task(s.get("task"));
       std::string out = s.get("out").empty()
                             ? "runs/" + task.name + "-" + s.get("model") + "-" + timestamp()
                             : s.get("out");
-      std::printf("settings (value <- source):\n");
-      for (const auto& [k, e] : s.entries())
-        if (e.source != "default" || k == "seed")
-          std::printf("  %-13s %-12s <- %s\n", k.c_str(), e.value.c_str(), e.source.c_str());
-      std::string dir = data_folder(s, task);
-      ModelConfig mc = model_config(s, task);
-      TaskData data = task.load(dir, mc.max_len);
-      std::printf("data %s: %zu train, %zu val, %zu test examples\n", dir.c_str(),
-                  data.train.examples.size(), data.val.examples.size(),
-                  data.test.examples.size());
-      for (const std::string& n : data.notes) std::printf("note: %s\n", n.c_str());
-      TrainHooks hooks;
-      hooks.log = [](const std::string& line) {
-        std::printf("%s\n", line.c_str());
-        std::fflush(stdout);
-      };
-      TrainResult r = train(s, task, data, out, hooks);
-      std::printf("results written to %s/results.json\n", out.c_str());
-      (void)r;
-      return 0;
+      if (!a.seeds.empty()) {
+        LRA_CHECK(!flags->given().count("seed"), ConfigError,
+                  "--seed and --seeds together: use --seeds 1,2,3 alone");
+        print_settings(s);
+        return run_seeds(s, out, a);
+      }
+      return run_one(s, out, false, a, nullptr);
     };
   });
 }

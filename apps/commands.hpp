@@ -11,5 +11,10 @@ using Action = std::function<int()>;
 void add_train_command(CLI::App& app, Action& action);
 void add_data_command(CLI::App& app, Action& action);
 void add_catalog_commands(CLI::App& app, Action& action);  // models, tasks
+void add_eval_command(CLI::App& app, Action& action);      // cmd_eval.cpp
+void add_report_command(CLI::App& app, Action& action);    // cmd_report.cpp
+void add_info_command(CLI::App& app, Action& action);
+void add_bench_command(CLI::App& app, Action& action);     // cmd_bench.cpp
+void add_span_command(CLI::App& app, Action& action);      // cmd_span.cpp
 
 }  // namespace lra::app

@@ -17,6 +17,11 @@ int main(int argc, char** argv) {
   lra::app::add_train_command(app, action);
   lra::app::add_data_command(app, action);
   lra::app::add_catalog_commands(app, action);
+  lra::app::add_eval_command(app, action);
+  lra::app::add_report_command(app, action);
+  lra::app::add_info_command(app, action);
+  lra::app::add_bench_command(app, action);
+  lra::app::add_span_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -22,15 +22,21 @@ void SettingFlags::add_to(CLI::App& cmd) {
   }
 }
 
-Settings SettingFlags::resolve() const {
+Settings SettingFlags::resolve(const std::string& config_path) const {
   Settings s;
   auto flag = [&](const std::string& key) { return "flag " + flag_name(key); };
+  std::vector<std::pair<std::string, std::string>> config;
+  if (!config_path.empty()) config = read_settings_toml(config_path);
   // task and preset decide which preset applies, so they are read first
-  for (const char* key : {"task", "preset"})
+  for (const char* key : {"task", "preset"}) {
+    for (const auto& [k, v] : config)
+      if (k == key) s.set(k, v, "config " + config_path);
     if (given_->count(key)) s.set(key, given_->at(key), flag(key));
+  }
   const TaskInfo& task = find_task(s.get("task"));
   const Preset& preset = task.preset(s.get("preset"));
   for (const auto& [k, v] : preset.settings) s.set(k, v, "preset " + task.name + "/" + preset.name);
+  for (const auto& [k, v] : config) s.set(k, v, "config " + config_path);
   for (const auto& [k, v] : *given_) s.set(k, v, flag(k));
   return s;
 }

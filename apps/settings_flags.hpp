@@ -13,8 +13,10 @@ namespace lra::app {
 class SettingFlags {
  public:
   void add_to(CLI::App& cmd);
-  // defaults < preset of the chosen task < flags
-  Settings resolve() const;
+  // defaults < preset of the chosen task < --config FILE (TOML, when given) < flags
+  Settings resolve(const std::string& config_path = "") const;
+  // The settings given as flags (key -> value), e.g. to check them against a resumed run.
+  const std::map<std::string, std::string>& given() const { return *given_; }
 
  private:
   std::shared_ptr<std::map<std::string, std::string>> given_ =

@@ -14,10 +14,12 @@ if(NOT LRA_CBLAS_INCLUDE_DIR)
   message(FATAL_ERROR "cblas.h not found: install libopenblas-dev (apt-get install -y libopenblas-dev)")
 endif()
 
+# libspng decodes the image tasks' PNG files (a private dependency of lra::lra).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SPNG REQUIRED IMPORTED_TARGET spng)
+
 if(LRA_BUILD_APPS OR LRA_BUILD_TESTS)
   find_package(CLI11 REQUIRED)
-  find_package(PkgConfig REQUIRED)
-  pkg_check_modules(SPNG REQUIRED IMPORTED_TARGET spng)
 endif()
 if(LRA_BUILD_TESTS)
   find_package(doctest REQUIRED)

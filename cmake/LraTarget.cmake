@@ -21,6 +21,7 @@ function(lra_add_layer)
     $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_link_libraries(${target} PUBLIC ${L_DEPENDS} PRIVATE ${L_PRIVATE_DEPENDS})
+  target_compile_features(${target} PUBLIC cxx_std_20)  # the public headers need C++20
   lra_compile_options(${target})
   set_property(GLOBAL APPEND PROPERTY LRA_LAYER_TARGETS ${target})
 endfunction()

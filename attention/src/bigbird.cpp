@@ -178,7 +178,8 @@ class BigBirdAttention : public MultiHeadAttention {
 }  // namespace
 
 MechanismInfo bigbird_mechanism() {
-  return {"bigbird", "BigBird (window + global + random blocks)",
+  return {"bigbird",
+          "BigBird (window + global + random blocks)",
           "each query block sees `window` neighbouring blocks, the first and last block and "
           "`random` random blocks; O(N*(window+2+random)*block) time, O(N) memory",
           {kBlock, kWindow, kRandom},

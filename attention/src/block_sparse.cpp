@@ -1,8 +1,13 @@
 // Block-sparse online-softmax attention: see block_sparse.hpp for the algorithm.
 //
 // Note [layout of q, k, v and o]: heads arrive as views (B, H, N, d) of (B, N, H, d) projection
-// outputs, rows of one head H·d floats apart. BLAS reads them in place (lda = H·d), so no head
-// is ever copied; o, dq, dk and dv are written the same way, so merging heads is free.
+// outputs, rows of one head H·d floats apart. BLAS reads q, k, v, dO in place (lda = H·d); o,
+// dq, dk and dv are written the same way, so merging heads afterwards is a free view.
+//
+// Note [no NT products]: OpenBLAS's small-matrix kernels serve row-major A·B and Aᵀ·B, but a
+// row-major A·Bᵀ (e.g. Q Kᵀ) of a 64 x 64 tile takes the general path, which packs both
+// operands on every call (measured: a third of the time went to packing). So K and V are
+// transposed once per call into (B, H, d, N) and every tile product is A·B or Aᵀ·B.
 //
 // Note [slots]: backward walks query tiles (dQ_I is owned by one task) while dK_J and dV_J
 // receive a contribution from every query tile that visits J. Tasks therefore add into
@@ -20,11 +25,10 @@
 #include <cmath>
 #include <cstring>
 #include <map>
-#include <tuple>
 #include <sstream>
+#include <tuple>
 
 #include "lra/core/kernels.hpp"
-#include "lra/core/rng.hpp"
 #include "lra/core/threading.hpp"
 
 namespace lra::attn::bsa {
@@ -52,17 +56,11 @@ inline float exp_nonpos(float x) {
 }
 
 // ---- BLAS on row-major tiles ------------------------------------------------------------
-// c (m, n) = alpha · a (m, k) · b (n, k)ᵀ + beta · c
-inline void gemm_nt(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-                    const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(n), int(k), alpha, a, int(lda),
-              b, int(ldb), beta, c, int(ldc));
-}
 // c (m, n) = alpha · a (m, k) · b (k, n) + beta · c
 inline void gemm_nn(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                     const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), alpha, a,
-              int(lda), b, int(ldb), beta, c, int(ldc));
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), alpha, a, int(lda),
+              b, int(ldb), beta, c, int(ldc));
 }
 // c (m, n) = alpha · a (k, m)ᵀ · b (k, n) + beta · c
 inline void gemm_tn(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
@@ -91,7 +89,8 @@ HeadsIn heads_in(const Tensor& t, const char* what) {
   HeadsIn h;
   h.hold = u;
   h.p = u.data<float>();
-  h.sb = u.stride(0), h.sh = u.stride(1), h.sn = u.size(2) > 1 ? u.stride(2) : std::max<int64_t>(d, 1);
+  h.sb = u.stride(0), h.sh = u.stride(1),
+  h.sn = u.size(2) > 1 ? u.stride(2) : std::max<int64_t>(d, 1);
   return h;
 }
 
@@ -112,11 +111,39 @@ HeadsOut heads_out(int64_t B, int64_t H, int64_t N, int64_t d, bool zero) {
   return o;
 }
 
+// Kᵀ (or Vᵀ) of every head: (B, H, d, N) contiguous, so a key tile's transpose is a column
+// range (row stride N). See Note [no NT products].
+struct HeadsT {
+  Tensor t;
+  const float* p = nullptr;
+  int64_t d = 0, n = 0, h = 0;
+  const float* at(int64_t b, int64_t hh, int64_t j) const { return p + ((b * h + hh) * d) * n + j; }
+};
+
+HeadsT transposed(const HeadsIn& x, int64_t B, int64_t H, int64_t N, int64_t d) {
+  HeadsT o;
+  o.t = Tensor::empty({B, H, d, N});
+  o.p = o.t.data<float>();
+  o.d = d, o.n = N, o.h = H;
+  float* dst = o.t.data<float>();
+  parallel_for(B * H, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t b = t / H, h = t % H;
+      float* out = dst + t * d * N;
+      for (int64_t j0 = 0; j0 < N; j0 += 16)
+        for (int64_t j = j0; j < std::min(N, j0 + 16); ++j) {
+          const float* row = x.row(b, h, j);
+          for (int64_t c = 0; c < d; ++c) out[c * N + j] = row[c];
+        }
+    }
+  });
+  return o;
+}
+
 std::vector<int32_t> checked_lengths(const Tensor& lengths, int64_t B, int64_t N) {
   if (!lengths.defined()) return std::vector<int32_t>(size_t(B), int32_t(N));
-  LRA_CHECK(lengths.dtype() == DType::I32 && lengths.dim() == 1 && lengths.numel() == B,
-            ShapeError, "block-sparse attention: lengths must be i32 (", B, "), got ",
-            lengths.describe());
+  LRA_CHECK(lengths.dtype() == DType::I32 && lengths.dim() == 1 && lengths.numel() == B, ShapeError,
+            "block-sparse attention: lengths must be i32 (", B, "), got ", lengths.describe());
   std::vector<int32_t> len = lengths.to_ints();
   for (size_t b = 0; b < len.size(); ++b)
     LRA_CHECK(len[b] >= 0 && len[b] <= N, DataError, "block-sparse attention: lengths[", b,
@@ -131,18 +158,21 @@ struct Problem {
   int64_t tile_q = 0, max_tile_k = 0, q_tiles = 0;
   std::vector<int32_t> len;
   const Spec* spec = nullptr;
-  std::vector<std::vector<uint8_t>> contiguous;  // per layout, per key tile
+  // Per layout, per key tile: -1 for a run of positions (read in place), else the tile's first
+  // row in the gathered copies (Gathered below); `gathered` = the most rows any layout needs.
+  std::vector<std::vector<int64_t>> gather_row;
+  int64_t gathered = 0;
 
   const BlockLayout& layout(int64_t b) const {
     return *spec->layouts[spec->layouts.size() == 1 ? 0 : size_t(b)];
   }
-  const std::vector<uint8_t>& contig(int64_t b) const {
-    return contiguous[spec->layouts.size() == 1 ? 0 : size_t(b)];
+  const std::vector<int64_t>& gather_rows(int64_t b) const {
+    return gather_row[spec->layouts.size() == 1 ? 0 : size_t(b)];
   }
 };
 
-Problem make_problem(const Tensor& qt, const Tensor& kt, const Tensor& vt,
-                     const Tensor& lengths, const Spec& spec) {
+Problem make_problem(const Tensor& qt, const Tensor& kt, const Tensor& vt, const Tensor& lengths,
+                     const Spec& spec) {
   Problem p;
   p.B = qt.size(0), p.H = qt.size(1), p.N = qt.size(2), p.d = qt.size(3);
   LRA_CHECK(kt.shape() == qt.shape() && vt.shape() == qt.shape(), ShapeError,
@@ -150,122 +180,195 @@ Problem make_problem(const Tensor& qt, const Tensor& kt, const Tensor& vt,
             qt.describe(), ", k ", kt.describe(), ", v ", vt.describe());
   p.len = checked_lengths(lengths, p.B, p.N);
   p.spec = &spec;
-  LRA_CHECK(!spec.layouts.empty() &&
-                (spec.layouts.size() == 1 || int64_t(spec.layouts.size()) == p.B),
-            ShapeError, "block-sparse attention: need 1 or B = ", p.B, " layouts, got ",
-            spec.layouts.size());
-  LRA_CHECK(spec.dropout >= 0.0f && spec.dropout < 1.0f, ConfigError,
-            "attention dropout ", spec.dropout, " must be in [0, 1)");
+  LRA_CHECK(
+      !spec.layouts.empty() && (spec.layouts.size() == 1 || int64_t(spec.layouts.size()) == p.B),
+      ShapeError, "block-sparse attention: need 1 or B = ", p.B, " layouts, got ",
+      spec.layouts.size());
+  LRA_CHECK(spec.dropout >= 0.0f && spec.dropout < 1.0f, ConfigError, "attention dropout ",
+            spec.dropout, " must be in [0, 1)");
   p.tile_q = spec.layouts[0]->tile_q;
   for (const auto& l : spec.layouts) {
     LRA_ASSERT(l && l->n == p.N && l->tile_q == p.tile_q && (l->heads == 1 || l->heads == p.H));
-    std::vector<uint8_t> c(size_t(l->key_tiles()));
+    std::vector<int64_t> rows(size_t(l->key_tiles()), -1);
+    int64_t total = 0;
     for (int64_t t = 0; t < l->key_tiles(); ++t) {
       int64_t s = l->key_start[t], e = l->key_start[t + 1];
       p.max_tile_k = std::max(p.max_tile_k, e - s);
       bool run = true;
       for (int64_t x = s + 1; x < e && run; ++x) run = l->key_pos[x] == l->key_pos[x - 1] + 1;
-      c[size_t(t)] = run ? 1 : 0;
+      if (!run) rows[size_t(t)] = total, total += e - s;
     }
-    p.contiguous.push_back(std::move(c));
+    p.gathered = std::max(p.gathered, total);
+    p.gather_row.push_back(std::move(rows));
   }
   p.q_tiles = (p.N + p.tile_q - 1) / p.tile_q;
   return p;
 }
 
-// Per-task scratch (counted by the allocator like any tensor).
+// Key tiles that are not runs of positions (e.g. Sparse Transformer's summary columns), copied
+// once per call for every (b, h): k, v (B·H, G, d) and kt, vt (B·H, d, G); rows of positions at
+// or past the length are zeros (their scores are masked).
+struct Gathered {
+  Tensor k, v, kt, vt;
+  int64_t G = 0;
+};
+
+Gathered gather_keys(const Problem& p, const HeadsIn& K, const HeadsIn& V, bool with_vt) {
+  Gathered g;
+  g.G = p.gathered;
+  if (g.G == 0) return g;
+  const int64_t bh = p.B * p.H, G = g.G, d = p.d;
+  g.k = Tensor::zeros({bh, G, d}), g.v = Tensor::zeros({bh, G, d}),
+  g.kt = Tensor::zeros({bh, d, G});
+  if (with_vt) g.vt = Tensor::zeros({bh, d, G});
+  float *pk = g.k.data<float>(), *pv = g.v.data<float>(), *pkt = g.kt.data<float>();
+  float* pvt = with_vt ? g.vt.data<float>() : nullptr;
+  parallel_for(bh, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t b = t / p.H, h = t % p.H, len = p.len[size_t(b)];
+      const BlockLayout& lay = p.layout(b);
+      const std::vector<int64_t>& rows = p.gather_rows(b);
+      for (int64_t kt = 0; kt < lay.key_tiles(); ++kt) {
+        if (rows[size_t(kt)] < 0) continue;
+        for (int64_t c = lay.key_start[kt]; c < lay.key_start[kt + 1]; ++c) {
+          const int64_t j = lay.key_pos[size_t(c)], row = rows[size_t(kt)] + c - lay.key_start[kt];
+          if (j >= len) continue;
+          const float* kr = K.row(b, h, j);
+          const float* vr = V.row(b, h, j);
+          for (int64_t z = 0; z < d; ++z) {
+            pk[(t * G + row) * d + z] = kr[z], pv[(t * G + row) * d + z] = vr[z];
+            pkt[(t * d + z) * G + row] = kr[z];
+            if (pvt) pvt[(t * d + z) * G + row] = vr[z];
+          }
+        }
+      }
+    }
+  });
+  return g;
+}
+
+// Per-task scratch (counted by the allocator like any tensor): score-sized tiles (tq, tk),
+// query-major with row stride ldq_major = tk, and key-tile-sized gradient buffers.
 struct Scratch {
   Tensor hold;
-  float *s, *dp, *mult, *acc, *m, *l, *kbuf, *vbuf, *dkt, *dvt, *drow;
-  int64_t lds;
-  Scratch(const Problem& p) {
+  float *s, *t1, *t2, *mult, *acc, *m, *l, *dkt, *dvt, *drow;
+  int64_t ldq_major;
+  explicit Scratch(const Problem& p) {
     const int64_t tq = p.tile_q, tk = std::max<int64_t>(p.max_tile_k, 1), d = p.d;
-    lds = tk;
-    const int64_t sizes[] = {tq * tk, tq * tk, tq * tk, tq * d, tq, tq, tk * d, tk * d, tk * d,
-                             tk * d, tq};
+    ldq_major = tk;
+    const int64_t sizes[] = {tq * tk, tq * tk, tq * tk, tq * tk, tq * d,
+                             tq,      tq,      tk * d,  tk * d,  tq};
+    float** parts[] = {&s, &t1, &t2, &mult, &acc, &m, &l, &dkt, &dvt, &drow};
     int64_t total = 0;
     for (int64_t z : sizes) total += (z + 15) / 16 * 16;  // 64-byte aligned pieces
     hold = Tensor::empty({total});
     float* base = hold.data<float>();
-    float** slots[] = {&s, &dp, &mult, &acc, &m, &l, &kbuf, &vbuf, &dkt, &dvt, &drow};
     int64_t off = 0;
-    for (int i = 0; i < 11; ++i) {
-      *slots[i] = base + off;
+    for (size_t i = 0; i < std::size(sizes); ++i) {
+      *parts[i] = base + off;
       off += (sizes[i] + 15) / 16 * 16;
     }
   }
 };
 
-// The keys of one visit, ready for BLAS: in place when the tile is a run of positions (clipped
-// at the length), else gathered (positions at or past the length are zero rows, masked later).
+// The keys of one visit, ready for BLAS: k, v (nk, d) and their transposes kt, vt (d, nk); in
+// place when the tile is a run of positions (clipped at the length), else from the gathered
+// copies (positions at or past the length are zero rows there, masked later).
 struct KeyTile {
   const int32_t* pos = nullptr;
   int64_t nk = 0;
   bool gathered = false;
-  const float *k = nullptr, *v = nullptr;
-  int64_t ldk = 0;
+  const float *k = nullptr, *v = nullptr, *kt = nullptr, *vt = nullptr;
+  int64_t ld = 0, ldv = 0, ldt = 0;  // row strides of k, v and of kt, vt
 };
 
-// False when no key of the tile is valid (the visit is skipped).
-bool load_keys(const Problem& p, const HeadsIn& K, const HeadsIn& V, int64_t b, int64_t h,
-               int32_t tile, const Scratch& s, KeyTile& kt) {
+// False when no key of the tile is valid (the visit is skipped). vt is set only with VT.
+bool load_keys(const Problem& p, const HeadsIn& K, const HeadsIn& V, const HeadsT& KT,
+               const HeadsT* VT, const Gathered& gk, int64_t b, int64_t h, int32_t tile,
+               KeyTile& kt) {
   const BlockLayout& lay = p.layout(b);
   const int64_t start = lay.key_start[tile], count = lay.key_start[tile + 1] - start;
-  const int64_t len = p.len[size_t(b)];
+  const int64_t len = p.len[size_t(b)], d = p.d;
   kt.pos = lay.key_pos.data() + start;
   if (count == 0) return false;
-  if (p.contig(b)[size_t(tile)]) {
-    if (kt.pos[0] >= len) return false;
-    kt.nk = std::min<int64_t>(count, len - kt.pos[0]);
+  const int64_t row = p.gather_rows(b)[size_t(tile)];
+  if (row < 0) {
+    const int64_t j0 = kt.pos[0];
+    if (j0 >= len) return false;
+    kt.nk = std::min<int64_t>(count, len - j0);
     kt.gathered = false;
-    kt.k = K.row(b, h, kt.pos[0]), kt.v = V.row(b, h, kt.pos[0]);
-    kt.ldk = K.sn;
-    LRA_ASSERT(K.sn == V.sn);
+    kt.k = K.row(b, h, j0), kt.v = V.row(b, h, j0), kt.ld = K.sn, kt.ldv = V.sn;
+    kt.kt = KT.at(b, h, j0), kt.vt = VT ? VT->at(b, h, j0) : nullptr, kt.ldt = p.N;
     return true;
   }
   bool any = false;
-  const size_t row_bytes = size_t(p.d) * sizeof(float);
-  for (int64_t c = 0; c < count; ++c) {
-    const int64_t j = kt.pos[c];
-    if (j < len) {
-      std::memcpy(s.kbuf + c * p.d, K.row(b, h, j), row_bytes);
-      std::memcpy(s.vbuf + c * p.d, V.row(b, h, j), row_bytes);
-      any = true;
-    } else {
-      std::memset(s.kbuf + c * p.d, 0, row_bytes);
-      std::memset(s.vbuf + c * p.d, 0, row_bytes);
-    }
-  }
+  for (int64_t c = 0; c < count && !any; ++c) any = kt.pos[c] < len;
+  const int64_t t = b * p.H + h, G = gk.G;
   kt.nk = count;
   kt.gathered = true;
-  kt.k = s.kbuf, kt.v = s.vbuf, kt.ldk = p.d;
+  kt.k = gk.k.data<float>() + (t * G + row) * d, kt.v = gk.v.data<float>() + (t * G + row) * d;
+  kt.ld = kt.ldv = d;
+  kt.kt = gk.kt.data<float>() + t * d * G + row;
+  kt.vt = gk.vt.defined() ? gk.vt.data<float>() + t * d * G + row : nullptr;
+  kt.ldt = G;
   return any;
 }
 
-// S (nv, nk) = scale · Q Kᵀ with every forbidden score at -inf.
-void scores(const Problem& p, const HeadsIn& Q, int64_t b, int64_t h, int64_t i0, int64_t nv,
-            const KeyTile& kt, int mask_kind, const Scratch& s) {
-  gemm_nt(nv, kt.nk, p.d, p.spec->scale, Q.row(b, h, i0), Q.sn, kt.k, kt.ldk, 0.0f, s.s, s.lds);
+// A (nv queries) x (nk keys) tile stored with element (x, y) at t[x·rs + y·cs]: query-major
+// (rs = ld, cs = 1) in forward, key-major (rs = 1, cs = ld) in backward.
+struct TileView {
+  float* t;
+  int64_t rs, cs;
+  float& at(int64_t x, int64_t y) const { return t[x * rs + y * cs]; }
+};
+
+// Sets every score the pattern, the layout's element mask or the length forbids to -inf.
+void mask_scores(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv, const KeyTile& kt,
+                 int mask_kind, const TileView& sv) {
   const BlockLayout& lay = p.layout(b);
-  if (mask_kind) lay.mask_tile(lay.heads == 1 ? 0 : h, mask_kind, i0, nv, kt.pos, kt.nk, s.s, s.lds);
+  if (mask_kind)
+    lay.mask_tile(lay.heads == 1 ? 0 : h, mask_kind, i0, nv, kt.pos, kt.nk, sv.t, sv.rs, sv.cs);
   if (kt.gathered) {
     const int64_t len = p.len[size_t(b)];
-    for (int64_t c = 0; c < kt.nk; ++c)
-      if (kt.pos[c] >= len)
-        for (int64_t r = 0; r < nv; ++r) s.s[r * s.lds + c] = -INFINITY;
+    for (int64_t y = 0; y < kt.nk; ++y)
+      if (kt.pos[y] >= len)
+        for (int64_t x = 0; x < nv; ++x) sv.at(x, y) = -INFINITY;
   }
 }
 
-// mult (nv, nk) = dropout multipliers: 1/(1-p) where kept, 0 where dropped.
-void dropout_tile(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv,
-                  const KeyTile& kt, const Scratch& s) {
+// lra::uniform01(key, counter), bit for bit (Philox4x32-10, first output word, top 24 bits),
+// written inline with the round keys precomputed so a loop over counters vectorises (about
+// 4x faster than calling uniform01 per element; tests hold flash dropout to the plain path's).
+struct PhiloxKey {
+  uint32_t k0[10], k1[10];
+  explicit PhiloxKey(uint64_t key) {
+    uint32_t a = uint32_t(key), b = uint32_t(key >> 32);
+    for (int r = 0; r < 10; ++r) k0[r] = a, k1[r] = b, a += 0x9E3779B9u, b += 0xBB67AE85u;
+  }
+};
+
+inline float philox_uniform01(const PhiloxKey& k, uint64_t counter) {
+  uint32_t c0 = uint32_t(counter), c1 = uint32_t(counter >> 32), c2 = 0, c3 = 0;
+  for (int r = 0; r < 10; ++r) {
+    const uint64_t p0 = uint64_t(0xD2511F53u) * c0, p1 = uint64_t(0xCD9E8D57u) * c2;
+    const uint32_t n0 = uint32_t(p1 >> 32) ^ c1 ^ k.k0[r], n2 = uint32_t(p0 >> 32) ^ c3 ^ k.k1[r];
+    c1 = uint32_t(p1), c3 = uint32_t(p0), c0 = n0, c2 = n2;
+  }
+  return float(c0 >> 8) * (1.0f / 16777216.0f);
+}
+
+// Dropout multipliers of the tile: 1/(1-p) where (b, h, i0 + x, pos[y]) is kept, else 0.
+void dropout_tile(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv, const KeyTile& kt,
+                  const TileView& mv) {
   const float rate = p.spec->dropout, keep = 1.0f / (1.0f - rate);
-  const uint64_t key = p.spec->dropout_key;
-  for (int64_t r = 0; r < nv; ++r) {
-    const uint64_t base = uint64_t(((b * p.H + h) * p.N + i0 + r) * p.N);
-    float* mr = s.mult + r * s.lds;
-    for (int64_t c = 0; c < kt.nk; ++c)
-      mr[c] = uniform01(key, base + uint64_t(kt.pos[c])) >= rate ? keep : 0.0f;
+  const PhiloxKey key(p.spec->dropout_key);
+  LRA_ASSERT(mv.cs == 1);
+  for (int64_t x = 0; x < nv; ++x) {
+    const uint64_t base = uint64_t(((b * p.H + h) * p.N + i0 + x) * p.N);
+    float* out = mv.t + x * mv.rs;
+    const int32_t* pos = kt.pos;
+    for (int64_t y = 0; y < kt.nk; ++y)
+      out[y] = philox_uniform01(key, base + uint64_t(pos[y])) >= rate ? keep : 0.0f;
   }
 }
 
@@ -302,8 +405,8 @@ float dot(const float* a, const float* b, int64_t n) {
 // ---- forward of one query tile -----------------------------------------------------------
 
 void forward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const HeadsIn& V,
-                  const HeadsOut& O, float* lse, int64_t b, int64_t h, int64_t r,
-                  const Scratch& s) {
+                  const HeadsT& KT, const Gathered& gk, const HeadsOut& O, float* lse, int64_t b,
+                  int64_t h, int64_t r, const Scratch& s) {
   const int64_t d = p.d, i0 = r * p.tile_q, rows = std::min(p.tile_q, p.N - i0);
   const int64_t nv = std::clamp<int64_t>(p.len[size_t(b)] - i0, 0, rows);  // valid queries
   float* lse_row = lse + (b * p.H + h) * p.N + i0;
@@ -316,15 +419,17 @@ void forward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const He
   std::memset(s.acc, 0, size_t(nv * d) * sizeof(float));
 
   const BlockLayout& lay = p.layout(b);
-  const int64_t g = lay.heads == 1 ? 0 : h, row = g * p.q_tiles + r;
+  const int64_t g = lay.heads == 1 ? 0 : h, row = g * p.q_tiles + r, ld = s.ldq_major;
   const bool drop = p.spec->dropout > 0.0f;
   for (int64_t e = lay.row_start[row]; e < lay.row_start[row + 1]; ++e) {
     KeyTile kt;
-    if (!load_keys(p, K, V, b, h, lay.col[e], s, kt)) continue;
-    scores(p, Q, b, h, i0, nv, kt, lay.mask[e], s);
-    if (drop) dropout_tile(p, b, h, i0, nv, kt, s);
+    if (!load_keys(p, K, V, KT, nullptr, gk, b, h, lay.col[e], kt)) continue;
+    // S = scale · Q_I K_Jᵀ (nv, nk), masked
+    gemm_nn(nv, kt.nk, d, p.spec->scale, Q.row(b, h, i0), Q.sn, kt.kt, kt.ldt, 0.0f, s.s, ld);
+    mask_scores(p, b, h, i0, nv, kt, lay.mask[e], {s.s, ld, 1});
+    if (drop) dropout_tile(p, b, h, i0, nv, kt, {s.mult, ld, 1});
     for (int64_t x = 0; x < nv; ++x) {  // online softmax update of row x
-      float* sr = s.s + x * s.lds;
+      float* sr = s.s + x * ld;
       const float m_new = std::max(s.m[x], row_max(sr, kt.nk));
       if (m_new == -INFINITY) {  // nothing visible yet: P = 0
         std::memset(sr, 0, size_t(kt.nk) * sizeof(float));
@@ -336,11 +441,12 @@ void forward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const He
       if (alpha != 1.0f)
         for (int64_t c = 0; c < d; ++c) s.acc[x * d + c] *= alpha;
       if (drop) {
-        const float* mr = s.mult + x * s.lds;
+        const float* mr = s.mult + x * ld;
         for (int64_t c = 0; c < kt.nk; ++c) sr[c] *= mr[c];
       }
     }
-    gemm_nn(nv, d, kt.nk, 1.0f, s.s, s.lds, kt.v, kt.ldk, 1.0f, s.acc, d);
+    // acc += (P ∘ M) V_J
+    gemm_nn(nv, d, kt.nk, 1.0f, s.s, ld, kt.v, kt.ldv, 1.0f, s.acc, d);
   }
   for (int64_t x = 0; x < nv; ++x) {
     float* out = O.row(b, h, i0 + x);
@@ -357,7 +463,6 @@ void forward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const He
 
 // ---- backward of one query tile ----------------------------------------------------------
 
-// Where a task adds dK and dV: rows of (b, h) with row stride ld.
 // Where a task adds dK and dV. Direct (tile_row == nullptr): the rows of (b, h) in dk, dv, row
 // stride ld. Compact (Note [slots]): key tile t owns rows tile_row[t] .. of a private buffer of
 // row stride d, gathered tiles included, so no scatter happens here.
@@ -368,8 +473,9 @@ struct KVGradTarget {
 };
 
 void backward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const HeadsIn& V,
-                   const HeadsIn& O, const HeadsIn& dO, const float* lse, const HeadsOut& dQ,
-                   const KVGradTarget& tgt, int64_t b, int64_t h, int64_t r, const Scratch& s) {
+                   const HeadsT& KT, const HeadsT& VT, const Gathered& gk, const HeadsIn& O,
+                   const HeadsIn& dO, const float* lse, const HeadsOut& dQ, const KVGradTarget& tgt,
+                   int64_t b, int64_t h, int64_t r, const Scratch& s) {
   const int64_t d = p.d, i0 = r * p.tile_q, rows = std::min(p.tile_q, p.N - i0);
   const int64_t len = p.len[size_t(b)];
   const int64_t nv = std::clamp<int64_t>(len - i0, 0, rows);
@@ -382,61 +488,69 @@ void backward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const H
   std::memset(s.acc, 0, size_t(nv * d) * sizeof(float));  // dQ_I
 
   const BlockLayout& lay = p.layout(b);
-  const int64_t g = lay.heads == 1 ? 0 : h, row = g * p.q_tiles + r;
+  const int64_t g = lay.heads == 1 ? 0 : h, row = g * p.q_tiles + r, ld = s.ldq_major;
   const bool drop = p.spec->dropout > 0.0f;
   const float scale = p.spec->scale;
   const float* q_rows = Q.row(b, h, i0);
   const float* do_rows = dO.row(b, h, i0);
+  float *pm = s.s, *dpm = s.t1, *pdm = s.t2;  // (nv, nk) tiles, query-major
   for (int64_t e = lay.row_start[row]; e < lay.row_start[row + 1]; ++e) {
-    KeyTile kt;
     const int32_t tile = lay.col[e];
-    if (!load_keys(p, K, V, b, h, tile, s, kt)) continue;
+    KeyTile kt;
+    if (!load_keys(p, K, V, KT, &VT, gk, b, h, tile, kt)) continue;
     const int64_t nk = kt.nk;
-    scores(p, Q, b, h, i0, nv, kt, lay.mask[e], s);
-    for (int64_t x = 0; x < nv; ++x) {  // P = exp(S - LSE)
-      float* sr = s.s + x * s.lds;
-      if (lse_row[x] == -INFINITY)
-        std::memset(sr, 0, size_t(nk) * sizeof(float));
-      else
-        for (int64_t c = 0; c < nk; ++c) sr[c] = exp_nonpos(sr[c] - lse_row[x]);
+    // P = exp(scale · Q_I K_Jᵀ − LSE_I), masked entries 0
+    gemm_nn(nv, nk, d, scale, q_rows, Q.sn, kt.kt, kt.ldt, 0.0f, pm, ld);
+    mask_scores(p, b, h, i0, nv, kt, lay.mask[e], {pm, ld, 1});
+    for (int64_t x = 0; x < nv; ++x) {
+      float* pr = pm + x * ld;
+      if (lse_row[x] == -INFINITY) {  // a row without weight
+        std::memset(pr, 0, size_t(nk) * sizeof(float));
+        continue;
+      }
+      const float shift = lse_row[x];
+      for (int64_t y = 0; y < nk; ++y) pr[y] = exp_nonpos(pr[y] - shift);
     }
-    const float* pd = s.s;  // the weights as applied: P, or P ∘ M with dropout
+    const float* pd = pm;  // the weights as applied: P, or P ∘ M with dropout
     if (drop) {
-      dropout_tile(p, b, h, i0, nv, kt, s);
+      dropout_tile(p, b, h, i0, nv, kt, {s.mult, ld, 1});
       for (int64_t x = 0; x < nv; ++x)
-        for (int64_t c = 0; c < nk; ++c) s.dp[x * s.lds + c] = s.s[x * s.lds + c] * s.mult[x * s.lds + c];
-      pd = s.dp;
+        for (int64_t y = 0; y < nk; ++y) pdm[x * ld + y] = pm[x * ld + y] * s.mult[x * ld + y];
+      pd = pdm;
     }
-    // dV_J += (P ∘ M)ᵀ dO_I, into: the compact rows of tile J / dk, dv rows / a tile buffer
+    // Targets: the compact rows of tile J / the rows of dk, dv / a tile buffer to scatter.
     const bool scatter = kt.gathered && !tgt.tile_row;
     const int64_t first = tgt.tile_row ? tgt.tile_row[tile] : kt.pos[0];
     LRA_ASSERT(first >= 0);
     float* dvt = scatter ? s.dvt : tgt.dv + first * tgt.ld;
+    float* dkt = scatter ? s.dkt : tgt.dk + first * tgt.ld;
     const int64_t ldt = scatter ? d : tgt.ld;
-    gemm_tn(nk, d, nv, 1.0f, pd, s.lds, do_rows, dO.sn, scatter ? 0.0f : 1.0f, dvt, ldt);
+    const float beta = scatter ? 0.0f : 1.0f;
+    // dV_J += (P ∘ M)ᵀ dO_I
+    gemm_tn(nk, d, nv, 1.0f, pd, ld, do_rows, dO.sn, beta, dvt, ldt);
     // dP = (dO_I V_Jᵀ) ∘ M;  dS = P ∘ (dP − D)
-    gemm_nt(nv, nk, d, 1.0f, do_rows, dO.sn, kt.v, kt.ldk, 0.0f, s.dp, s.lds);
+    gemm_nn(nv, nk, d, 1.0f, do_rows, dO.sn, kt.vt, kt.ldt, 0.0f, dpm, ld);
     for (int64_t x = 0; x < nv; ++x) {
-      float* dpr = s.dp + x * s.lds;
-      const float* pr = s.s + x * s.lds;
+      float* dr = dpm + x * ld;
+      const float* pr = pm + x * ld;
       const float dx = s.drow[x];
       if (drop) {
-        const float* mr = s.mult + x * s.lds;
-        for (int64_t c = 0; c < nk; ++c) dpr[c] = pr[c] * (dpr[c] * mr[c] - dx);
+        const float* mr = s.mult + x * ld;
+        for (int64_t y = 0; y < nk; ++y) dr[y] = pr[y] * (dr[y] * mr[y] - dx);
       } else {
-        for (int64_t c = 0; c < nk; ++c) dpr[c] = pr[c] * (dpr[c] - dx);
+        for (int64_t y = 0; y < nk; ++y) dr[y] = pr[y] * (dr[y] - dx);
       }
     }
     // dQ_I += scale · dS K_J;  dK_J += scale · dSᵀ Q_I
-    gemm_nn(nv, d, nk, scale, s.dp, s.lds, kt.k, kt.ldk, 1.0f, s.acc, d);
-    float* dkt = scatter ? s.dkt : tgt.dk + first * tgt.ld;
-    gemm_tn(nk, d, nv, scale, s.dp, s.lds, q_rows, Q.sn, scatter ? 0.0f : 1.0f, dkt, ldt);
+    gemm_nn(nv, d, nk, scale, dpm, ld, kt.k, kt.ld, 1.0f, s.acc, d);
+    gemm_tn(nk, d, nv, scale, dpm, ld, q_rows, Q.sn, beta, dkt, ldt);
     if (scatter) {  // add the tile's rows at their positions
       for (int64_t c = 0; c < nk; ++c) {
         if (kt.pos[c] >= len) continue;
         float* dk_row = tgt.dk + kt.pos[c] * tgt.ld;
         float* dv_row = tgt.dv + kt.pos[c] * tgt.ld;
-        for (int64_t z = 0; z < d; ++z) dk_row[z] += s.dkt[c * d + z], dv_row[z] += s.dvt[c * d + z];
+        for (int64_t z = 0; z < d; ++z)
+          dk_row[z] += s.dkt[c * d + z], dv_row[z] += s.dvt[c * d + z];
       }
     }
   }
@@ -503,10 +617,8 @@ ForwardResult forward(const Tensor& q, const Tensor& k, const Tensor& v, const T
                       const Spec& spec) {
   HeadsIn Q = heads_in(q, "q"), K = heads_in(k, "k"), V = heads_in(v, "v");
   const Problem p = make_problem(q, k, v, lengths, spec);
-  if (K.sn != V.sn) {  // load_keys reads k and v rows with one stride
-    K = heads_in(k.contiguous(), "k");
-    V = heads_in(v.contiguous(), "v");
-  }
+  const HeadsT KT = transposed(K, p.B, p.H, p.N, p.d);
+  const Gathered gk = gather_keys(p, K, V, false);
   HeadsOut O = heads_out(p.B, p.H, p.N, p.d, false);
   Tensor lse = Tensor::empty({p.B, p.H, p.N});
   float* lse_p = lse.data<float>();
@@ -515,7 +627,7 @@ ForwardResult forward(const Tensor& q, const Tensor& k, const Tensor& v, const T
     Scratch s(p);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t r = t % p.q_tiles, h = (t / p.q_tiles) % p.H, b = t / (p.q_tiles * p.H);
-      forward_tile(p, Q, K, V, O, lse_p, b, h, r, s);
+      forward_tile(p, Q, K, V, KT, gk, O, lse_p, b, h, r, s);
     }
   });
   return {O.t, lse};
@@ -525,15 +637,13 @@ Gradients backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
                    const Tensor& lse, const Tensor& d_o, const Tensor& lengths, const Spec& spec) {
   HeadsIn Q = heads_in(q, "q"), K = heads_in(k, "k"), V = heads_in(v, "v");
   const Problem p = make_problem(q, k, v, lengths, spec);
-  if (K.sn != V.sn) {
-    K = heads_in(k.contiguous(), "k");
-    V = heads_in(v.contiguous(), "v");
-  }
   HeadsIn O = heads_in(o, "o"), dO = heads_in(d_o, "the output gradient");
   LRA_CHECK(o.shape() == q.shape() && d_o.shape() == q.shape(), ShapeError,
             "block-sparse attention backward: o and dO must have q's shape ", q.shape().str());
   const Tensor lse_c = lse.contiguous();
   const float* lse_p = lse_c.data<float>();
+  const HeadsT KT = transposed(K, p.B, p.H, p.N, p.d), VT = transposed(V, p.B, p.H, p.N, p.d);
+  const Gathered gk = gather_keys(p, K, V, true);
 
   HeadsOut dQ = heads_out(p.B, p.H, p.N, p.d, false);
   HeadsOut dK = heads_out(p.B, p.H, p.N, p.d, true);
@@ -544,7 +654,7 @@ Gradients backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
   // Compact partial sums (Note [slots]): for each task (b, h, slot), the key tiles its query
   // tiles visit, each given rows in the task's buffer; tiles a task never visits cost nothing.
   std::vector<std::vector<int64_t>> tile_row;  // per plan: key tile -> first row, or -1
-  std::vector<int64_t> plan_rows;             // per plan: rows of its buffer
+  std::vector<int64_t> plan_rows;              // per plan: rows of its buffer
   std::vector<int64_t> plan_of_task, offset_of_task;
   Tensor part;  // the buffers of every task: (2, rows, d) each, dK then dV
   if (slots > 1) {
@@ -592,7 +702,7 @@ Gradients backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
       }
       const int64_t r0 = slot * p.q_tiles / slots, r1 = (slot + 1) * p.q_tiles / slots;
       for (int64_t r = r0; r < r1; ++r)
-        backward_tile(p, Q, K, V, O, dO, lse_p, dQ, tgt, b, h, r, s);
+        backward_tile(p, Q, K, V, KT, VT, gk, O, dO, lse_p, dQ, tgt, b, h, r, s);
     }
   });
   if (slots > 1) {  // dK, dV = the partial sums, added in (slot, key tile) order per (b, h)
@@ -617,7 +727,8 @@ Gradients backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
               const int64_t src = (rows_of[kt] + c - lay.key_start[kt]) * p.d;
               float* dk = dK.row(b, h, j);
               float* dv = dV.row(b, h, j);
-              for (int64_t z = 0; z < p.d; ++z) dk[z] += dk_part[src + z], dv[z] += dv_part[src + z];
+              for (int64_t z = 0; z < p.d; ++z)
+                dk[z] += dk_part[src + z], dv[z] += dv_part[src + z];
             }
           }
         }
@@ -632,15 +743,14 @@ Var attention(const Var& q, const Var& k, const Var& v, const Tensor& lengths, c
   // Saved for backward: the inputs, the output and LSE (O(N·d)); the spec's layouts are shared,
   // immutable index lists.
   auto saved_spec = std::make_shared<const Spec>(spec);
-  return make_result(
-      f.o, "block_sparse_attention", {q, k, v},
-      [qd = q.data(), kd = k.data(), vd = v.data(), o = f.o, lse = f.lse, lengths,
-       saved_spec](const Tensor& g, InputGrads& in) {
-        Gradients gr = backward(qd, kd, vd, o, lse, g, lengths, *saved_spec);
-        if (in.needs(0)) in.set(0, gr.dq);
-        if (in.needs(1)) in.set(1, gr.dk);
-        if (in.needs(2)) in.set(2, gr.dv);
-      });
+  return make_result(f.o, "block_sparse_attention", {q, k, v},
+                     [qd = q.data(), kd = k.data(), vd = v.data(), o = f.o, lse = f.lse, lengths,
+                      saved_spec](const Tensor& g, InputGrads& in) {
+                       Gradients gr = backward(qd, kd, vd, o, lse, g, lengths, *saved_spec);
+                       if (in.needs(0)) in.set(0, gr.dq);
+                       if (in.needs(1)) in.set(1, gr.dk);
+                       if (in.needs(2)) in.set(2, gr.dv);
+                     });
 }
 
 // ---- dense references --------------------------------------------------------------------
@@ -654,27 +764,30 @@ Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths, fl
   const std::vector<int32_t> len = checked_lengths(lengths, B, N);
   Tensor w = kern::matmul(q, k, false, true);  // (B, H, N, N) raw scores, contiguous
   float* pw = w.data<float>();
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < H; ++h)
-      for (int64_t i = 0; i < N; ++i) {
-        float* row = pw + ((b * H + h) * N + i) * N;
-        double m = -INFINITY;
-        std::vector<char> ok(size_t(N), 0);
-        for (int64_t j = 0; j < N; ++j) {
-          ok[size_t(j)] = i < len[size_t(b)] && j < len[size_t(b)] && allowed(b, h, i, j);
-          if (ok[size_t(j)]) m = std::max(m, double(row[j]) * scale);
+  parallel_for(
+      B * H * N, std::max<int64_t>(1, 4096 / std::max<int64_t>(N, 1)), [&](int64_t r0, int64_t r1) {
+        std::vector<char> ok(static_cast<size_t>(N));
+        for (int64_t r = r0; r < r1; ++r) {
+          const int64_t i = r % N, h = (r / N) % H, b = r / (N * H);
+          const int64_t len_b = len[size_t(b)];
+          float* row = pw + r * N;
+          double m = -INFINITY;
+          for (int64_t j = 0; j < N; ++j) {
+            ok[size_t(j)] = i < len_b && j < len_b && allowed(b, h, i, j);
+            if (ok[size_t(j)]) m = std::max(m, double(row[j]) * scale);
+          }
+          double sum = 0.0;
+          for (int64_t j = 0; j < N; ++j)
+            if (ok[size_t(j)]) sum += std::exp(double(row[j]) * scale - m);
+          for (int64_t j = 0; j < N; ++j)
+            row[j] = ok[size_t(j)] ? float(std::exp(double(row[j]) * scale - m) / sum) : 0.0f;
         }
-        double sum = 0.0;
-        for (int64_t j = 0; j < N; ++j)
-          if (ok[size_t(j)]) sum += std::exp(double(row[j]) * scale - m);
-        for (int64_t j = 0; j < N; ++j)
-          row[j] = ok[size_t(j)] ? float(std::exp(double(row[j]) * scale - m) / sum) : 0.0f;
-      }
+      });
   return w;
 }
 
-std::string check_layout(const BlockLayout& lay, int64_t heads, const Pattern& allowed,
-                         int64_t b, int64_t len) {
+std::string check_layout(const BlockLayout& lay, int64_t heads, const Pattern& allowed, int64_t b,
+                         int64_t len) {
   lay.validate();
   const int64_t N = lay.n;
   if (len < 0) len = N;
@@ -691,7 +804,7 @@ std::string check_layout(const BlockLayout& lay, int64_t heads, const Pattern& a
         const int32_t* kp = lay.key_pos.data() + lay.key_start[lay.col[e]];
         const int64_t nk = lay.key_start[lay.col[e] + 1] - lay.key_start[lay.col[e]];
         s.assign(size_t(rows * nk), 0.0f);
-        if (lay.mask[e]) lay.mask_tile(g, lay.mask[e], i0, rows, kp, nk, s.data(), nk);
+        if (lay.mask[e]) lay.mask_tile(g, lay.mask[e], i0, rows, kp, nk, s.data(), nk, 1);
         for (int64_t x = 0; x < rows; ++x)
           for (int64_t c = 0; c < nk; ++c) {
             const int64_t i = i0 + x, j = kp[c];

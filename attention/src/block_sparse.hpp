@@ -20,9 +20,11 @@
 //   for each key tile J of I:  P = exp(scale · Q_I K_Jᵀ − LSE_I)   (masked entries 0)
 //     dV_J += (P ∘ M)ᵀ dO_I;  dP = (dO_I V_Jᵀ) ∘ M;  dS = P ∘ (dP − D_I)
 //     dQ_I += scale · dS K_J;  dK_J += scale · dSᵀ Q_I
-// Cost: time ∝ (visited tile pairs) · Tq · Tk · d; extra memory O(B·H·N) (LSE, D) plus per-task
-// tiles, plus, when B·H is small, a few (N, d) partial sums for dK and dV (see `Note [slots]`
-// in block_sparse.cpp). Never an N x N tensor.
+// Cost: time ∝ (visited tile pairs) · Tq · Tk · d, 2 tile products forward and 5 backward.
+// Memory: O, LSE (B, H, N) and, during a call, O(B·H·N·d) working copies — Kᵀ (and Vᵀ in
+// backward), the gathered key tiles, and when B·H is small a few partial sums of dK, dV over
+// the key tiles each task visits (Note [slots] in block_sparse.cpp) — plus a few tiles per
+// task. Never an N x N tensor.
 //
 // Padding: lengths (B) i32. Keys j >= len_b get no weight (key tiles beyond the length are
 // skipped, the straddling tile is clipped); query rows i >= len_b output 0 and their tiles are
@@ -60,10 +62,10 @@ struct BlockLayout {
   std::vector<int64_t> row_start{0};
   std::vector<int32_t> col;
   std::vector<uint8_t> mask;
-  // Sets s[r·lds + c] = -inf where, under mask kind `kind`, query i0 + r may not see key
-  // kpos[c] (r < ni, c < nk), for layout head g. Called once per masked visit.
-  std::function<void(int64_t g, int kind, int64_t i0, int64_t ni, const int32_t* kpos,
-                     int64_t nk, float* s, int64_t lds)>
+  // Sets s[x·rs + y·cs] = -inf where, under mask kind `kind`, query i0 + x may not see key
+  // kpos[y] (x < ni, y < nk), for layout head g. Called once per masked visit.
+  std::function<void(int64_t g, int kind, int64_t i0, int64_t ni, const int32_t* kpos, int64_t nk,
+                     float* s, int64_t rs, int64_t cs)>
       mask_tile;
 
   int64_t query_tiles() const { return (n + tile_q - 1) / tile_q; }
@@ -114,7 +116,8 @@ Gradients backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
 
 // ---- dense references (small N: tests, pictures, the attention-span metric) ---------------
 
-// allowed(b, h, i, j): may query i of batch b, head h see key j (lengths aside)?
+// allowed(b, h, i, j): may query i of batch b, head h see key j (lengths aside)? Called from
+// several threads at once: it must not modify shared state.
 using Pattern = std::function<bool(int64_t b, int64_t h, int64_t i, int64_t j)>;
 
 // (B, H, N, N) weights: softmax over keys j < len_b with allowed(b, h, i, j) of scale · q kᵀ;

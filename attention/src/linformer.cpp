@@ -86,6 +86,7 @@ class Linformer : public MultiHeadAttention {
   Tensor valid_mask(const Tensor& lengths, int64_t b, int64_t n) const {
     LRA_CHECK(n <= max_len_, ShapeError, "linformer: length ", n, " exceeds max_len ", max_len_,
               " (E is (k, max_len))");
+    if (!lengths.defined()) return Tensor::ones({b, 1, 1, n});  // no padding
     Tensor m = Tensor::zeros({b, 1, 1, n});
     std::vector<int32_t> lens = lengths.to_ints();
     float* p = m.data<float>();

@@ -8,7 +8,8 @@
 // up to a multiple of b with invalid positions, which receive no weight).
 //
 // Fast path: the block-sparse online-softmax kernel (block_sparse.hpp) with query tile = key
-// tile = one block and one visit per block, so nothing outside the diagonal blocks is computed.
+// tile = one block and one visit per block, so nothing outside the diagonal blocks is computed
+// (blocks longer than 128 are cut into 64-row tiles, masked where a tile straddles blocks).
 // Cost: time O(B·H·N·b·d), memory O(B·H·N·d) (the N·b weights are recomputed in backward,
 // never stored). Dense face: the (B, H, N, N) block-diagonal softmax weights.
 //
@@ -31,15 +32,42 @@
 
 namespace lra::attn {
 
-// Query tile r = block r visits key tile r, where every pair is allowed.
+// Blocks up to kMaxTile positions are tiles themselves: query tile r = block r visits key tile
+// r, where every pair is allowed. Longer blocks are cut into tiles of kSubTile (the scratch of
+// a task grows with tile², not with the block): a query tile visits the key tiles of its
+// block(s), with an element mask (⌊i/b⌋ = ⌊j/b⌋) where a tile straddles a block edge.
 std::shared_ptr<bsa::BlockLayout> pattern::Local::layout(int64_t n) const {
+  constexpr int64_t kMaxTile = 128, kSubTile = 64;
   auto lay = std::make_shared<bsa::BlockLayout>();
   lay->n = n;
-  lay->tile_q = block;
+  if (block <= kMaxTile) {
+    lay->tile_q = block;
+    for (int64_t r = 0; r < lay->query_tiles(); ++r) {
+      lay->visit(lay->add_key_range(r * block, std::min(n, (r + 1) * block)));
+      lay->end_row();
+    }
+    return lay;
+  }
+  const int64_t t = kSubTile, b = block;
+  lay->tile_q = t;
+  for (int64_t k = 0; k < lay->query_tiles(); ++k)
+    lay->add_key_range(k * t, std::min(n, (k + 1) * t));
   for (int64_t r = 0; r < lay->query_tiles(); ++r) {
-    lay->visit(lay->add_key_range(r * block, std::min(n, (r + 1) * block)));
+    const int64_t a = r * t, e = std::min(n, a + t) - 1;                  // rows [a, e]
+    const int64_t lo = a / b * b, hi = std::min(n, (e / b + 1) * b) - 1;  // their blocks' keys
+    for (int64_t k = lo / t; k <= hi / t; ++k) {
+      const int64_t k0 = k * t, k1 = std::min(n, k0 + t) - 1;
+      const bool one_block = a / b == e / b && k0 / b == a / b && k1 / b == a / b;
+      lay->visit(int32_t(k), one_block ? 0 : 1);
+    }
     lay->end_row();
   }
+  lay->mask_tile = [b](int64_t, int, int64_t i0, int64_t ni, const int32_t* kpos, int64_t nk,
+                       float* s, int64_t rs, int64_t cs) {
+    for (int64_t x = 0; x < ni; ++x)
+      for (int64_t y = 0; y < nk; ++y)
+        if ((i0 + x) / b != kpos[y] / b) s[x * rs + y * cs] = -INFINITY;
+  };
   return lay;
 }
 
@@ -81,7 +109,8 @@ class LocalAttention : public MultiHeadAttention {
 }  // namespace
 
 MechanismInfo local_mechanism() {
-  return {"local", "Local attention (non-overlapping blocks)",
+  return {"local",
+          "Local attention (non-overlapping blocks)",
           "each query sees the keys of its own contiguous block of `block` positions; "
           "O(N*block) time, O(N) memory",
           {kBlock},

@@ -69,14 +69,13 @@ std::shared_ptr<bsa::BlockLayout> pattern::Window::layout(int64_t n) const {
   }
   const int64_t l = left, rt = right;
   lay->mask_tile = [l, rt](int64_t, int kind, int64_t i0, int64_t ni, const int32_t* kpos,
-                           int64_t nk, float* s, int64_t lds) {
+                           int64_t nk, float* s, int64_t rs, int64_t cs) {
     for (int64_t x = 0; x < ni; ++x) {
       const int64_t i = i0 + x;
-      float* sr = s + x * lds;
       for (int64_t y = 0; y < nk; ++y) {
         const int64_t off = kpos[y] - i;
         const bool ok = kind == kBandVisit ? off >= -l && off <= rt : i > l;
-        if (!ok) sr[y] = -INFINITY;
+        if (!ok) s[x * rs + y * cs] = -INFINITY;
       }
     }
   };
@@ -85,8 +84,8 @@ std::shared_ptr<bsa::BlockLayout> pattern::Window::layout(int64_t n) const {
 
 namespace {
 
-const ParamSpec kWindow{"window", "512",
-                        "keys per window incl. the query: w - w/2 - 1 before, w/2 after (LRA: 512)"};
+const ParamSpec kWindow{
+    "window", "512", "keys per window incl. the query: w - w/2 - 1 before, w/2 after (LRA: 512)"};
 const ParamSpec kGlobal{"global", "none",
                         "none (LRA) or cls: position 0 is global, with its own Q/K/V projections"};
 const ParamSpec kTile{"tile", "64", "rows per query/key tile of the banded kernel"};
@@ -103,16 +102,16 @@ class LongformerAttention : public MultiHeadAttention {
               " is not one of none, cls");
     pattern_.global_first = g == "cls";
     pattern_.tile = o.get_int(kTile);
-    LRA_CHECK(pattern_.tile >= 1 && pattern_.tile <= 1024, ConfigError, "longformer: tile=",
-              pattern_.tile, " must be in [1, 1024]");
+    LRA_CHECK(pattern_.tile >= 1 && pattern_.tile <= 1024, ConfigError,
+              "longformer: tile=", pattern_.tile, " must be in [1, 1024]");
     if (pattern_.global_first) {
       auto key = [&](const char* w) { return rng_key(o.init_key, {rng_tag(w)}); };
-      wq_g_ = register_module("wq_global", std::make_unique<nn::Linear>(o.dim, o.qkv_dim, false,
-                                                                         key("wq_global")));
-      wk_g_ = register_module("wk_global", std::make_unique<nn::Linear>(o.dim, o.qkv_dim, false,
-                                                                         key("wk_global")));
-      wv_g_ = register_module("wv_global", std::make_unique<nn::Linear>(o.dim, o.qkv_dim, false,
-                                                                         key("wv_global")));
+      wq_g_ = register_module(
+          "wq_global", std::make_unique<nn::Linear>(o.dim, o.qkv_dim, false, key("wq_global")));
+      wk_g_ = register_module(
+          "wk_global", std::make_unique<nn::Linear>(o.dim, o.qkv_dim, false, key("wk_global")));
+      wv_g_ = register_module(
+          "wv_global", std::make_unique<nn::Linear>(o.dim, o.qkv_dim, false, key("wv_global")));
     }
   }
   const char* name() const override { return "longformer"; }
@@ -167,7 +166,8 @@ class LongformerAttention : public MultiHeadAttention {
 }  // namespace
 
 MechanismInfo longformer_mechanism() {
-  return {"longformer", "Longformer (sliding window + global tokens)",
+  return {"longformer",
+          "Longformer (sliding window + global tokens)",
           "each query sees a window of `window` keys around it (+ global tokens with "
           "global=cls); O(N*window) time, O(N) memory",
           {kWindow, kGlobal, kTile},

@@ -20,7 +20,8 @@
 // Redraw: option `redraw` = R. R = 0 (default, like the PyTorch LRA peer): W is drawn once per
 // layer from the layer's init key. R > 0: W is redrawn every R training steps from the counter key
 // rng_key(seed, {"performer.features", layer, step / R}), so a draw depends on (seed, layer,
-// step / R) only, never on threads; eval uses the draw of the context's step.
+// step / R) only, never on threads; evaluation (ctx.training false) keeps the last training
+// draw, as lucidrains' feature_redraw_interval does.
 //
 // Dense face (dense=softmax, default): the exact softmax weights softmax(QKᵀ/√d) with pads masked,
 // i.e. what FAVOR+ estimates; the fast path differs from it by the approximation error, which
@@ -102,9 +103,10 @@ class Performer : public MultiHeadAttention {
   }
 
  private:
-  // The (m, d) projection for this step: fixed, or redrawn when step / redraw changes.
+  // The (m, d) projection for this step: fixed, or redrawn when step / redraw changes in
+  // training. Evaluation keeps the last training draw (its context carries no step).
   const Tensor& projection(const nn::ForwardContext& ctx) {
-    if (redraw_ == 0) return w_;
+    if (redraw_ == 0 || (!ctx.training && w_.defined())) return w_;
     uint64_t draw = ctx.step / uint64_t(redraw_);
     if (!w_.defined() || draw != draw_) {
       uint64_t key = rng_key(ctx.seed, {rng_tag("performer.features"), layer_, draw});

@@ -31,12 +31,15 @@
 // already includes the gradient through lse and the round weights); key/value gradients of the
 // own chunk and of the looked-back chunk go to two sorted-order buffers, then are un-sorted
 // (the inverse permutation: no scatter conflicts) and pushed through the normalisation
-// k̂ = q/‖q‖: dq += (dk̂ − k̂(k̂·dk̂))/‖q‖.
+// k̂ = q/‖q‖: dq += (dk̂ − k̂(k̂·dk̂))/‖q‖. Attention dropout (training) multiplies P by a mask
+// drawn from a counter stream indexed by (round, head, slot, key), regenerated in backward.
 //
 // Cost: time O(n_h·N·c·d) for attention + O(n_h·N·d·n_b) hashing + O(n_h·N log N) sort; memory
 // O(n_h·N·d) kept for backward (per-round outputs when n_h > 1, lse, k̂) — independent of c.
 // The chunk size decides the sub-quadratic claim: with the LRA default n_buckets = 10 the chunk
-// is N/10 and the work is still ∝ N²/5; give bucket_size (the paper's 64) for O(N·c·d).
+// is N/10 and the work is still ∝ N²/5; give bucket_size (the paper's 64) for O(N·c·d). (Then
+// n_b = N/c grows with N and hashing, N·d·n_b/2 per round, is N²d/(2c): below the attention's
+// 4N·c·d while N < 8c², i.e. N < 32K for c = 64.)
 //
 // Hyper-parameters (overridable: --attn n_hashes=4,bucket_size=64):
 //   n_hashes    = 1   LRA (paper: 2-8; more rounds lower the chance a neighbour is missed)
@@ -59,10 +62,12 @@
 // PRNGKey(0), so the hash never changes across steps, layers or heads (here: fresh per forward,
 // keyed per step, layer and round); keys are not normalised; no self-mask and no padding mask
 // (pads are sorted among valid tokens and get weight); logits are multiplied by √d instead of
-// divided; qkv width forced to the model width; no output projection; the chunk count is
-// n_h·n_b over the concatenated rounds, so chunk 0 of round r looks back into round r−1 (here
-// rounds are separate and the look-back wraps within a round). The paper's reversible residual
-// layers and chunked feed-forward are model-level features not part of this mixer.
+// divided; qkv width forced to the model width; no output projection; chunks are cut from the
+// concatenation of all rounds (n_h·n_b chunks, as in trax), so with n_h > 1 chunk 0 of round r
+// would look back into round r−1 (here rounds are separate and the look-back wraps within a
+// round). The paper's reversible residual layers and chunked feed-forward are model-level
+// features, not part of this mixer. The shared W_k of MultiHeadAttention is built but unused
+// here (shared-QK): it never receives a gradient.
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -126,7 +131,7 @@ struct LshPlan {
   bool wrap = true, dedup = true;
   std::vector<int32_t> len;          // (B) valid positions [0, len)
   std::vector<int32_t> live_chunks;  // (B) chunks that hold a valid position: ceil(len / chunk)
-  std::vector<float> log_count;      // log(1 .. rounds)
+  std::vector<float> log_count;      // log(max(1, 0 .. rounds)): log_count[k] = log k, [0] = 0
   Tensor perm;  // i32 (rounds, B·H, padded): original position in each sorted slot (>= n: filler)
   Tensor slot;  // i32 (rounds, B·H, n): sorted slot of each original position
 
@@ -185,7 +190,8 @@ std::shared_ptr<LshPlan> make_plan(const LshConfig& cfg, const Tensor& q, const 
     p->len.push_back(len);
     p->live_chunks.push_back(int32_t((len + p->chunk - 1) / p->chunk));
   }
-  for (int64_t c = 1; c <= p->rounds; ++c) p->log_count.push_back(std::log(float(c)));
+  for (int64_t c = 0; c <= p->rounds; ++c)
+    p->log_count.push_back(std::log(float(std::max<int64_t>(c, 1))));
 
   // Sort keys: bucket · padded + position; padded and filler positions go to bucket n_b.
   Tensor keys = Tensor::empty({p->rounds, bh_count, p->padded}, DType::I32);
@@ -308,7 +314,6 @@ struct ChunkJob {
     gather(vw.data<float>(), Rows(st.v), bh, kpos.data(), w, n, d);
     kern::matmul_into(s, qc, kw, false, true, st.scale);
     fixed.assign(size_t(c * w), 0);
-    const bool dedup = p.dedup && p.rounds > 1;
     // A window without any valid key (padded queries only) spreads its weight uniformly over
     // its padded keys: logit 0 rather than -1e9, so that lse = log(count) keeps its precision
     // (-1e9 + log 2 rounds back to -1e9 in f32). Filler slots (>= n) always get -1e9.
@@ -320,24 +325,73 @@ struct ChunkJob {
       for (int64_t t = 0; t < w; ++t) {
         const int32_t kp = kpos[size_t(t)];
         float& x = ps[i * w + t];
-        if (kp >= n || (kp >= len && any_valid)) {
+        if (kp >= n || (kp >= len && any_valid))
           x = kPadLogit, fixed[size_t(i * w + t)] = 1;
-          continue;
-        }
-        if (kp >= len)
+        else if (kp >= len)
           x = 0.0f, fixed[size_t(i * w + t)] = 1;
         else if (kp == qp)
           x = kSelfLogit, fixed[size_t(i * w + t)] = 1;
-        if (dedup && qp < n) x -= p.log_count[size_t(p.count_rounds(bh, qp, kp) - 1)];
       }
+    }
+    if (p.dedup && p.rounds > 1) subtract_log_counts();
+  }
+
+  // Dedup: S_it −= log(number of rounds whose window also shows key t to query i), so that the
+  // rounds combine to one softmax over the union. Per round: each key's chunk, and each
+  // query's chunk and look-back chunk (the own round counts too: always a match).
+  void subtract_log_counts() {
+    const LshPlan& p = *st.plan;
+    const int64_t n = p.n, rounds = p.rounds;
+    std::vector<int32_t> kch(size_t(rounds * w)), qch(size_t(rounds * c)),
+        qprev(size_t(rounds * c));
+    for (int64_t r2 = 0; r2 < rounds; ++r2) {
+      const int32_t* sl = p.slot_row(r2, bh);
+      for (int64_t t = 0; t < w; ++t) {
+        const int32_t kp = kpos[size_t(t)];
+        kch[size_t(r2 * w + t)] = kp < n ? int32_t(sl[kp] / p.chunk) : -2;
+      }
+      for (int64_t i = 0; i < c; ++i) {
+        const int32_t qp = qpos[i];
+        const int64_t cq = qp < n ? sl[qp] / p.chunk : -3;
+        qch[size_t(r2 * c + i)] = int32_t(cq);
+        const int64_t prev = qp < n ? p.prev_chunk(bh / p.heads, cq) : -1;
+        qprev[size_t(r2 * c + i)] = prev >= 0 ? int32_t(prev) : -3;
+      }
+    }
+    // Counted for every entry (vectorisable): a −1e9 entry minus log k stays −1e9, and a
+    // filler key or query matches nothing (count 0, log_count[0] = 0).
+    float* ps = s.data<float>();
+    std::vector<int32_t> count(static_cast<size_t>(w));
+    for (int64_t i = 0; i < c; ++i) {
+      std::fill(count.begin(), count.end(), 0);
+      for (int64_t r2 = 0; r2 < rounds; ++r2) {
+        const int32_t own = qch[size_t(r2 * c + i)], back = qprev[size_t(r2 * c + i)];
+        const int32_t* k = kch.data() + r2 * w;
+        for (int64_t t = 0; t < w; ++t) count[size_t(t)] += (k[t] == own) | (k[t] == back);
+      }
+      for (int64_t t = 0; t < w; ++t) ps[i * w + t] -= p.log_count[size_t(count[size_t(t)])];
     }
   }
 
-  // Inverted-dropout keep factor of entry (i, t): 0 or 1 / (1 - p).
-  float keep(int64_t i, int64_t t) const {
+  // Inverted-dropout factors (c, w): 0 or 1 / (1 − p), from a counter stream (one Philox call
+  // per 4 entries), so backward regenerates exactly the forward's mask.
+  Tensor keep_mask() const {
     const LshPlan& p = *st.plan;
-    const uint64_t index = uint64_t(((r * p.bh_count() + bh) * p.padded + ch * c + i) * 2 * c + t);
-    return uniform01(st.drop_key, index) < st.drop ? 0.0f : 1.0f / (1.0f - st.drop);
+    Tensor m = Tensor::empty({c, w});
+    float* pm = m.data<float>();
+    const float scale = 1.0f / (1.0f - st.drop);
+    const uint64_t per_row = uint64_t((2 * c + 3) / 4);
+    for (int64_t i = 0; i < c; ++i) {
+      const uint64_t row = uint64_t((r * p.bh_count() + bh) * p.padded + ch * c + i);
+      for (int64_t t = 0; t < w; t += 4) {
+        const auto bits = philox4x32(st.drop_key, row * per_row + uint64_t(t / 4));
+        for (int64_t k = 0; k < 4 && t + k < w; ++k) {
+          const float u = float(bits[size_t(k)] >> 8) * (1.0f / 16777216.0f);
+          pm[i * w + t + k] = u < st.drop ? 0.0f : scale;
+        }
+      }
+    }
+    return m;
   }
 };
 
@@ -385,6 +439,8 @@ Var lsh_attention(const Var& q_in, const Var& v_in, std::shared_ptr<const LshPla
       const int64_t c = job.c, w = job.w;
       float* ps = job.s.data<float>();
       float* lse = st->lse.data<float>() + (job.r * bh_count + job.bh) * n;
+      const Tensor keep = drop > 0.0f ? job.keep_mask() : Tensor();
+      const float* pkeep = drop > 0.0f ? keep.data<float>() : nullptr;
       for (int64_t i = 0; i < c; ++i) {
         float* row = ps + i * w;
         float m = row[0];
@@ -394,7 +450,7 @@ Var lsh_attention(const Var& q_in, const Var& v_in, std::shared_ptr<const LshPla
         const float inv = 1.0f / sum;
         for (int64_t k = 0; k < w; ++k) row[k] *= inv;
         if (drop > 0.0f)
-          for (int64_t k = 0; k < w; ++k) row[k] *= job.keep(i, k);
+          for (int64_t k = 0; k < w; ++k) row[k] *= pkeep[i * w + k];
         if (job.qpos[i] < n) lse[job.qpos[i]] = m + std::log(sum);
       }
       Tensor o = kern::matmul(job.s, job.vw);  // (c, d)
@@ -498,11 +554,12 @@ Var lsh_attention(const Var& q_in, const Var& v_in, std::shared_ptr<const LshPla
             for (int64_t k = 0; k < w; ++k) row[k] = exp_nonpos(row[k] - lse[qp]);  // P
           }
           Tensor pd = job.s;  // P after dropout (what multiplied V)
-          if (s.drop > 0.0f) {
-            pd = job.s.clone();
+          const Tensor keep = s.drop > 0.0f ? job.keep_mask() : Tensor();
+          const float* pkeep = s.drop > 0.0f ? keep.data<float>() : nullptr;
+          if (pkeep) {
+            pd = Tensor::empty({c, w});
             float* pp = pd.data<float>();
-            for (int64_t i = 0; i < c; ++i)
-              for (int64_t k = 0; k < w; ++k) pp[i * w + k] *= job.keep(i, k);
+            for (int64_t e = 0; e < c * w; ++e) pp[e] = ps[e] * pkeep[e];
           }
           Tensor gvw = kern::matmul(pd, go, true, false);     // (w, d) = Pdᵀ go
           Tensor gs = kern::matmul(go, job.vw, false, true);  // (c, w) = go Vwᵀ
@@ -510,8 +567,7 @@ Var lsh_attention(const Var& q_in, const Var& v_in, std::shared_ptr<const LshPla
           for (int64_t i = 0; i < c; ++i)
             for (int64_t k = 0; k < w; ++k) {
               const size_t e = size_t(i * w + k);
-              float dp = pgs[e];
-              if (s.drop > 0.0f) dp *= job.keep(i, k);
+              const float dp = pkeep ? pgs[e] * pkeep[e] : pgs[e];
               pgs[e] = job.fixed[e] ? 0.0f : ps[e] * (dp - dr[size_t(i)]);
             }
           Tensor gqc = kern::matmul(gs, job.kw);               // (c, d)

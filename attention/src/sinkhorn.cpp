@@ -17,13 +17,17 @@
 //   O_I       = softmax([Q_I K_Iᵀ, Q_I K̂_Iᵀ] / √d) [V_I ; V̂_I]          (b, 2b) per block
 // Dense face (B, H, N, N): query i of block I gives key j = J·b + t the weight
 //   [J = I]·P_i,t (own block) + S_IJ·P_i,b+t (its share of sorted slot t),  0 for padded j.
-// Rows sum to 1 minus the sorted-slot weight that fell on zeroed padding (partial last block).
+// Rows sum to 1 up to the sorted-slot weight that fell on zeroed padding (partial last block)
+// and to S's row sums, ≈ 1 (the last Sinkhorn step normalises columns exactly, rows nearly).
 //
 // Cost: time O(N·b·d) for the block attention + O(N_B·N·d) to mix the blocks with the soft
 // permutation (= N²d/b: below the first term while N_B <= 2b, i.e. N <= 2b²; a hard
 // permutation would make it O(N·d)) + O(n_iters·N_B²) Sinkhorn; memory O(N·b + N·d + N_B²),
-// linear in N for a fixed b. Everything is differentiable (composed autograd ops); the
-// Sinkhorn iterations keep their (N_B, N_B) intermediates for backward.
+// linear in N for a fixed b. Everything is differentiable, composed from autograd ops plus one
+// row copy (take_rows: heads into zero-padded blocks, with padded keys/values zeroed); the
+// Sinkhorn iterations keep their (N_B, N_B) intermediates for backward. The own and sorted
+// blocks come out of one product M·K_blocks, M = [e_I ; S_I] interleaved (no concat copy; it
+// doubles the N_B·N·d mixing term).
 //
 // Hyper-parameters (overridable: --attn block=64,n_iters=8):
 //   block       = 50    LRA (image configs: 64)
@@ -57,6 +61,7 @@
 //   - (d) the encoder has no CLS token and only MEAN pooling + one Dense (model level).
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -64,6 +69,7 @@
 #include "lra/core/error.hpp"
 #include "lra/core/kernels.hpp"
 #include "lra/core/rng.hpp"
+#include "lra/core/threading.hpp"
 #include "mechanisms.hpp"
 
 namespace lra::attn {
@@ -75,6 +81,39 @@ const ParamSpec kBlock{"block", "50", "block size b (LRA 50; image configs 64)"}
 const ParamSpec kIters{"n_iters", "7", "Sinkhorn normalisations in log space (paper 5-8)"};
 const ParamSpec kTemp{"temperature", "0.75", "Sinkhorn temperature tau (paper, lucidrains)"};
 const ParamSpec kGumbel{"gumbel", "true", "Gumbel noise on the sort logits in training"};
+
+// Row copy (B, H, N, d) -> (B, H, m, d), contiguous: row i of batch b is x's row i when
+// i < limit[b] (and < N), else zero. x may be any view with a unit last stride (the permuted
+// heads of split_heads): rows are memcpy'd, no strided element walk.
+Tensor copy_rows(const Tensor& x_in, int64_t m, const std::vector<int32_t>& limit) {
+  const Tensor x = x_in.stride(3) == 1 ? x_in : x_in.contiguous();
+  const int64_t B = x.size(0), H = x.size(1), n = x.size(2), d = x.size(3);
+  Tensor out = Tensor::empty({B, H, m, d});
+  const float* px = x.data<float>();
+  float* po = out.data<float>();
+  parallel_for(B * H, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t b = t / H, h = t % H;
+      const int64_t keep = std::min<int64_t>(std::min<int64_t>(limit[size_t(b)], n), m);
+      const float* src = px + b * x.stride(0) + h * x.stride(1);
+      float* dst = po + t * m * d;
+      for (int64_t i = 0; i < keep; ++i)
+        std::memcpy(dst + i * d, src + i * x.stride(2), size_t(d) * sizeof(float));
+      std::memset(dst + keep * d, 0, size_t((m - keep) * d) * sizeof(float));
+    }
+  });
+  return out;
+}
+
+// Differentiable copy_rows: pads to (or crops at) m rows and zeroes rows >= limit[b].
+// Its adjoint is the same copy back to x's N rows.
+Var take_rows(const Var& x, int64_t m, std::vector<int32_t> limit) {
+  Tensor out = copy_rows(x.data(), m, limit);
+  const int64_t n = x.size(2);
+  return make_result(out, "take_rows", {x}, [n, limit](const Tensor& g, InputGrads& in) {
+    if (in.needs(0)) in.set(0, copy_rows(g, n, limit));
+  });
+}
 
 // The per-forward layout: blocks and how many of them hold a valid position.
 struct BlockLayout {
@@ -209,24 +248,23 @@ class SinkhornAttention : public MultiHeadAttention {
     const BlockLayout L = layout(q.data(), lengths);
     const int64_t B = L.batch, H = L.heads, n = L.n, d = L.d, b = L.block, nb = L.blocks;
     const int64_t np = L.padded;
-    auto pad = [&](const Var& x) {
-      if (np == n) return x;
-      return concat({x, Var(Tensor::zeros({B, H, np - n, d}))}, 2);
-    };
-    // valid (B, 1, N', 1): zero padded keys and values.
-    Tensor valid = Tensor::zeros({B, 1, np, 1});
-    for (int64_t bi = 0; bi < B; ++bi)
-      for (int64_t i = 0; i < L.len[size_t(bi)]; ++i) valid.data<float>()[bi * np + i] = 1.0f;
-    Var qb = reshape(pad(q), {B, H, nb, b, d});
-    Var kb = reshape(mul(pad(k), Var(valid)), {B, H, nb, b, d});
-    Var vb = reshape(mul(pad(v), Var(valid)), {B, H, nb, b, d});
+    // Blocks: queries padded with zero rows to N'; keys and values also zeroed at padding.
+    const std::vector<int32_t> all(static_cast<size_t>(B), static_cast<int32_t>(n));
+    Var qb = reshape(take_rows(q, np, all), {B, H, nb, b, d});
+    Var kb = reshape(take_rows(k, np, L.len), {B, H, nb, b, d});
+    Var vb = reshape(take_rows(v, np, L.len), {B, H, nb, b, d});
 
     SinkhornOut res;
     res.sort = sort_matrix(L, kb, ctx);
-    Var khat = reshape(matmul(res.sort, reshape(kb, {B, H, nb, b * d})), {B, H, nb, b, d});
-    Var vhat = reshape(matmul(res.sort, reshape(vb, {B, H, nb, b * d})), {B, H, nb, b, d});
-    Var keys = concat({kb, khat}, 3);  // (B, H, N_B, 2b, d)
-    Var vals = concat({vb, vhat}, 3);
+    // [K_I ; K̂_I] for every block in one product, with no copy of the blocks: the mixing
+    // matrix M (B, H, 2 N_B, N_B) has row 2I = e_I and row 2I+1 = S_I, so M·K_blocks holds
+    // block I's own keys then its sorted keys, contiguous: (B, H, N_B, 2b, d).
+    Tensor eye = Tensor::zeros({1, 1, nb, 1, nb});
+    for (int64_t i = 0; i < nb; ++i) eye.data<float>()[i * nb + i] = 1.0f;
+    Var mix = reshape(concat({Var(eye.expand({B, H, nb, 1, nb})), unsqueeze(res.sort, 3)}, 3),
+                      {B, H, 2 * nb, nb});
+    Var keys = reshape(matmul(mix, reshape(kb, {B, H, nb, b * d})), {B, H, nb, 2 * b, d});
+    Var vals = reshape(matmul(mix, reshape(vb, {B, H, nb, b * d})), {B, H, nb, 2 * b, d});
 
     // Key bias (B, 1, N_B, 1, 2b): own-block padding; sorted slot t when no valid block has a
     // valid position t (only a single partial block, or a padded query block).
@@ -245,8 +283,7 @@ class SinkhornAttention : public MultiHeadAttention {
     const float scale = 1.0f / std::sqrt(float(d));
     res.probs = softmax(add(matmul(qb, keys, false, true), Var(bias)), {}, scale);
     Var p = dropout(res.probs, attn_dropout_, ctx.key(path() + ".attn_dropout"), ctx.training);
-    Var o = reshape(matmul(p, vals), {B, H, np, d});
-    res.out = np == n ? o : slice(o, 2, 0, n);
+    res.out = take_rows(reshape(matmul(p, vals), {B, H, np, d}), n, all);
     return res;
   }
 

@@ -79,8 +79,10 @@ class SoftmaxAttention : public MultiHeadAttention {
 }  // namespace
 
 MechanismInfo softmax_mechanism() {
-  return {"transformer", "Transformer (softmax attention)",
-          "every query sees every valid key; exact; O(N^2) time, O(N) memory with kernel=flash",
+  return {"transformer",
+          "Transformer (softmax attention)",
+          "every query sees every valid key; exact; O(N^2) time; O(N) memory with kernel=flash "
+          "(default), O(N^2) with kernel=plain",
           {kKernel, kTile},
           [](const MechanismOptions& o) { return std::make_unique<SoftmaxAttention>(o); }};
 }

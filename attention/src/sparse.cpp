@@ -78,14 +78,13 @@ std::shared_ptr<bsa::BlockLayout> pattern::Fixed::layout(int64_t n) const {
   const int64_t l = block;
   const bool c = causal;
   lay->mask_tile = [l, c](int64_t, int kind, int64_t i0, int64_t ni, const int32_t* kpos,
-                          int64_t nk, float* s, int64_t lds) {
+                          int64_t nk, float* s, int64_t rs, int64_t cs) {
     for (int64_t x = 0; x < ni; ++x) {
       const int64_t i = i0 + x;
-      float* sr = s + x * lds;
       for (int64_t y = 0; y < nk; ++y) {
         const int64_t j = kpos[y];
         const bool ok = kind == kCausalBlock ? j <= i : (j / l != i / l && (!c || j <= i));
-        if (!ok) sr[y] = -INFINITY;
+        if (!ok) s[x * rs + y * cs] = -INFINITY;
       }
     }
   };
@@ -137,7 +136,8 @@ class SparseAttention : public MultiHeadAttention {
 }  // namespace
 
 MechanismInfo sparse_mechanism() {
-  return {"sparse", "Sparse Transformer (fixed pattern)",
+  return {"sparse",
+          "Sparse Transformer (fixed pattern)",
           "each query sees its block of `block` and the last `summary` positions of every block; "
           "O(N*block + N^2*summary/block) time, O(N) memory",
           {kBlock, kSummary, kCausal},

@@ -28,6 +28,7 @@ struct Cache {
   std::mutex mu;
   std::map<size_t, std::vector<void*>> free_lists;  // rounded size -> blocks
   MemoryStats stats;
+  size_t limit = 0;  // live-byte budget, 0: none
 };
 Cache& cache() {
   static Cache* c = new Cache();  // never destroyed: tensors may outlive static teardown
@@ -42,6 +43,15 @@ void* os_allocate(size_t rounded) {
   return p;
 }
 
+// Frees every cached block (c.mu held).
+void release_locked(Cache& c) {
+  for (auto& [size, blocks] : c.free_lists) {
+    for (void* p : blocks) std::free(p);
+    c.stats.held_bytes -= size * blocks.size();
+  }
+  c.free_lists.clear();
+}
+
 }  // namespace
 
 void* allocate_bytes(size_t bytes) {
@@ -49,6 +59,7 @@ void* allocate_bytes(size_t bytes) {
   Cache& c = cache();
   {
     std::lock_guard<std::mutex> lock(c.mu);
+    if (c.limit && c.stats.live_bytes + rounded > c.limit) throw std::bad_alloc();
     c.stats.allocations++;
     c.stats.live_bytes += rounded;
     if (c.stats.live_bytes > c.stats.peak_bytes) c.stats.peak_bytes = c.stats.live_bytes;
@@ -60,6 +71,7 @@ void* allocate_bytes(size_t bytes) {
       return p;
     }
     c.stats.held_bytes += rounded;
+    if (c.limit && c.stats.held_bytes > c.limit + c.limit / 4) release_locked(c);
   }
   try {
     return os_allocate(rounded);
@@ -95,11 +107,13 @@ void reset_peak_memory() {
 void release_cached_memory() {
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mu);
-  for (auto& [size, blocks] : c.free_lists) {
-    for (void* p : blocks) std::free(p);
-    c.stats.held_bytes -= size * blocks.size();
-  }
-  c.free_lists.clear();
+  release_locked(c);
+}
+
+void set_memory_limit(size_t bytes) {
+  Cache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  c.limit = bytes;
 }
 
 }  // namespace lra

@@ -13,7 +13,24 @@
 // work with lra::parallel_for over batch entries and, when there are few of them, over blocks of
 // >= 64 rows of C. A (..., M, K) x (K, N) product whose leading dims fold into rows becomes one
 // (B*M, K) x (K, N) GEMM, so a linear layer is split the same way.
+//
+// Note [own kernel]: the transformer's GEMMs are skinny — a linear layer is (B*N, D) x (D, D')
+// with D, D' of 64..1024 — and OpenBLAS spends a large share of such calls packing its
+// operands (and, with OPENBLAS_CORETYPE=Haswell, runs AVX2 code on an AVX-512 machine). With
+// AVX-512 we use our own register-blocked kernel instead (kernel_gemm below): a 6 x 64 block of
+// C lives in 24 zmm accumulators while k runs over a chunk of 128; each step broadcasts six
+// elements of op(A) and loads four vectors of one row of op(B). op(A) is read in place (any
+// row/column stride); op(B) is read in place when its rows are contiguous, else (trans_b) it is
+// first copied once into a contiguous K x N panel. C is split into tasks of 96 x 256 (whole
+// rows of k in fixed order per element), so results do not depend on the thread count.
+// dW = Xᵀ G of a linear layer (M, N small, K = B*N huge) is split over its output tiles too,
+// instead of running as one single-threaded sgemm. Other shapes (large K and N) keep OpenBLAS.
 #include <cblas.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+#include <algorithm>
+#include <vector>
 
 #include <climits>
 
@@ -106,6 +123,195 @@ int blas_int(int64_t v, const char* what) {
   return int(v);
 }
 
+// ---- Note [own kernel] ----------------------------------------------------------------------
+#if defined(__AVX512F__)
+constexpr int64_t kMR = 6;     // rows of C per micro-tile
+constexpr int64_t kNR = 64;    // columns of C per micro-tile (4 zmm)
+constexpr int64_t kKC = 128;   // k per chunk: a 128 x 64 panel of op(B) (32 KiB) stays in L1
+constexpr int64_t kMB = 96;    // rows of C per task
+constexpr int64_t kNB = 256;   // columns of C per task
+
+// C[0:M, 0:NQ*16 (masked to nr)] (=|+=) alpha * op(A) op(B) over kc steps of k.
+//   op(A)(i, k) = a[i * ars + k * acs];  op(B) row k = b + k * ldb (unit stride along j).
+// mode 0: C = alpha acc;  1: C = alpha acc + beta C;  2: C = alpha acc + C.
+template <int M, int NQ>
+void micro(int64_t kc, const float* a, int64_t ars, int64_t acs, const float* b, int64_t ldb,
+           float* c, int64_t ldc, int64_t nr, float alpha, float beta, int mode) {
+  // Written so that GCC keeps every accumulator in a register: fully unrolled constant loops,
+  // one loop body (masked loads, whose cost equals a plain load), no early exits.
+  __mmask16 mask[NQ];
+#pragma GCC unroll 4
+  for (int q = 0; q < NQ; ++q) {
+    const int64_t left = std::clamp<int64_t>(nr - 16 * q, 0, 16);
+    mask[q] = __mmask16(left == 16 ? 0xFFFF : (1u << left) - 1u);
+  }
+  __m512 acc[M * NQ];
+#pragma GCC unroll 24
+  for (int x = 0; x < M * NQ; ++x) acc[x] = _mm512_setzero_ps();
+  const float* a_rows[M];
+#pragma GCC unroll 6
+  for (int r = 0; r < M; ++r) a_rows[r] = a + r * ars;
+  for (int64_t k = 0; k < kc; ++k) {
+    const float* br = b + k * ldb;
+    __m512 bv[NQ];
+#pragma GCC unroll 4
+    for (int q = 0; q < NQ; ++q) bv[q] = _mm512_maskz_loadu_ps(mask[q], br + 16 * q);
+    const int64_t ka = k * acs;
+#pragma GCC unroll 6
+    for (int r = 0; r < M; ++r) {
+      const __m512 av = _mm512_set1_ps(a_rows[r][ka]);
+#pragma GCC unroll 4
+      for (int q = 0; q < NQ; ++q) acc[r * NQ + q] = _mm512_fmadd_ps(av, bv[q], acc[r * NQ + q]);
+    }
+  }
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(mode == 2 ? 1.0f : beta);
+#pragma GCC unroll 6
+  for (int r = 0; r < M; ++r) {
+    float* cr = c + r * ldc;
+#pragma GCC unroll 4
+    for (int q = 0; q < NQ; ++q) {
+      __m512 out = _mm512_mul_ps(va, acc[r * NQ + q]);
+      if (mode != 0) out = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask[q], cr + 16 * q), out);
+      _mm512_mask_storeu_ps(cr + 16 * q, mask[q], out);
+    }
+  }
+}
+
+using MicroFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*,
+                         int64_t, int64_t, float, float, int);
+
+template <int M>
+MicroFn micro_for(int64_t nq) {
+  switch (nq) {
+    case 1: return micro<M, 1>;
+    case 2: return micro<M, 2>;
+    case 3: return micro<M, 3>;
+    default: return micro<M, 4>;
+  }
+}
+
+MicroFn pick_micro(int64_t mr, int64_t nq) {
+  switch (mr) {
+    case 1: return micro_for<1>(nq);
+    case 2: return micro_for<2>(nq);
+    case 3: return micro_for<3>(nq);
+    case 4: return micro_for<4>(nq);
+    case 5: return micro_for<5>(nq);
+    default: return micro_for<6>(nq);
+  }
+}
+
+// One task: C rows [i0, i1), columns [j0, j1).
+void kernel_block(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t K, const float* a,
+                  int64_t ars, int64_t acs, const float* b, int64_t ldb, float* c, int64_t ldc,
+                  float alpha, float beta) {
+  for (int64_t k0 = 0; k0 < K; k0 += kKC) {
+    const int64_t kc = std::min(kKC, K - k0);
+    const int mode = k0 > 0 ? 2 : (beta == 0.0f ? 0 : 1);
+    for (int64_t j = j0; j < j1; j += kNR) {
+      const int64_t nr = std::min(kNR, j1 - j);
+      const int64_t nq = (nr + 15) / 16;
+      for (int64_t i = i0; i < i1; i += kMR) {
+        const int64_t mr = std::min(kMR, i1 - i);
+        pick_micro(mr, nq)(kc, a + i * ars + k0 * acs, ars, acs, b + k0 * ldb + j, ldb,
+                           c + i * ldc + j, ldc, nr, alpha, beta, mode);
+      }
+    }
+  }
+}
+
+// Shapes the own kernel takes (Note [own kernel]): anything with K <= 1024 or with a small
+// output (the dW = Xᵀ G case); huge-K, huge-N products stay with OpenBLAS.
+bool use_own_kernel(int64_t M, int64_t N, int64_t K) {
+  if (M == 0 || N == 0 || K == 0) return false;
+  if (N < 8 || K < 8) return false;  // tiny matrices: nothing to gain
+  return K <= 1024 || M * N <= 1024 * 1024;
+}
+
+// c (batch..., M, N) = alpha op(A) op(B) + beta c with the own kernel (Note [own kernel]).
+void own_gemm(float* c, const Dims& batch, int64_t M, int64_t N, int64_t K, const Operand& A,
+              const Operand& B, float alpha, float beta) {
+  const int64_t nbatch = batch.numel();
+  auto offset = [&](const Operand& op, int64_t bi) {
+    int64_t o = 0;
+    for (int d = batch.size() - 1; d >= 0; --d) {
+      o += (bi % batch[d]) * op.batch_strides[d];
+      bi /= batch[d];
+    }
+    return o;
+  };
+  bool b_shared = true;  // one op(B) for every batch entry (a weight)
+  for (int d = 0; d < batch.size(); ++d) b_shared = b_shared && B.batch_strides[d] == 0;
+  // op(B) with contiguous rows: in place, or a transposed copy (K, N) per distinct entry.
+  Tensor packed;
+  const int64_t nb_b = B.trans ? (b_shared ? 1 : nbatch) : 0;
+  if (B.trans) {
+    packed = Tensor::empty({nb_b, K, N});
+    float* pk = packed.data<float>();
+    parallel_for(nb_b, 1, [&](int64_t e0, int64_t e1) {
+      for (int64_t e = e0; e < e1; ++e) {
+        const float* src = B.p + offset(B, e);  // stored (N, K), row stride ld
+        float* dst = pk + e * K * N;
+        for (int64_t j0 = 0; j0 < N; j0 += 16)
+          for (int64_t k0 = 0; k0 < K; k0 += 16)
+            for (int64_t j = j0; j < std::min(N, j0 + 16); ++j)
+              for (int64_t k = k0; k < std::min(K, k0 + 16); ++k) dst[k * N + j] = src[j * B.ld + k];
+      }
+    });
+  }
+  auto b_of = [&](int64_t bi) -> const float* {
+    if (!B.trans) return B.p + offset(B, bi);
+    return packed.data<float>() + (b_shared ? 0 : bi) * K * N;
+  };
+  const int64_t ldb = B.trans ? N : B.ld;
+  const int64_t ars = A.trans ? 1 : A.ld, acs = A.trans ? A.ld : 1;
+
+  // Small output, long k (dW = Xᵀ G): split k into a fixed number of chunks (a function of the
+  // shape only), each into its own partial C, then add the partials in chunk order.
+  if (nbatch == 1 && M * N <= 512 * 512 && K >= 4096) {
+    const int64_t parts = std::min<int64_t>(16, K / 1024);
+    Tensor part = Tensor::empty({parts, M, N});
+    float* pp = part.data<float>();
+    const float* pa = A.p + offset(A, 0);
+    const float* pb = b_of(0);
+    parallel_for(parts, 1, [&](int64_t s0, int64_t s1) {
+      for (int64_t s = s0; s < s1; ++s) {
+        const int64_t k0 = K * s / parts, k1 = K * (s + 1) / parts;
+        kernel_block(0, M, 0, N, k1 - k0, pa + k0 * acs, ars, acs, pb + k0 * ldb, ldb,
+                     pp + s * M * N, N, 1.0f, 0.0f);
+      }
+    });
+    parallel_for(M, std::max<int64_t>(1, 16384 / N), [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        float* cr = c + i * N;
+        for (int64_t j = 0; j < N; ++j) {
+          float sum = 0.0f;
+          for (int64_t s = 0; s < parts; ++s) sum += pp[(s * M + i) * N + j];
+          cr[j] = beta == 0.0f ? alpha * sum : alpha * sum + beta * cr[j];
+        }
+      }
+    });
+    return;
+  }
+
+  // Tiles of C: 96 x 256, halved (columns first) until there are a few tasks per thread. The
+  // tiling never changes how an element is summed, so the result is the same for any tiling.
+  int64_t mb = kMB, nb = kNB;
+  auto tasks_for = [&](int64_t m, int64_t n) { return nbatch * ((M + m - 1) / m) * ((N + n - 1) / n); };
+  const int64_t want = 4 * int64_t(num_threads());
+  while (tasks_for(mb, nb) < want && nb > kNR) nb = std::max(kNR, nb / 2);
+  while (tasks_for(mb, nb) < want && mb > kMR) mb = std::max(kMR, mb / 2 / kMR * kMR);
+  const int64_t tm = (M + mb - 1) / mb, tn = (N + nb - 1) / nb;
+  parallel_for(nbatch * tm * tn, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t bi = t / (tm * tn), r = t % (tm * tn), im = r / tn, in = r % tn;
+      kernel_block(im * mb, std::min(M, (im + 1) * mb), in * nb, std::min(N, (in + 1) * nb), K,
+                   A.p + offset(A, bi), ars, acs, b_of(bi), ldb, c + bi * M * N, N, alpha, beta);
+    }
+  });
+}
+#endif
+
 // c (batch..., M, N) contiguous = alpha * op(a) op(b) + beta * c, batch dims already broadcast.
 void gemm(float* c, const Dims& batch, int64_t M, int64_t N, int64_t K, const Operand& A,
           const Operand& B, float alpha, float beta) {
@@ -115,6 +321,12 @@ void gemm(float* c, const Dims& batch, int64_t M, int64_t N, int64_t K, const Op
     for (int64_t i = 0, n = nbatch * M * N; i < n; ++i) c[i] = beta == 0.0f ? 0.0f : beta * c[i];
     return;
   }
+#if defined(__AVX512F__)
+  if (use_own_kernel(M, N, K)) {
+    own_gemm(c, batch, M, N, K, A, B, alpha, beta);
+    return;
+  }
+#endif
   blas_int(M, "M");
   int n = blas_int(N, "N"), k = blas_int(K, "K");
   int lda = blas_int(A.ld, "lda"), ldb = blas_int(B.ld, "ldb");
@@ -146,6 +358,7 @@ void gemm(float* c, const Dims& batch, int64_t M, int64_t N, int64_t K, const Op
     }
   });
 }
+
 
 struct Problem {
   Dims batch, out_shape;
@@ -201,6 +414,40 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
   Tensor c = Tensor::empty(p.out_shape);
   if (c.numel() > 0) run(c.data<float>(), p, a, b, trans_a, trans_b, 1.0f, 0.0f);
   return c;
+}
+
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+    return;
+  }
+#if defined(__AVX512F__)
+  if (use_own_kernel(m, n, k)) {
+    const int64_t ars = trans_a ? 1 : lda, acs = trans_a ? lda : 1;
+    if (!trans_b) {
+      kernel_block(0, m, 0, n, k, a, ars, acs, b, ldb, c, ldc, alpha, beta);
+      return;
+    }
+    // op(b) rows must be contiguous: transpose b (n, k) into a per-thread (k, n) panel
+    thread_local std::vector<float> panel;
+    if (panel.size() < size_t(k * n)) panel.resize(size_t(k * n));
+    float* pk = panel.data();
+    for (int64_t j0 = 0; j0 < n; j0 += 16)
+      for (int64_t k0 = 0; k0 < k; k0 += 16)
+        for (int64_t j = j0; j < std::min(n, j0 + 16); ++j)
+          for (int64_t x = k0; x < std::min(k, k0 + 16); ++x) pk[x * n + j] = b[j * ldb + x];
+    kernel_block(0, m, 0, n, k, a, ars, acs, pk, n, c, ldc, alpha, beta);
+    return;
+  }
+#endif
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, blas_int(m, "m"), blas_int(n, "n"),
+              blas_int(k, "k"), alpha, a, blas_int(lda, "lda"), b, blas_int(ldb, "ldb"), beta, c,
+              blas_int(ldc, "ldc"));
 }
 
 void matmul_into(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a, bool trans_b,

@@ -1,5 +1,6 @@
 #include "lra/core/tensor.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "lra/core/allocator.hpp"
@@ -273,42 +274,140 @@ Tensor Tensor::clone() const {
   return t;
 }
 
+namespace {
+
+// Note [strided copy]: dst and src are laid over one shape; size-1 axes are dropped and axes
+// that are adjacent in both layouts are merged, so e.g. merging heads (B, H, N, d) -> (B, N, H, d)
+// becomes rows of d contiguous floats. What is left is copied one of three ways:
+//   - unit inner stride on both sides: rows of memcpy;
+//   - unit inner stride on dst only, with some other axis of unit stride on src (a transpose,
+//     e.g. contiguous() of a kᵀ view): 16 x 16 tiles, so both sides are read and written in
+//     cache lines;
+//   - anything else: an odometer over the outer axes with a strided inner loop.
+// Rows are split across threads in chunks of ~64K elements; each chunk decodes its first row
+// index once and then steps an odometer (no division per element).
+struct CopyPlan {
+  int nd = 0;
+  int64_t n[kMaxDims] = {}, ds[kMaxDims] = {}, ss[kMaxDims] = {};
+};
+
+CopyPlan plan_copy(const Dims& shape, const Dims& dst, const Dims& src) {
+  CopyPlan p;
+  for (int d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    if (p.nd > 0 && p.ds[p.nd - 1] == dst[d] * shape[d] && p.ss[p.nd - 1] == src[d] * shape[d]) {
+      p.n[p.nd - 1] *= shape[d];
+      p.ds[p.nd - 1] = dst[d];
+      p.ss[p.nd - 1] = src[d];
+    } else {
+      p.n[p.nd] = shape[d], p.ds[p.nd] = dst[d], p.ss[p.nd] = src[d];
+      p.nd++;
+    }
+  }
+  return p;
+}
+
+// Copies `rows` rows of the axes `outer` (in order) starting at flat row `r0`; fn(d, s) copies
+// one row given its destination and source pointers.
+template <typename Fn>
+void for_rows(const CopyPlan& p, const int* outer, int nouter, int64_t r0, int64_t rows,
+              uint32_t* d, const uint32_t* s, Fn fn) {
+  int64_t idx[kMaxDims] = {};
+  int64_t doff = 0, soff = 0, rem = r0;
+  for (int k = nouter - 1; k >= 0; --k) {
+    const int a = outer[k];
+    idx[k] = rem % p.n[a];
+    rem /= p.n[a];
+    doff += idx[k] * p.ds[a];
+    soff += idx[k] * p.ss[a];
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    fn(d + doff, s + soff);
+    for (int k = nouter - 1; k >= 0; --k) {
+      const int a = outer[k];
+      if (++idx[k] < p.n[a]) {
+        doff += p.ds[a], soff += p.ss[a];
+        break;
+      }
+      doff -= p.ds[a] * (p.n[a] - 1), soff -= p.ss[a] * (p.n[a] - 1);
+      idx[k] = 0;
+    }
+  }
+}
+
+void strided_copy(uint32_t* d, const uint32_t* s, const Dims& shape, const Dims& dst_strides,
+                  const Dims& src_strides) {
+  const CopyPlan p = plan_copy(shape, dst_strides, src_strides);
+  if (p.nd == 0) {
+    *d = *s;
+    return;
+  }
+  const int last = p.nd - 1;
+  const int64_t total = shape.numel();
+  // A transpose: dst runs along `last`, src runs along another axis `t`.
+  int t = -1;
+  if (p.ds[last] == 1 && p.ss[last] != 1)
+    for (int a = 0; a < last; ++a)
+      if (p.ss[a] == 1 && p.n[a] >= 8) t = a;
+  int outer[kMaxDims], nouter = 0;
+  for (int a = 0; a < last; ++a)
+    if (a != t) outer[nouter++] = a;
+  int64_t rows = 1;
+  for (int k = 0; k < nouter; ++k) rows *= p.n[outer[k]];
+  const int64_t per_row = total / std::max<int64_t>(rows, 1);
+  const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(per_row, 1));
+  const int64_t n = p.n[last], dsl = p.ds[last], ssl = p.ss[last];
+  if (t >= 0) {
+    const int64_t nt = p.n[t], dst_t = p.ds[t];
+    constexpr int64_t kTile = 16;
+    parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
+      for_rows(p, outer, nouter, r0, r1 - r0, d, s, [&](uint32_t* dr, const uint32_t* sr) {
+        // dr[i * dst_t + j] = sr[i + j * ssl] for i < nt, j < n
+        for (int64_t i0 = 0; i0 < nt; i0 += kTile)
+          for (int64_t j0 = 0; j0 < n; j0 += kTile) {
+            const int64_t i1 = std::min(nt, i0 + kTile), j1 = std::min(n, j0 + kTile);
+            for (int64_t i = i0; i < i1; ++i)
+              for (int64_t j = j0; j < j1; ++j) dr[i * dst_t + j] = sr[i + j * ssl];
+          }
+      });
+    });
+    return;
+  }
+  parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
+    if (dsl == 1 && ssl == 1) {
+      for_rows(p, outer, nouter, r0, r1 - r0, d, s, [&](uint32_t* dr, const uint32_t* sr) {
+        std::memcpy(dr, sr, size_t(n) * 4);
+      });
+    } else {
+      for_rows(p, outer, nouter, r0, r1 - r0, d, s, [&](uint32_t* dr, const uint32_t* sr) {
+        for (int64_t j = 0; j < n; ++j) dr[j * dsl] = sr[j * ssl];
+      });
+    }
+  });
+}
+
+}  // namespace
+
 void Tensor::copy_(const Tensor& src) {
   LRA_CHECK(src.shape_ == shape_, ShapeError, "copy_: shape ", src.describe(), " into ",
             describe());
   LRA_CHECK(src.dtype_ == dtype_, ShapeError, "copy_: dtype ", src.describe(), " into ",
             describe());
-  if (is_contiguous() && src.is_contiguous()) {
-    std::memmove(static_cast<char*>(storage_->data) + offset_ * 4,
-                 static_cast<const char*>(src.storage_->data) + src.offset_ * 4,
-                 size_t(numel()) * 4);
-    return;
-  }
-  // Walk both layouts in row-major order, in parallel over the outermost axis.
   const uint32_t* s = static_cast<const uint32_t*>(src.storage_->data) + src.offset_;
   uint32_t* d = static_cast<uint32_t*>(storage_->data) + offset_;
-  if (dim() == 0) {
-    *d = *s;
+  const int64_t n = numel();
+  if (n == 0) return;
+  if (is_contiguous() && src.is_contiguous()) {
+    if (storage_ == src.storage_) {  // may overlap
+      std::memmove(d, s, size_t(n) * 4);
+      return;
+    }
+    parallel_for(n, 1 << 16, [&](int64_t b, int64_t e) {
+      std::memcpy(d + b, s + b, size_t(e - b) * 4);
+    });
     return;
   }
-  Dims inner = shape_;
-  inner[0] = 1;
-  int64_t per_row = std::max<int64_t>(1, inner.numel());
-  parallel_for(shape_[0], std::max<int64_t>(1, 65536 / per_row), [&](int64_t b, int64_t e) {
-    for (int64_t o = b; o < e; ++o) {
-      const uint32_t* so = s + o * src.strides_[0];
-      uint32_t* dso = d + o * strides_[0];
-      for_each_offset(inner, src.strides_, [&](int64_t i, int64_t off) {
-        // the destination walk is recomputed from the linear index: cheap relative to a miss
-        int64_t rem = i, doff = 0;
-        for (int k = inner.size() - 1; k >= 1; --k) {
-          doff += (rem % inner[k]) * strides_[k];
-          rem /= inner[k];
-        }
-        dso[doff] = so[off];
-      });
-    }
-  });
+  strided_copy(d, s, shape_, strides_, src.strides_);
 }
 
 void Tensor::fill_(float value) {

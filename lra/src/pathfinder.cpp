@@ -65,8 +65,10 @@ std::vector<PathfinderEntry> read_pathfinder_metadata(const std::string& root) {
   const fs::path meta_dir = fs::path(root) / "metadata";
   std::vector<fs::path> files;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(meta_dir, ec))
-    if (e.path().extension() == ".npy" && e.is_regular_file()) files.push_back(e.path());
+  for (const auto& e : fs::directory_iterator(meta_dir, ec)) {
+    std::error_code type_ec;
+    if (e.path().extension() == ".npy" && e.is_regular_file(type_ec)) files.push_back(e.path());
+  }
   LRA_CHECK(!ec, DataError, meta_dir.string(), ": cannot list folder (", ec.message(),
             "); expected a readable metadata folder");
   LRA_CHECK(!files.empty(), DataError, meta_dir.string(),
@@ -130,7 +132,8 @@ TaskData read_pathfinder_folder(const std::string& dir, int64_t size) {
         }
         const GrayImage img = read_png_gray(e.image);
         LRA_CHECK(img.width == size && img.height == size, DataError, e.image, ": image is ",
-                  img.width, "x", img.height, "; expected ", size, "x", size);
+                  img.width, "x", img.height, "; expected ", size, "x", size,
+                  " (tasks: pathfinder 32x32, pathfinder64 64x64, pathx 128x128)");
         if (std::all_of(img.pixels.begin(), img.pixels.end(), [](uint8_t v) { return v == 0; })) {
           d.kind = Decoded::Black;
           continue;

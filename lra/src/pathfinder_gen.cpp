@@ -167,7 +167,7 @@ class Painter {
     radius_ = std::max(p.paddle_thickness / 2, 0.5 / p.scale);
   }
 
-  // Places paddle `piece` of `sn` from `from` along `theta`.
+  // Adds the next paddle of `sn`, from `from` along `theta`, if it fits.
   bool try_paddle(Snake& sn, PfPoint from, double theta, bool need_link) {
     const PfPoint b{from.x + p_.paddle_length * std::cos(theta),
                     from.y + p_.paddle_length * std::sin(theta)};

@@ -1,6 +1,7 @@
 #include "lra/lra/settings.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "lra/core/error.hpp"
 
@@ -27,6 +28,7 @@ const std::vector<SettingSpec>& setting_schema() {
       {"eval_every", "200", "evaluate on validation every N steps"},
       {"eval_batches", "0", "validation batches per evaluation (0: the whole split)"},
       {"log_every", "20", "progress line every N steps"},
+      {"save_every", "0", "write the `last` checkpoint every N steps (0: at every evaluation)"},
       // model
       {"layers", "2", "encoder blocks"},
       {"dim", "64", "model width D"},
@@ -49,6 +51,35 @@ const std::vector<SettingSpec>& setting_schema() {
   return schema;
 }
 
+std::string nearest_settings(const std::string& key) {
+  auto distance = [](const std::string& a, const std::string& b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      size_t diag = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        size_t up = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        diag = up;
+      }
+    }
+    return row[b.size()];
+  };
+  size_t best = SIZE_MAX;
+  std::string out;
+  for (const SettingSpec& s : setting_schema()) {
+    size_t d = distance(key, s.key);
+    if (d < best) {
+      best = d;
+      out = s.key;
+    } else if (d == best) {
+      out += " or " + s.key;
+    }
+  }
+  return out;
+}
+
 Settings::Settings() {
   for (const SettingSpec& s : setting_schema()) entries_[s.key] = {s.default_value, "default"};
 }
@@ -58,7 +89,8 @@ void Settings::set(const std::string& key, const std::string& value, const std::
   if (it == entries_.end()) {
     std::string valid;
     for (const SettingSpec& s : setting_schema()) valid += " " + s.key;
-    throw ConfigError(source + ": unknown setting '" + key + "'; valid settings:" + valid);
+    throw ConfigError(source + ": unknown setting '" + key + "' (did you mean " +
+                      nearest_settings(key) + "?); valid settings:" + valid);
   }
   it->second = {value, source};
 }

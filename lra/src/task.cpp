@@ -440,9 +440,10 @@ std::vector<Preset> pathfinder_presets(int64_t size) {
               {"eval_every", "2500"}} +
            gen_release},
       {"cpu",
-       "1-layer, 32-wide model on 10K generated images (8K/1K/1K) for 16384-token sequences; "
-       "needs an efficient --model (softmax attention at this length needs 4 GB per "
-       "example); lr/schedule/steps chosen here",
+       "1-layer, 32-wide model on 10K generated images (8K/1K/1K) for 16384-token sequences. "
+       "Pick an efficient --model (linear, performer, linformer...): softmax attention costs "
+       "about 100 GFLOP per example per step here (hours for these steps); lr/schedule/steps "
+       "chosen here",
        model(1, 32, 2, 32, 64) + KV{{"dropout", "0.1"},
                                     {"attn_dropout", "0.0"},
                                     {"pooling", "mean"},

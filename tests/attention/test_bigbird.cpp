@@ -14,9 +14,10 @@ TEST_CASE("bigbird: the kernel layout visits exactly the pattern, per head and l
         attn::pattern::BigBird pat{block, window, random, 2, 17};
         std::string err = attn::bsa::check_layout(
             *pat.layout(n, len), 2,
-            [&](int64_t, int64_t h, int64_t i, int64_t j) { return pat.allowed(h, i, j, len); },
-            0, len);
-        CHECK_MESSAGE(err.empty(), "n=" << n << " len=" << len << " block=" << block << ": " << err);
+            [&](int64_t, int64_t h, int64_t i, int64_t j) { return pat.allowed(h, i, j, len); }, 0,
+            len);
+        CHECK_MESSAGE(err.empty(),
+                      "n=" << n << " len=" << len << " block=" << block << ": " << err);
       }
 }
 
@@ -37,13 +38,14 @@ TEST_CASE("bigbird: the random graph is fixed, distinct, outside window and glob
   attn::pattern::BigBird other = pat;
   other.key = 124;  // another layer or seed: another graph
   int same = 0;
-  for (int64_t q = 1; q < 15; ++q) same += pat.random_blocks(0, q, 16) == other.random_blocks(0, q, 16);
+  for (int64_t q = 1; q < 15; ++q)
+    same += pat.random_blocks(0, q, 16) == other.random_blocks(0, q, 16);
   CHECK(same < 14);
 }
 
 TEST_CASE("bigbird: fast path equals the dense face, padding included") {
-  auto m = attn::make_mechanism("bigbird",
-                                test::small_options(64, {{"block", "4"}, {"random", "1"}}));
+  auto m =
+      attn::make_mechanism("bigbird", test::small_options(64, {{"block", "4"}, {"random", "1"}}));
   CHECK(test::fast_vs_dense(*m, 30, test::lengths_of({30, 17})) < 1e-5f);
   CHECK(test::fast_vs_dense(*m, 30, test::lengths_of({5, 26}), 4, 2.0f) < 1e-5f);
   auto d = attn::make_mechanism("bigbird", test::small_options(700));  // LRA: 64, 3, 3
@@ -51,13 +53,15 @@ TEST_CASE("bigbird: fast path equals the dense face, padding included") {
 }
 
 TEST_CASE("bigbird: a sequence gets the same output whatever it is batched with") {
-  auto m = attn::make_mechanism("bigbird", test::small_options(64, {{"block", "4"}, {"random", "2"}}));
+  auto m =
+      attn::make_mechanism("bigbird", test::small_options(64, {{"block", "4"}, {"random", "2"}}));
   NoGradGuard ng;
   nn::ForwardContext ctx;
   Tensor x = test::random_tensor({2, 40, 16}, 81);
   Tensor both = m->forward(Var(x), test::lengths_of({40, 23}), ctx).data();
-  Tensor alone = m->forward(Var(x.slice(0, 1, 2).slice(1, 0, 23).contiguous()),
-                            test::lengths_of({23}), ctx).data();
+  Tensor alone =
+      m->forward(Var(x.slice(0, 1, 2).slice(1, 0, 23).contiguous()), test::lengths_of({23}), ctx)
+          .data();
   float worst = 0.0f;
   for (int64_t i = 0; i < 23; ++i)
     for (int64_t d = 0; d < 16; ++d)
@@ -66,19 +70,21 @@ TEST_CASE("bigbird: a sequence gets the same output whatever it is batched with"
 }
 
 TEST_CASE("bigbird: gradients match finite differences") {
-  auto m = attn::make_mechanism("bigbird",
-                                test::small_options(32, {{"block", "2"}, {"random", "1"}}));
+  auto m =
+      attn::make_mechanism("bigbird", test::small_options(32, {{"block", "2"}, {"random", "1"}}));
   auto r = test::mixer_gradcheck(*m, 13, test::lengths_of({13, 8}));
   CHECK_MESSAGE(r.ok, r.report);
 }
 
 TEST_CASE("bigbird: the padded tail does not change valid outputs") {
-  auto m = attn::make_mechanism("bigbird", test::small_options(32, {{"block", "3"}, {"random", "1"}}));
+  auto m =
+      attn::make_mechanism("bigbird", test::small_options(32, {{"block", "3"}, {"random", "1"}}));
   CHECK(test::padding_leak(*m, 20, test::lengths_of({20, 10})) == 0.0f);
 }
 
 TEST_CASE("bigbird: peak memory grows linearly in N") {
-  size_t a = test::peak_bytes_fwd_bwd("bigbird", 1024), b = test::peak_bytes_fwd_bwd("bigbird", 4096);
+  size_t a = test::peak_bytes_fwd_bwd("bigbird", 1024),
+         b = test::peak_bytes_fwd_bwd("bigbird", 4096);
   double ratio = double(b) / double(a);
   MESSAGE("bigbird peak bytes N=1024: " << a << ", N=4096: " << b << ", ratio " << ratio);
   CHECK(ratio < 8.0);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "../../attention/src/block_sparse.hpp"
+#include "../../attention/src/patterns.hpp"
 #include "attention_checks.hpp"
 #include "lra/core/threading.hpp"
 
@@ -25,7 +26,8 @@ Tensor zero_padded_rows(const Tensor& t, const std::vector<int32_t>& len) {
   Tensor c = t.contiguous().clone();
   for (int64_t b = 0; b < c.size(0); ++b)
     for (int64_t h = 0; h < c.size(1); ++h)
-      for (int64_t i = len[size_t(b)]; i < c.size(2); ++i) c.select(0, b).select(0, h).select(0, i).zero_();
+      for (int64_t i = len[size_t(b)]; i < c.size(2); ++i)
+        c.select(0, b).select(0, h).select(0, i).zero_();
   return c;
 }
 
@@ -88,14 +90,18 @@ TEST_CASE("flash: gradients match finite differences (through the op alone)") {
   spec.layouts = {attn::bsa::dense_layout(9, 4)};
   spec.scale = 0.7f;
   auto r = gradcheck(
-      [&](const std::vector<Var>& in) { return attn::bsa::attention(in[0], in[1], in[2], lens, spec); },
+      [&](const std::vector<Var>& in) {
+        return attn::bsa::attention(in[0], in[1], in[2], lens, spec);
+      },
       {test::random_tensor({2, 1, 9, 3}, 31), test::random_tensor({2, 1, 9, 3}, 32),
        test::random_tensor({2, 1, 9, 3}, 33)});
   CHECK_MESSAGE(r.ok, r.report);
   spec.dropout = 0.3f;  // a fixed key: the same mask at every evaluation
   spec.dropout_key = 99;
   auto r2 = gradcheck(
-      [&](const std::vector<Var>& in) { return attn::bsa::attention(in[0], in[1], in[2], lens, spec); },
+      [&](const std::vector<Var>& in) {
+        return attn::bsa::attention(in[0], in[1], in[2], lens, spec);
+      },
       {test::random_tensor({2, 1, 9, 3}, 34), test::random_tensor({2, 1, 9, 3}, 35),
        test::random_tensor({2, 1, 9, 3}, 36)});
   CHECK_MESSAGE(r2.ok, r2.report);
@@ -138,9 +144,9 @@ TEST_CASE("flash: a valid query with no visible key outputs 0, never NaN") {
   lay->visit(t0);  // rows 2-3: keys 0, 1
   lay->end_row();
   lay->mask_tile = [](int64_t, int, int64_t, int64_t ni, const int32_t*, int64_t nk, float* s,
-                      int64_t lds) {
+                      int64_t rs, int64_t cs) {
     for (int64_t x = 0; x < ni; ++x)
-      for (int64_t y = 0; y < nk; ++y) s[x * lds + y] = -INFINITY;
+      for (int64_t y = 0; y < nk; ++y) s[x * rs + y * cs] = -INFINITY;
   };
   spec.layouts = {lay};
   Var q = Var::param(test::random_tensor({1, 1, 4, 2}, 51));
@@ -152,4 +158,55 @@ TEST_CASE("flash: a valid query with no visible key outputs 0, never NaN") {
   CHECK(o.data().at({0, 0, 0, 0}) == 0.0f);
   CHECK(o.data().at({0, 0, 1, 1}) == 0.0f);
   for (float x : q.grad().to_floats()) CHECK(std::isfinite(x));
+}
+
+TEST_CASE("block-sparse layouts: kernel gradients equal masked dense attention") {
+  // Every layout family, with B·H >= 8 (one slot: dk, dv written in place, gathered tiles
+  // scattered) and B·H = 1 (several slots: compact partial sums).
+  attn::pattern::Fixed fixed{4, 1, false, 3};
+  attn::pattern::Fixed causal{3, 2, true, 4};
+  attn::pattern::Window window{2, 3, true, 4};
+  attn::pattern::BigBird bigbird{3, 3, 1, 1, 9};
+  const int64_t n = 23;
+  struct Family {
+    const char* name;
+    std::shared_ptr<attn::bsa::BlockLayout> layout;
+    attn::bsa::Pattern allowed;
+  };
+  std::vector<Family> families = {
+      {"sparse", fixed.layout(n),
+       [&](int64_t, int64_t, int64_t i, int64_t j) { return fixed.allowed(i, j); }},
+      {"sparse causal", causal.layout(n),
+       [&](int64_t, int64_t, int64_t i, int64_t j) { return causal.allowed(i, j); }},
+      {"window+global", window.layout(n),
+       [&](int64_t, int64_t, int64_t i, int64_t j) { return window.kernel_allowed(i, j); }},
+      {"bigbird", bigbird.layout(n, n),
+       [&](int64_t, int64_t, int64_t i, int64_t j) { return bigbird.allowed(0, i, j, n); }}};
+  for (const Family& f : families)
+    for (int64_t B : {1, 8}) {
+      std::vector<int32_t> len(static_cast<size_t>(B), static_cast<int32_t>(n));
+      if (B > 1) len[1] = 17;  // padding, within the last tiles
+      Tensor lens = Tensor::from(std::span<const int32_t>(len), {B});
+      attn::bsa::Spec spec;
+      spec.layouts = {f.layout};
+      spec.scale = 0.5f;
+      Tensor q0 = test::random_tensor({B, 1, n, 4}, 91), k0 = test::random_tensor({B, 1, n, 4}, 92);
+      Tensor v0 = test::random_tensor({B, 1, n, 4}, 93);
+      Tensor g = zero_padded_rows(test::random_tensor({B, 1, n, 4}, 94), len);
+      Var q = Var::param(q0), k = Var::param(k0), v = Var::param(v0);
+      Var o = attn::bsa::attention(q, k, v, lens, spec);
+      o.backward(g);
+      Tensor bias = Tensor::zeros({1, 1, n, n});
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < n; ++j)
+          if (!f.allowed(0, 0, i, j)) bias.data<float>()[i * n + j] = -INFINITY;
+      Var q2 = Var::param(q0), k2 = Var::param(k0), v2 = Var::param(v0);
+      Var o2 = matmul(softmax(add(matmul(q2, k2, false, true), Var(bias)), lens, 0.5f), v2);
+      o2.backward(g);
+      INFO(f.name << ", B = " << B);
+      CHECK(max_abs_diff(o.data(), zero_padded_rows(o2.data(), len)) < 1e-5f);
+      CHECK(max_abs_diff(q.grad(), q2.grad()) < 1e-5f);
+      CHECK(max_abs_diff(k.grad(), k2.grad()) < 1e-5f);
+      CHECK(max_abs_diff(v.grad(), v2.grad()) < 1e-5f);
+    }
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <vector>
 
 #include "../../attention/src/lowrank_ops.hpp"
@@ -78,11 +79,17 @@ TEST_CASE("lowrank ops: a sequence with no valid key gives zeros, not NaN") {
 }
 
 // Manual benchmark (skipped by default; run with
-//   build-f/tests/test_attention -tc="low-rank family: timing*" -ns  ):
+//   build-f/tests/test_attention -tc="low-rank family: timing*" --no-skip ):
 // forward+backward through one mixer (batch 1, heads 1, d = 64) vs the dense face
-// (dense_weights @ v, forward only: the dense face has no autograd), median of a few runs.
+// (dense_weights @ v, forward only: the dense face has no autograd). Medians of a few runs, wall
+// time and process CPU time (all threads; less sensitive to other jobs on a shared machine).
 TEST_CASE("low-rank family: timing and peak bytes, fast path vs dense face" * doctest::skip()) {
   using clock = std::chrono::steady_clock;
+  auto cpu_ms = [] {
+    timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return double(t.tv_sec) * 1e3 + double(t.tv_nsec) * 1e-6;
+  };
   auto ms = [](clock::time_point a, clock::time_point b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
   };
@@ -98,37 +105,42 @@ TEST_CASE("low-rank family: timing and peak bytes, fast path vs dense face" * do
       Tensor lengths = Tensor::from(std::vector<int32_t>{int32_t(n)}, {1});
       Tensor xt = test::random_tensor({1, n, 64}, 2);
       nn::ForwardContext ctx{true, 1, 1};
-      std::vector<double> tf, td;
+      std::vector<double> tf, cf, td, cd;
       size_t pf = 0, pd = 0;
-      for (int rep = 0; rep < 5; ++rep) {
+      for (int rep = 0; rep < 7; ++rep) {
         Var x = Var::param(xt);
         reset_peak_memory();
         size_t base = memory_stats().live_bytes;
+        double c0 = cpu_ms();
         auto t0 = clock::now();
         Var y = m->forward(x, lengths, ctx);
         sum_all(y).backward();
         auto t1 = clock::now();
+        cf.push_back(cpu_ms() - c0);
         tf.push_back(ms(t0, t1));
         pf = memory_stats().peak_bytes - base;
         m->zero_grad();
       }
-      for (int rep = 0; rep < 3; ++rep) {
+      for (int rep = 0; rep < 5; ++rep) {
         NoGradGuard ng;
         Var x(xt);
         Var q = m->project_q(x), k = m->project_k(x), v = m->project_v(x);
         reset_peak_memory();
         size_t base = memory_stats().live_bytes;
+        double c0 = cpu_ms();
         auto t0 = clock::now();
         Tensor w = m->dense_weights(q.data(), k.data(), lengths, ctx);
         Tensor out = kern::matmul(w, v.data());
         auto t1 = clock::now();
+        cd.push_back(cpu_ms() - c0);
         td.push_back(ms(t0, t1));
         pd = memory_stats().peak_bytes - base;
       }
       std::printf(
-          "%-12s N=%5lld  fast fwd+bwd %9.2f ms  peak %8.2f MiB | dense face fwd %9.2f ms  "
-          "peak %8.2f MiB\n",
-          name, (long long)n, median(tf), pf / 1048576.0, median(td), pd / 1048576.0);
+          "%-12s N=%5lld  fast fwd+bwd %8.2f ms (cpu %8.2f) peak %8.2f MiB | dense face "
+          "fwd %8.2f ms (cpu %8.2f) peak %8.2f MiB\n",
+          name, (long long)n, median(tf), median(cf), pf / 1048576.0, median(td), median(cd),
+          pd / 1048576.0);
     }
   }
 }

@@ -8,7 +8,8 @@ using namespace lra;
 
 TEST_CASE("longformer: the kernel layout visits exactly the band (and the global column)") {
   for (int64_t n : {1, 6, 21, 64, 130})
-    for (auto [left, right, tile] : {std::tuple{3, 3, 4}, {2, 5, 3}, {255, 256, 64}, {0, 0, 4}, {9, 1, 8}})
+    for (auto [left, right, tile] :
+         {std::tuple{3, 3, 4}, {2, 5, 3}, {255, 256, 64}, {0, 0, 4}, {9, 1, 8}})
       for (bool global : {false, true}) {
         attn::pattern::Window pat{left, right, global, tile};
         std::string err = attn::bsa::check_layout(
@@ -22,7 +23,8 @@ TEST_CASE("longformer: the kernel layout visits exactly the band (and the global
 TEST_CASE("longformer: fast path equals the dense face, padding included") {
   for (const char* global : {"none", "cls"}) {
     auto m = attn::make_mechanism(
-        "longformer", test::small_options(32, {{"window", "6"}, {"tile", "4"}, {"global", global}}));
+        "longformer",
+        test::small_options(32, {{"window", "6"}, {"tile", "4"}, {"global", global}}));
     CHECK(test::fast_vs_dense(*m, 21, test::lengths_of({21, 10})) < 1e-5f);
     CHECK(test::fast_vs_dense(*m, 21, test::lengths_of({3, 17}), 4, 2.0f) < 1e-5f);
   }
@@ -33,7 +35,8 @@ TEST_CASE("longformer: fast path equals the dense face, padding included") {
 TEST_CASE("longformer: global=cls gives the CLS row its own projections over every key") {
   auto m = attn::make_mechanism(
       "longformer", test::small_options(32, {{"window", "4"}, {"tile", "4"}, {"global", "cls"}}));
-  auto plain = attn::make_mechanism("longformer", test::small_options(32, {{"window", "4"}, {"tile", "4"}}));
+  auto plain =
+      attn::make_mechanism("longformer", test::small_options(32, {{"window", "4"}, {"tile", "4"}}));
   std::map<std::string, Var> p;
   for (auto& [name, v] : m->named_parameters()) p[name] = v;
   REQUIRE(p.count("wq_global.weight"));
@@ -43,7 +46,9 @@ TEST_CASE("longformer: global=cls gives the CLS row its own projections over eve
   Var x(test::random_tensor({2, 12, 16}, 71));
   Tensor y = m->forward(x, lens, ctx).data();
   // Reference for row 0: softmax(q_g k_gᵀ/√d) v_g over the valid keys, per head, then W_o.
-  auto heads = [](const Tensor& t) { return t.view({t.size(0), t.size(1), 2, 8}).permute({0, 2, 1, 3}); };
+  auto heads = [](const Tensor& t) {
+    return t.view({t.size(0), t.size(1), 2, 8}).permute({0, 2, 1, 3});
+  };
   Tensor qg = heads(kern::matmul(x.data(), p["wq_global.weight"].data()));
   Tensor kg = heads(kern::matmul(x.data(), p["wk_global.weight"].data()));
   Tensor vg = heads(kern::matmul(x.data(), p["wv_global.weight"].data()));
@@ -55,14 +60,16 @@ TEST_CASE("longformer: global=cls gives the CLS row its own projections over eve
   // The other rows are the window rows plus key 0 with the shared projections: as without
   // global tokens wherever key 0 is already in the window (i <= left = 1).
   Tensor y_plain = plain->forward(x, lens, ctx).data();
-  for (int64_t d = 0; d < 16; ++d) CHECK(std::fabs(y.at({0, 1, d}) - y_plain.at({0, 1, d})) < 1e-5f);
+  for (int64_t d = 0; d < 16; ++d)
+    CHECK(std::fabs(y.at({0, 1, d}) - y_plain.at({0, 1, d})) < 1e-5f);
   CHECK(std::fabs(y.at({0, 5, 0}) - y_plain.at({0, 5, 0})) > 1e-6f);  // key 0 added
 }
 
 TEST_CASE("longformer: gradients match finite differences") {
   for (const char* global : {"none", "cls"}) {
     auto m = attn::make_mechanism(
-        "longformer", test::small_options(32, {{"window", "4"}, {"tile", "3"}, {"global", global}}));
+        "longformer",
+        test::small_options(32, {{"window", "4"}, {"tile", "3"}, {"global", global}}));
     auto r = test::mixer_gradcheck(*m, 9, test::lengths_of({9, 5}));
     CHECK_MESSAGE(r.ok, global << ": " << r.report);
   }
@@ -71,7 +78,8 @@ TEST_CASE("longformer: gradients match finite differences") {
 TEST_CASE("longformer: the padded tail does not change valid outputs") {
   for (const char* global : {"none", "cls"}) {
     auto m = attn::make_mechanism(
-        "longformer", test::small_options(32, {{"window", "5"}, {"tile", "4"}, {"global", global}}));
+        "longformer",
+        test::small_options(32, {{"window", "5"}, {"tile", "4"}, {"global", global}}));
     CHECK(test::padding_leak(*m, 14, test::lengths_of({14, 6})) == 0.0f);
   }
 }

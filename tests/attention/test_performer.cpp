@@ -109,6 +109,9 @@ TEST_CASE("performer: redraw gives one draw per interval, fixed draw otherwise")
   CHECK(s0 == s9);
   CHECK(s0 != s10);
   CHECK(run(*redraw, 0) == s0);  // regenerated from the key, not from state
+  // Evaluation (no step in its context) keeps the last training draw.
+  auto eval = redraw->forward(x, lens, nn::ForwardContext{}).data().to_floats();
+  CHECK(eval == s0);
 }
 
 TEST_CASE("performer: the padded tail does not change valid outputs") {

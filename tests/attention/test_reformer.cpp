@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "attention_checks.hpp"
+#include "lra/core/threading.hpp"
 
 using namespace lra;
 
@@ -93,6 +94,25 @@ TEST_CASE("reformer: the hash is keyed by (seed, step): fixed within a step, fre
   Tensor yb = m->forward(x, lengths, b).data();
   CHECK(kern::max_abs(kern::binary(kern::Binary::Sub, ya, ya2)) == 0.0f);
   CHECK(kern::max_abs(kern::binary(kern::Binary::Sub, ya, yb)) > 0.0f);
+}
+
+TEST_CASE("reformer: output and gradients are bitwise independent of the thread count") {
+  auto m = attn::make_mechanism("reformer",
+                                test::small_options(64, {{"n_buckets", "4"}, {"n_hashes", "2"}}));
+  nn::ForwardContext ctx{true, 1, 2};
+  Tensor x0 = test::random_tensor({2, 40, 16}, 6);
+  auto run = [&](int threads) {
+    set_num_threads(threads);
+    Var x = Var::param(x0.clone());
+    Var y = m->forward(x, test::lengths_of({40, 23}), ctx);
+    sum_all(square(y)).backward();
+    return std::make_pair(y.data().to_floats(), x.grad().to_floats());
+  };
+  const int before = num_threads();
+  auto one = run(1), two = run(2);
+  set_num_threads(before);
+  CHECK(one.first == two.first);
+  CHECK(one.second == two.second);
 }
 
 TEST_CASE("reformer: gradients match finite differences") {

@@ -7,7 +7,8 @@ using namespace lra;
 
 TEST_CASE("sparse: the kernel layout visits exactly the fixed pattern, causal or not") {
   for (int64_t n : {1, 9, 23, 64, 131})
-    for (auto [block, summary, tile] : {std::tuple{5, 2, 3}, {5, 0, 4}, {7, 7, 5}, {50, 10, 64}, {4, 1, 2}})
+    for (auto [block, summary, tile] :
+         {std::tuple{5, 2, 3}, {5, 0, 4}, {7, 7, 5}, {50, 10, 64}, {4, 1, 2}})
       for (bool causal : {false, true}) {
         attn::pattern::Fixed pat{block, summary, causal, tile};
         std::string err = attn::bsa::check_layout(
@@ -32,7 +33,8 @@ TEST_CASE("sparse: fast path equals the dense face, padding included") {
 TEST_CASE("sparse: gradients match finite differences") {
   // Summary tiles of 64 gather positions from several blocks: block 3, summary 1 over 11
   // positions exercises the gathered tile (and its scattered dK, dV) and the own-block mask.
-  auto m = attn::make_mechanism("sparse", test::small_options(32, {{"block", "3"}, {"summary", "1"}}));
+  auto m =
+      attn::make_mechanism("sparse", test::small_options(32, {{"block", "3"}, {"summary", "1"}}));
   auto r = test::mixer_gradcheck(*m, 11, test::lengths_of({11, 7}));
   CHECK_MESSAGE(r.ok, r.report);
   auto c = attn::make_mechanism(
@@ -42,7 +44,8 @@ TEST_CASE("sparse: gradients match finite differences") {
 }
 
 TEST_CASE("sparse: the padded tail does not change valid outputs") {
-  auto m = attn::make_mechanism("sparse", test::small_options(32, {{"block", "4"}, {"summary", "1"}}));
+  auto m =
+      attn::make_mechanism("sparse", test::small_options(32, {{"block", "4"}, {"summary", "1"}}));
   CHECK(test::padding_leak(*m, 14, test::lengths_of({14, 6})) == 0.0f);
 }
 

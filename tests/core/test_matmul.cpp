@@ -203,3 +203,56 @@ TEST_CASE("matmul_into: alpha, beta and checks") {
   Tensor strided = Tensor::zeros({2, 5, 3}).transpose(1, 2);
   CHECK_THROWS_AS(kern::matmul_into(strided, a, b, false, true), ShapeError);
 }
+
+TEST_CASE("matmul: the own kernel's shapes (skinny, edges, k chunks, k split), thread-independent") {
+  // rows not a multiple of 6, columns not a multiple of 16, k over several chunks of 128
+  check_matmul(rnd({301, 200}, 21), rnd({200, 70}, 22));
+  check_matmul(rnd({301, 200}, 21), rnd({70, 200}, 23), false, true);
+  check_matmul(rnd({200, 37}, 24), rnd({200, 33}, 25), true, false);
+  check_matmul(rnd({3, 65, 40}, 26), rnd({3, 40, 17}, 27));
+  check_matmul(rnd({2, 40, 65}, 26), rnd({2, 17, 40}, 27), true, true);
+  // dW = Xᵀ G of a linear layer: small output, long k (split into partial sums)
+  Tensor x = rnd({4100, 24}, 28), g = rnd({4100, 20}, 29);
+  check_matmul(x, g, true, false);
+  for (bool split : {false, true}) {
+    Tensor a = split ? x : rnd({130, 257}, 30);
+    Tensor b = split ? g : rnd({257, 90}, 31);
+    set_num_threads(1);
+    std::vector<float> c1 = kern::matmul(a, b, split, false).to_floats();
+    set_num_threads(2);
+    std::vector<float> c2 = kern::matmul(a, b, split, false).to_floats();
+    set_num_threads(0);
+    CHECK(c1 == c2);  // bit-identical: tiling never changes an element's summation order
+  }
+}
+
+TEST_CASE("sgemm on raw pointers: every transpose, strides, alpha and beta") {
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      for (int64_t k : {int64_t(0), int64_t(3), int64_t(150)}) {
+        const int64_t m = 13, n = 37;
+        Tensor a = ta ? rnd({k, m + 2}, 40) : rnd({m, k + 3}, 40);  // padded rows: lda > width
+        Tensor b = tb ? rnd({n, k + 1}, 41) : rnd({k, n + 5}, 41);
+        Tensor c = rnd({m, n + 4}, 42);
+        std::vector<float> c0 = c.to_floats();
+        const int64_t lda = a.size(1), ldb = b.size(1), ldc = c.size(1);
+        kern::sgemm(ta, tb, m, n, k, 1.5f, a.data<float>(), lda, b.data<float>(), ldb, 0.25f,
+                    c.data<float>(), ldc);
+        std::vector<float> va = a.to_floats(), vb = b.to_floats(), got = c.to_floats();
+        int bad = 0;
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < n + 4; ++j) {
+            double want = c0[size_t(i * ldc + j)];
+            if (j < n) {
+              double s = 0.0;
+              for (int64_t x = 0; x < k; ++x)
+                s += double(ta ? va[size_t(x * lda + i)] : va[size_t(i * lda + x)]) *
+                     double(tb ? vb[size_t(j * ldb + x)] : vb[size_t(x * ldb + j)]);
+              want = 1.5 * s + 0.25 * want;
+            }
+            if (std::fabs(got[size_t(i * ldc + j)] - want) > 1e-4 * (1.0 + std::fabs(want))) ++bad;
+          }
+        INFO("ta " << ta << " tb " << tb << " k " << k);
+        CHECK(bad == 0);  // columns past n are untouched
+      }
+}

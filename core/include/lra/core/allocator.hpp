@@ -26,5 +26,9 @@ void free_bytes(void* ptr, size_t bytes);
 MemoryStats memory_stats();
 void reset_peak_memory();  // peak := live
 void release_cached_memory();  // hand cached blocks back to the OS
+// Budget on live bytes (0: none). A request that would take live bytes above it first drops
+// the cache, then throws std::bad_alloc: `lra_cpu bench --max-mem` reports such a
+// configuration as out of memory instead of letting the OS kill it.
+void set_memory_limit(size_t bytes);
 
 }  // namespace lra

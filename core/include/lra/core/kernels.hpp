@@ -48,6 +48,16 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans
 void matmul_into(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a, bool trans_b,
                  float alpha = 1.0f, float beta = 0.0f);
 
+// Single-threaded c (m, n) = alpha op(a) op(b) + beta c on raw row-major pointers, on the
+// calling thread (for kernels that tile their own work and run the tiles in parallel, e.g.
+// block-sparse attention). op(a): a (m, k), or a (k, m) with trans_a; op(b): b (k, n), or
+// b (n, k) with trans_b; lda/ldb/ldc are row strides. Uses the own AVX-512 kernel where it beats
+// OpenBLAS on such skinny shapes (core/src/matmul.cpp, Note [own kernel]), else cblas_sgemm.
+// beta = 0: c is not read (may be uninitialised).
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc);
+
 // ---- softmax along the last axis --------------------------------------------------------
 // x: (B, ..., N). lengths: undefined, or i32 (B): keys j >= lengths[b] get weight 0 (a row
 // whose length is 0 becomes all zeros, never NaN). scale multiplies x first.

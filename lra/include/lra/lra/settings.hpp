@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lra {
@@ -21,6 +22,13 @@ struct SettingSpec {
 
 // The schema of every run setting (train/eval/bench share it).
 const std::vector<SettingSpec>& setting_schema();
+
+// The (key, value) pairs of a TOML settings file, in file order, validated as load_toml
+// describes (ConfigError otherwise). Used to read `task` and `preset` before the preset layer.
+std::vector<std::pair<std::string, std::string>> read_settings_toml(const std::string& path);
+
+// The schema keys closest to `key` (edit distance), for "did you mean" hints.
+std::string nearest_settings(const std::string& key);
 
 class Settings {
  public:
@@ -35,6 +43,12 @@ class Settings {
   int64_t get_int(const std::string& key) const;
   double get_float(const std::string& key) const;
   bool get_bool(const std::string& key) const;
+
+  // Applies a TOML file of settings with source "config <path>". Keys are the schema's
+  // (flat `key = value`); `attn` may also be a table (`[attn]  block = 64`). Strings, integers,
+  // floats and booleans are accepted. An unknown key, a table or array elsewhere, or a syntax
+  // error throws ConfigError naming the file, the line and the key; nothing is applied then.
+  void load_toml(const std::string& path);
 
   struct Entry {
     std::string value, source;

@@ -1,0 +1,188 @@
+// Efficiency benchmark in the layout of the LRA paper's Table 2 (LRA.md section 6).
+//
+// One configuration = (mechanism, sequence length, model preset, batch). Its measurement:
+//   build the LRA classifier (synthetic random tokens, no padding, as the PyTorch twin in
+//   shared/peer), run `warmup` untimed training steps, then up to `steps` timed ones, each
+//     forward + loss | zero_grad + backward | Adam step       (or the forward alone: inference)
+//   and report the median step time, steps/s, the allocator's peak live bytes over the timed
+//   steps (parameters, moments and activations: the figure the paper's "memory" means) and the
+//   process's peak RSS (getrusage ru_maxrss).
+// A sweep runs every configuration in a fresh child process (so peak RSS and the allocator's
+// cache belong to that configuration alone) and then derives the paper's ratios: speed and
+// memory relative to the Transformer at the same length, and each mechanism's crossover length
+// (where it starts beating softmax attention).
+//
+//   lra_cpu bench --preset tiny --lengths 1024,2048,3072,4096 --out bench/tiny
+//     -> bench.md (Markdown tables), bench.json (every figure + the machine),
+//        steps_per_s.svg and memory.svg (one line per model against length)
+//
+// A configuration that exceeds the `max_mem` budget (allocator bytes, or RSS watched by the
+// parent) is reported as "out_of_memory", one that exceeds `timeout_s` as "timeout", and a child
+// that dies as "crashed"; the sweep goes on.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace lra::bench {
+
+// A model size the bench knows (the twin's configs): tiny = 2 layers, D 64, H 2, MLP 128,
+// batch 8; text = 4 layers, D 256, H 4, MLP 1024, batch 4. Vocab 256, learned positions,
+// mean pooling, 2 classes, dropout 0 for both.
+struct ModelPreset {
+  std::string name;
+  int layers = 2;
+  int64_t dim = 64, heads = 2, mlp_dim = 128, batch = 8;
+};
+const std::vector<ModelPreset>& model_presets();
+const ModelPreset& find_model_preset(const std::string& name);  // ConfigError when unknown
+
+// Mechanism parameters the bench uses unless overridden: the twin's hyper-parameters
+// (local block 256, linformer k 256, performer features 256); {} for other mechanisms.
+std::map<std::string, std::string> default_mechanism_params(const std::string& mechanism);
+
+struct Config {
+  std::string model = "transformer";             // attention mechanism (registry name)
+  std::map<std::string, std::string> params;     // mechanism parameters
+  std::string preset = "tiny";                   // label; the sizes below are what runs
+  int64_t seq_len = 1024;
+  int64_t batch = 8, dim = 64, heads = 2, mlp_dim = 128, vocab = 256, classes = 2;
+  int layers = 2;
+  bool inference = false;  // forward only (no gradients), eval mode
+  int warmup = 2;          // untimed steps (at least 1 is always run)
+  int steps = 10;          // timed steps at most
+  int min_steps = 3;       // timed steps at least, whatever the budget
+  double budget_s = 15.0;  // stop adding timed steps once warm-up + timed would exceed this
+  int threads = 0;         // 0: all cores
+  size_t max_mem_bytes = 0;  // 0: no budget
+  double timeout_s = 0.0;    // child wall-clock limit (0: none)
+  uint64_t seed = 1;
+};
+
+// Config for (preset, mechanism, length) with the default mechanism parameters.
+Config preset_config(const std::string& preset, const std::string& model, int64_t seq_len);
+
+struct Result {
+  Config config;
+  // "ok", "out_of_memory", "timeout", "crashed", "error"
+  std::string status = "ok";
+  std::string message;  // why, when status != ok
+  int64_t parameters = 0;
+  int warmup_steps = 0, timed_steps = 0;
+  double first_step_ms = 0.0;
+  double median_ms = 0.0, min_ms = 0.0, max_ms = 0.0, steps_per_s = 0.0;
+  double forward_ms = 0.0, backward_ms = 0.0, optimizer_ms = 0.0;  // medians
+  double cpu_ms = 0.0;       // median CPU time (user + system, all threads) per step: on a
+                             // shared machine, wall / CPU shows how much of the cores it got
+  double page_faults = 0.0;  // median page faults per step (0 once the allocator is warm)
+  std::vector<double> step_ms;
+  size_t alloc_peak_bytes = 0;  // allocator peak live bytes during the timed steps
+  size_t rss_peak_bytes = 0;    // process peak RSS (whole run)
+  size_t rss_base_bytes = 0;    // RSS before the model was built
+  double wall_s = 0.0;          // whole configuration, process start to end when in a child
+  bool ok() const { return status == "ok"; }
+};
+
+// Measures one configuration in this process (sets the thread count and, when max_mem_bytes
+// is set, the allocator's limit). Never throws for a failed measurement: the status says why.
+Result run_config(const Config& c);
+
+// JSON (one object) of a config / result, and back. Used between the parent and its children.
+std::string config_to_json(const Config& c);
+Config config_from_json(const std::string& text);  // ConfigError on malformed input
+std::string result_to_json(const Result& r);
+Result result_from_json(const std::string& text);
+
+// Runs one configuration in a child process: `argv` (argv[0] = the executable) followed by
+// the config as JSON; reads the result JSON line from the child's stdout. Watches the child's
+// RSS (kills it and reports out_of_memory above max_mem_bytes + its baseline) and its wall time
+// (timeout). A child that dies or prints no result is reported as crashed.
+Result run_in_child(const std::vector<std::string>& argv, const Config& c);
+
+// ---- sweeps -------------------------------------------------------------------------------
+
+struct SweepOptions {
+  std::vector<std::string> models;  // empty: every registered mechanism
+  std::vector<int64_t> lengths{1024, 2048, 3072, 4096};
+  Config base;                      // sizes, steps, threads, budget (model and length are set per run)
+  std::map<std::string, std::map<std::string, std::string>> params;  // per-model overrides
+};
+
+// The machine the numbers come from: CPU model, SIMD flags, cores, threads, BLAS core and
+// config, relevant environment variables, compiler. A JSON object as text.
+std::string machine_json(int threads);
+
+struct Sweep {
+  SweepOptions options;
+  std::vector<Result> results;  // in run order
+  std::string machine;          // machine_json()
+  std::string command;          // the command line that produced it (for the README)
+  double wall_s = 0.0;
+};
+
+// Progress callback: (index of the configuration just finished, total, its result).
+using Progress = std::function<void(size_t done, size_t total, const Result& r)>;
+// Runner: measures one configuration (run_config in-process, or run_in_child).
+using Runner = std::function<Result(const Config&)>;
+
+// Runs options.models x options.lengths (models in registry order, lengths ascending).
+Sweep run_sweep(const SweepOptions& options, const Runner& runner, const Progress& progress = {});
+
+// Speed-up of `model` over the Transformer at the same length (steps/s ratio), memory ratio
+// (allocator peak), both 0 when either side is missing or failed.
+double speedup(const Sweep& s, const std::string& model, int64_t len);
+double memory_ratio(const Sweep& s, const std::string& model, int64_t len);
+// Crossover: the length where the speed-up reaches 1, interpolated linearly in log(length)
+// between the two measured lengths around it. Returns 0 when the model is at least as fast as
+// the Transformer at every measured length ("<= first length"), -1 when it never gets there
+// (or no Transformer is in the sweep), else the interpolated length.
+double crossover_length(const Sweep& s, const std::string& model);
+
+// Outputs. markdown(): the paper's Table 2 layout (steps/s with speed-up, allocator peak memory
+// with ratio), then the crossover lengths and a detail table. json(): every figure + machine.
+// svg_plot(): "steps_per_s" or "memory" (MB) against length, one line per model.
+std::string markdown(const Sweep& s);
+std::string json(const Sweep& s);
+std::string svg_plot(const Sweep& s, const std::string& metric);
+Sweep sweep_from_json(const std::string& text);  // reads json() back (report --tradeoff)
+// Writes bench.md, bench.json, steps_per_s.svg and memory.svg into dir (created).
+void write_outputs(const Sweep& s, const std::string& dir);
+
+// The paper's name of a mechanism ("local" -> "Local Attention"); the name itself otherwise.
+std::string display_name(const std::string& model);
+
+// ---- Figure 3: accuracy against speed, memory as marker size ------------------------------
+
+struct TradeoffPoint {
+  std::string model;
+  double accuracy = 0.0;     // e.g. mean test accuracy over tasks, in [0, 1]
+  double steps_per_s = 0.0;  // at the chosen length
+  double memory_mb = 0.0;    // marker area proportional to it
+};
+// Points from run folders (each with results.json: model, test_accuracy; several runs of one
+// model are averaged) and a bench.json (speed and memory at `length`, 0: the longest measured).
+// Models present in only one of the two are left out.
+std::vector<TradeoffPoint> tradeoff_points(const std::vector<std::string>& run_dirs,
+                                           const std::string& bench_json_path, int64_t length);
+std::string tradeoff_svg(const std::vector<TradeoffPoint>& points, const std::string& title);
+
+// ---- small SVG charts, shared with the span report --------------------------------------
+
+struct Series {
+  std::string name;
+  std::vector<double> x, y;  // y <= 0 or NaN: no point (a gap)
+};
+// A line chart with markers, axes, ticks and a legend. log_y: logarithmic y axis.
+std::string svg_line_chart(const std::string& title, const std::string& x_label,
+                           const std::string& y_label, const std::vector<Series>& series,
+                           bool log_y);
+// Grouped bars: groups (e.g. tasks) on x, one bar per series (e.g. model) in each group.
+std::string svg_bar_chart(const std::string& title, const std::string& y_label,
+                          const std::vector<std::string>& groups,
+                          const std::vector<std::string>& series_names,
+                          const std::vector<std::vector<double>>& values /* [series][group] */);
+
+}  // namespace lra::bench

@@ -1,0 +1,232 @@
+// lra_cpu end to end (the built binary in a child process): unknown flags and config keys,
+// kill -9 at a random step then --resume, Ctrl-C, eval and report commands, --seeds.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "lra/core/io.hpp"
+#include "lra/lra/run.hpp"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+fs::path scratch(const std::string& name) {
+  const char* env = std::getenv("LRA_TEST_TMP");
+  fs::path d = (env && *env ? fs::path(env) : fs::temp_directory_path()) / "cli" / name;
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+struct Child {
+  pid_t pid = -1;
+  fs::path out, err;
+};
+
+// Starts lra_cpu with args in `cwd`, stdout/stderr to files (not a TTY: plain lines).
+Child spawn(const std::vector<std::string>& args, const fs::path& cwd) {
+  Child c;
+  c.out = cwd / ("stdout-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
+  c.err = c.out.string() + ".err";
+  c.pid = ::fork();
+  REQUIRE(c.pid >= 0);
+  if (c.pid == 0) {
+    if (::chdir(cwd.c_str()) != 0) ::_exit(120);
+    int o = ::open(c.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int e = ::open(c.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(o, 1);
+    ::dup2(e, 2);
+    std::vector<char*> argv;
+    std::string bin = LRA_CPU_BINARY;
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (std::string& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(bin.c_str(), argv.data());
+    ::_exit(127);
+  }
+  return c;
+}
+
+int wait_exit(const Child& c) {
+  int status = 0;
+  ::waitpid(c.pid, &status, 0);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
+}
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+Result run(const std::vector<std::string>& args, const fs::path& cwd) {
+  Child c = spawn(args, cwd);
+  Result r{wait_exit(c), lra::read_file(c.out.string()), lra::read_file(c.err.string())};
+  return r;
+}
+
+// A tiny ListOps run's flags (generated data cached under cwd/data/).
+std::vector<std::string> tiny(const std::string& out, int steps, const std::string& extra_seed = "1") {
+  return {"train",          "--task",       "listops", "--preset",     "tiny",
+          "--steps",        std::to_string(steps),      "--layers",     "1",
+          "--dim",          "16",           "--qkv-dim", "16",         "--mlp-dim",
+          "32",             "--batch",      "4",        "--gen-train", "160",
+          "--gen-val",      "32",           "--gen-test", "32",        "--gen-max-len",
+          "60",             "--gen-min-len", "10",      "--max-len",   "64",
+          "--eval-every",   "5",            "--log-every", "2",        "--eval-batches",
+          "4",              "--dropout",    "0.1",      "--threads",   "1",
+          "--save-every",   "1",            "--seed",   extra_seed,    "--out",
+          out};
+}
+
+std::vector<json> stable_metrics(const fs::path& dir) {
+  std::vector<json> out;
+  for (const std::string& line : lra::read_metrics_lines(dir.string())) {
+    json j = json::parse(line);
+    for (const char* k : {"steps_per_s", "elapsed_s", "eval_seconds", "peak_bytes", "peak_rss_bytes"})
+      j.erase(k);
+    out.push_back(j);
+  }
+  return out;
+}
+
+int64_t last_step(const fs::path& dir) {
+  int64_t s = 0;
+  for (const std::string& line : lra::read_metrics_lines(dir.string()))
+    s = std::max<int64_t>(s, json::parse(line).value("step", int64_t(0)));
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("cli: an unknown flag or config key is an error that names it") {
+  fs::path d = scratch("unknown");
+  Result r = run({"train", "--task", "listops", "--lrr", "0.1"}, d);
+  CHECK(r.code != 0);
+  CHECK(r.err.find("--lrr") != std::string::npos);
+
+  lra::write_file_atomic((d / "c.toml").string(), "preset = \"tiny\"\nwarmpu = 3\n");
+  r = run({"train", "--config", "c.toml"}, d);
+  CHECK(r.code == 2);
+  CHECK(r.err.find("unknown setting 'warmpu'") != std::string::npos);
+  CHECK(r.err.find("c.toml:2") != std::string::npos);
+}
+
+TEST_CASE("cli: --config sets values, flags override it, config.json records the sources") {
+  fs::path d = scratch("config");
+  lra::write_file_atomic((d / "c.toml").string(), "steps = 3\nlr = 0.003\nseed = 7\n");
+  std::vector<std::string> args = tiny("run", 3);
+  // drop --seed from the tiny flags so the config's seed applies; override lr by flag
+  for (size_t i = 0; i < args.size(); ++i)
+    if (args[i] == "--seed") args.erase(args.begin() + long(i), args.begin() + long(i) + 2);
+  args.insert(args.end(), {"--config", "c.toml", "--lr", "0.004"});
+  Result r = run(args, d);
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  json cfg = json::parse(lra::read_file((d / "run/config.json").string()));
+  CHECK(cfg["settings"]["seed"]["value"] == "7");
+  CHECK(cfg["settings"]["seed"]["source"] == "config c.toml");
+  CHECK(cfg["settings"]["lr"]["value"] == "0.004");
+  CHECK(cfg["settings"]["lr"]["source"] == "flag --lr");
+  CHECK(cfg.contains("versions"));
+  CHECK(cfg["data_dir"].get<std::string>().size() > 0);
+}
+
+TEST_CASE("cli: kill -9 at a random step, then --resume, equals the uninterrupted run") {
+  fs::path d = scratch("kill");
+  const int steps = 24;
+  Result ref = run(tiny("ref", steps), d);
+  REQUIRE_MESSAGE(ref.code == 0, ref.err);
+
+  std::mt19937 rng(std::random_device{}());
+  const int kill_at = 3 + int(rng() % (steps - 8));
+  Child c = spawn(tiny("cut", steps), d);
+  const auto t0 = std::chrono::steady_clock::now();
+  while (last_step(d / "cut") < kill_at &&
+         std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60))
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ::kill(c.pid, SIGKILL);
+  CHECK(wait_exit(c) == 128 + SIGKILL);
+  MESSAGE("killed at step " << last_step(d / "cut") << " (target " << kill_at << ")");
+  if (fs::exists(d / "cut/results.json")) {
+    MESSAGE("the run finished before the kill landed; nothing to resume");
+    return;
+  }
+  Result res = run({"train", "--resume", "cut"}, d);
+  REQUIRE_MESSAGE(res.code == 0, res.err);
+  CHECK(res.out.find("resuming cut at step") != std::string::npos);
+  CHECK(stable_metrics(d / "ref") == stable_metrics(d / "cut"));
+  CHECK(lra::read_file((d / "ref/last.safetensors").string()) ==
+        lra::read_file((d / "cut/last.safetensors").string()));
+  json a = json::parse(lra::read_file((d / "ref/results.json").string()));
+  json b = json::parse(lra::read_file((d / "cut/results.json").string()));
+  CHECK(a["test_accuracy"] == b["test_accuracy"]);
+  CHECK(a["best_step"] == b["best_step"]);
+
+  // eval reproduces the recorded test accuracy exactly
+  Result ev = run({"eval", "--run", "cut"}, d);
+  CHECK_MESSAGE(ev.code == 0, (ev.out + ev.err));
+  CHECK(ev.out.find("reproduced exactly") != std::string::npos);
+  ev = run({"eval", "--run", "cut", "--split", "val", "--checkpoint", "last"}, d);
+  CHECK_MESSAGE(ev.code == 0, (ev.out + ev.err));
+  CHECK(ev.out.find("reproduced exactly") != std::string::npos);
+
+  // a resumed run keeps its settings
+  Result bad = run({"train", "--resume", "cut", "--lr", "0.5"}, d);
+  CHECK(bad.code == 2);
+  CHECK(bad.err.find("keeps its settings") != std::string::npos);
+}
+
+TEST_CASE("cli: SIGINT saves last and exits cleanly; the run resumes to the same end") {
+  fs::path d = scratch("sigint");
+  const int steps = 400;
+  std::vector<std::string> args = tiny("run", steps);
+  Child c = spawn(args, d);
+  const auto t0 = std::chrono::steady_clock::now();
+  while (last_step(d / "run") < 4 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60))
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ::kill(c.pid, SIGINT);
+  const int code = wait_exit(c);
+  if (code == 0) return;  // finished before the signal
+  CHECK(code == 130);
+  CHECK(lra::read_file(c.out.string()).find("continue with: lra_cpu train --resume run") !=
+        std::string::npos);
+  std::map<std::string, std::string> meta;
+  lra::load_checked((d / "run/last.state.safetensors").string(), &meta);
+  CHECK(std::stoll(meta.at("step")) >= 4);
+  CHECK(!fs::exists(d / "run/results.json"));
+}
+
+TEST_CASE("cli: --seeds records mean and std; report builds Table 1 from the folders") {
+  fs::path d = scratch("seeds");
+  std::vector<std::string> args = tiny("multi", 4);
+  for (size_t i = 0; i < args.size(); ++i)
+    if (args[i] == "--seed") args.erase(args.begin() + long(i), args.begin() + long(i) + 2);
+  args.insert(args.end(), {"--seeds", "1,2"});
+  Result r = run(args, d);
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  json s = json::parse(lra::read_file((d / "multi/seeds.json").string()));
+  CHECK(s["runs"].size() == 2);
+  CHECK(s["test_accuracy"].contains("mean"));
+  CHECK(s["test_accuracy"].contains("std"));
+  Result rep = run({"report", "multi", "--json", "table.json"}, d);
+  REQUIRE_MESSAGE(rep.code == 0, rep.err);
+  CHECK(rep.out.find("| Transformer |") != std::string::npos);
+  CHECK(rep.out.find("(n=2)") != std::string::npos);
+  CHECK(rep.out.find("(paper 36.37)") != std::string::npos);
+  json t = json::parse(lra::read_file((d / "table.json").string()));
+  CHECK(t["rows"][0]["cells"]["listops"]["n"] == 2);
+}

@@ -1,0 +1,318 @@
+// Trainer and run folder: exact resume, checkpoint validation, TOML settings, eval
+// reproduction, report, NaN stop. Tiny ListOps runs (1 layer, 16 wide, ~60 tokens): fast.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "lra/core/io.hpp"
+#include "lra/lra/report.hpp"
+#include "lra/lra/run.hpp"
+#include "lra/lra/svg.hpp"
+#include "lra/lra/trainer.hpp"
+#include "lra/task_helpers.hpp"
+
+using namespace lra;
+using lra_test::fresh_dir;
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+// A small generated ListOps set, made once per test binary.
+const TaskData& tiny_data() {
+  static TaskData data = [] {
+    fs::path d = fresh_dir("trainer", "data");
+    GenerateOptions g;
+    g.train = 160;
+    g.val = 32;
+    g.test = 32;
+    g.min_len = 10;
+    g.max_len = 60;
+    find_task("listops").generate(d.string(), g);
+    return find_task("listops").load(d.string(), 64);
+  }();
+  return data;
+}
+
+Settings tiny_settings(int64_t steps, uint64_t seed = 1) {
+  Settings s;
+  for (const auto& [k, v] : find_task("listops").preset("tiny").settings) s.set(k, v, "preset");
+  const std::pair<const char*, std::string> o[] = {
+      {"steps", std::to_string(steps)}, {"batch", "4"},       {"layers", "1"},
+      {"dim", "16"},                    {"heads", "2"},       {"qkv_dim", "16"},
+      {"mlp_dim", "32"},                {"dropout", "0.1"},   {"warmup", "3"},
+      {"eval_every", "4"},              {"log_every", "3"},   {"eval_batches", "4"},
+      {"max_len", "64"},                {"threads", "1"},     {"seed", std::to_string(seed)}};
+  for (const auto& [k, v] : o) s.set(k, v, "test");
+  return s;
+}
+
+// metrics.jsonl without the fields that measure time or memory.
+std::vector<json> stable_metrics(const fs::path& dir) {
+  std::vector<json> out;
+  for (const std::string& line : read_metrics_lines(dir.string())) {
+    json j = json::parse(line);
+    for (const char* k : {"steps_per_s", "elapsed_s", "eval_seconds", "peak_bytes", "peak_rss_bytes"})
+      j.erase(k);
+    out.push_back(j);
+  }
+  return out;
+}
+
+std::string file_bytes(const fs::path& p) { return read_file(p.string()); }
+
+TrainResult run(const Settings& s, const fs::path& dir, std::vector<float>* losses = nullptr,
+                int64_t stop_at = 0, bool resume = false) {
+  std::atomic<bool> stop{false};
+  TrainOptions o;
+  o.out_dir = dir.string();
+  o.resume = resume;
+  o.stop = &stop;
+  TrainHooks h;
+  h.on_step = [&](const StepInfo& si) {
+    if (losses) losses->push_back(si.loss);
+    if (stop_at > 0 && si.step == stop_at) stop.store(true);
+  };
+  return train(s, find_task("listops"), tiny_data(), o, h);
+}
+
+}  // namespace
+
+TEST_CASE("trainer: 2N steps equal N steps + resume N, bit for bit") {
+  const Settings s = tiny_settings(14);
+  fs::path a = fresh_dir("trainer", "resume_a"), b = fresh_dir("trainer", "resume_b");
+  fs::remove_all(a), fs::remove_all(b);
+  std::vector<float> full, part;
+  TrainResult ra = run(s, a, &full);
+  CHECK(!ra.interrupted);
+  TrainResult rb1 = run(s, b, &part, 7);  // stops after step 7 (mid log interval, not an eval)
+  CHECK(rb1.interrupted);
+  CHECK(rb1.steps == 7);
+  TrainResult rb = run(s, b, &part, 0, true);
+  CHECK(rb.resumed_from == 7);
+  REQUIRE(full.size() == 14);
+  REQUIRE(part.size() == 14);
+  CHECK(std::memcmp(full.data(), part.data(), full.size() * sizeof(float)) == 0);
+  // identical final parameters and moments, identical best checkpoint and results
+  CHECK(file_bytes(a / "last.safetensors") == file_bytes(b / "last.safetensors"));
+  CHECK(file_bytes(a / "best.safetensors") == file_bytes(b / "best.safetensors"));
+  CHECK(ra.test_accuracy == rb.test_accuracy);
+  CHECK(ra.best_step == rb.best_step);
+  // metrics.jsonl continues with no gap and no duplicate
+  CHECK(stable_metrics(a) == stable_metrics(b));
+  for (const char* f : {"config.json", "results.json", "loss.svg", "accuracy.svg",
+                        "last.state.safetensors"})
+    CHECK(fs::exists(b / f));
+}
+
+TEST_CASE("trainer: resume after a stop at an evaluation step, and resume of other settings refused") {
+  const Settings s = tiny_settings(10);
+  fs::path a = fresh_dir("trainer", "evalstop_a"), b = fresh_dir("trainer", "evalstop_b");
+  fs::remove_all(a), fs::remove_all(b);
+  std::vector<float> full, part;
+  run(s, a, &full);
+  run(s, b, &part, 8);  // 8 is an eval step: saved there already
+  Settings other = s;
+  other.set("lr", "0.5", "test");
+  CHECK_THROWS_WITH_AS(run(other, b, nullptr, 0, true), doctest::Contains("lr: checkpoint"),
+                       CheckpointError);
+  run(s, b, &part, 0, true);
+  CHECK(std::memcmp(full.data(), part.data(), full.size() * sizeof(float)) == 0);
+  CHECK(stable_metrics(a) == stable_metrics(b));
+}
+
+TEST_CASE("trainer: a fresh run refuses a folder that holds a run") {
+  const Settings s = tiny_settings(2);
+  fs::path a = fresh_dir("trainer", "twice");
+  run(s, a);
+  CHECK_THROWS_WITH_AS(run(s, a), doctest::Contains("--resume"), ConfigError);
+}
+
+TEST_CASE("trainer: corrupt, truncated and mismatched checkpoints are refused") {
+  const Settings s = tiny_settings(4);
+  fs::path dir = fresh_dir("trainer", "corrupt");
+  fs::remove_all(dir);
+  run(s, dir);
+  const TaskInfo& task = find_task("listops");
+  const std::string good = file_bytes(dir / "best.safetensors");
+  fs::path bad = dir / "bad.safetensors";
+  ModelConfig mc = model_config(s, task);
+
+  SUBCASE("truncated") {
+    lra_test::write_bytes(bad, good.substr(0, good.size() - 100));
+    LraModel m(mc);
+    CHECK_THROWS_AS(load_weights(m, bad.string(), "listops"), CheckpointError);
+    lra_test::write_bytes(bad, good.substr(0, 5));
+    CHECK_THROWS_AS(load_weights(m, bad.string(), "listops"), CheckpointError);
+  }
+  SUBCASE("a flipped byte in the tensor data names the tensor") {
+    std::string b = good;
+    b[b.size() - 3] ^= 0x40;
+    lra_test::write_bytes(bad, b);
+    LraModel m(mc);
+    CHECK_THROWS_WITH_AS(load_weights(m, bad.string(), "listops"),
+                         doctest::Contains("is corrupt (checksum"), CheckpointError);
+  }
+  SUBCASE("another shape: which tensor, expected vs found") {
+    Settings s2 = s;
+    s2.set("dim", "32", "test");
+    s2.set("qkv_dim", "32", "test");
+    LraModel m(model_config(s2, task));
+    try {
+      load_weights(m, (dir / "best.safetensors").string(), "listops");
+      FAIL("loaded a checkpoint of another shape");
+    } catch (const CheckpointError& e) {
+      const std::string msg = e.what();
+      CHECK(msg.find("embedding") != std::string::npos);
+      CHECK(msg.find("expected f32[") != std::string::npos);
+      CHECK(msg.find("found f32[") != std::string::npos);
+    }
+  }
+  SUBCASE("another model") {
+    Settings s2 = s;
+    s2.set("model", "linear", "test");
+    LraModel m(model_config(s2, task));
+    CHECK_THROWS_WITH_AS(load_weights(m, (dir / "best.safetensors").string(), "listops"),
+                         doctest::Contains("holds model 'transformer'"), CheckpointError);
+  }
+  SUBCASE("a resume from a corrupt state sidecar") {
+    std::string st = file_bytes(dir / "last.state.safetensors");
+    st[st.size() - 5] ^= 0x01;
+    lra_test::write_bytes(dir / "last.state.safetensors", st);
+    CHECK_THROWS_WITH_AS(run(s, dir, nullptr, 0, true), doctest::Contains("corrupt"),
+                         CheckpointError);
+  }
+  SUBCASE("not an lra_cpu checkpoint") {
+    nn::save_safetensors(bad.string(), {{"x", Tensor::zeros({2})}});
+    LraModel m(mc);
+    CHECK_THROWS_WITH_AS(load_weights(m, bad.string(), "listops"),
+                         doctest::Contains("not an lra_cpu checkpoint"), CheckpointError);
+  }
+}
+
+TEST_CASE("trainer: eval of the saved best checkpoint reproduces the recorded accuracies") {
+  const Settings s = tiny_settings(8);
+  fs::path dir = fresh_dir("trainer", "eval");
+  fs::remove_all(dir);
+  // eval needs the data folder recorded in config.json
+  fs::path data_dir = fresh_dir("trainer", "eval_data");
+  GenerateOptions g;
+  g.train = 160, g.val = 32, g.test = 32, g.min_len = 10, g.max_len = 60;
+  find_task("listops").generate(data_dir.string(), g);
+  TaskData data = find_task("listops").load(data_dir.string(), 64);
+  TrainOptions o;
+  o.out_dir = dir.string();
+  o.data_dir = data_dir.string();
+  TrainResult r = train(s, find_task("listops"), data, o, {});
+  RunEvalOptions eo;
+  RunEval test = evaluate_run(dir.string(), eo);
+  CHECK(test.has_recorded);
+  CHECK(test.accuracy == r.test_accuracy);
+  CHECK(test.accuracy == test.recorded);
+  CHECK(test.checkpoint_step == r.best_step);
+  eo.split = "val";
+  RunEval val = evaluate_run(dir.string(), eo);
+  CHECK(val.has_recorded);
+  CHECK(val.accuracy == r.best_val_accuracy);
+  eo.checkpoint = "last";
+  RunEval last = evaluate_run(dir.string(), eo);
+  CHECK(last.checkpoint_step == 8);
+  CHECK(last.has_recorded);  // step 8 was evaluated on val
+  CHECK(last.accuracy == last.recorded);
+}
+
+TEST_CASE("trainer: NaN stops the run naming the step and a parameter, after saving evidence") {
+  Settings s = tiny_settings(6);
+  s.set("lr", "1e30", "test");
+  s.set("warmup", "0", "test");
+  s.set("schedule", "constant", "test");
+  fs::path dir = fresh_dir("trainer", "nan");
+  fs::remove_all(dir);
+  try {
+    run(s, dir);
+    FAIL("a run with lr 1e30 did not stop");
+  } catch (const DivergedError& e) {
+    const std::string msg = e.what();
+    CHECK(e.step >= 2);
+    CHECK(msg.find("at step " + std::to_string(e.step)) != std::string::npos);
+    CHECK(!e.parameter.empty());
+    CHECK(msg.find(e.parameter) != std::string::npos);
+    CHECK(fs::exists(e.saved));
+    json res = json::parse(read_file((dir / "results.json").string()));
+    CHECK(res["status"] == "diverged");
+    CHECK(res["step"] == e.step);
+    // the last good checkpoint is still loadable
+    LraModel m(model_config(s, find_task("listops")));
+    CHECK_NOTHROW(load_weights(m, (dir / "last.safetensors").string(), "listops"));
+  }
+}
+
+TEST_CASE("settings: TOML config files; unknown keys are errors naming them") {
+  fs::path d = fresh_dir("trainer", "toml");
+  lra_test::write_bytes(d / "ok.toml",
+                        "task = \"listops\"\nlr = 0.002\nsteps = 30\nclip = 1\n"
+                        "pooling = \"cls\"\n[attn]\nblock = 8\n");
+  Settings s;
+  s.load_toml((d / "ok.toml").string());
+  CHECK(s.get("lr") == "0.002");
+  CHECK(s.get_int("steps") == 30);
+  CHECK(s.get("attn") == "block=8");
+  CHECK(s.source("lr") == "config " + (d / "ok.toml").string());
+
+  lra_test::write_bytes(d / "typo.toml", "task = \"listops\"\n\nlrr = 0.1\n");
+  CHECK_THROWS_WITH_AS(s.load_toml((d / "typo.toml").string()),
+                       doctest::Contains("typo.toml:3: unknown setting 'lrr' (did you mean lr"),
+                       ConfigError);
+  lra_test::write_bytes(d / "table.toml", "[optim]\nlr = 3\n");
+  CHECK_THROWS_WITH_AS(s.load_toml((d / "table.toml").string()),
+                       doctest::Contains("unknown setting 'optim'"), ConfigError);
+  lra_test::write_bytes(d / "table2.toml", "[model]\ndim = 3\n");
+  CHECK_THROWS_WITH_AS(s.load_toml((d / "table2.toml").string()),
+                       doctest::Contains("tables and arrays are not settings"), ConfigError);
+  lra_test::write_bytes(d / "syntax.toml", "lr = = 3\n");
+  CHECK_THROWS_WITH_AS(s.load_toml((d / "syntax.toml").string()),
+                       doctest::Contains("syntax.toml:1"), ConfigError);
+  CHECK_THROWS_WITH_AS(s.set("stpes", "3", "flag --stpes"),
+                       doctest::Contains("unknown setting 'stpes' (did you mean steps"),
+                       ConfigError);
+}
+
+TEST_CASE("report: two real run folders in the Table 1 layout with the paper's numbers") {
+  fs::path root = fresh_dir("trainer", "report");
+  run(tiny_settings(4, 1), root / "seed-1");
+  run(tiny_settings(4, 2), root / "seed-2");
+  Report r = make_report({root.string()});
+  REQUIRE(r.rows.size() == 1);
+  CHECK(r.rows[0].model == "transformer");
+  const ReportCell& c = r.rows[0].cells[0];
+  CHECK(r.tasks[0] == "listops");
+  CHECK(c.n == 2);
+  REQUIRE(c.paper.has_value());
+  CHECK(*c.paper == doctest::Approx(36.37));
+  RunInfo a = read_run((root / "seed-1").string()), b = read_run((root / "seed-2").string());
+  CHECK(c.mean == doctest::Approx(50.0 * (a.test_accuracy + b.test_accuracy)));
+  CHECK(!r.rows[0].average.has_value());  // only one of the five tasks
+  const std::string md = r.markdown();
+  CHECK(md.find("| Transformer |") != std::string::npos);
+  CHECK(md.find("(paper 36.37)") != std::string::npos);
+  CHECK(md.find("(paper 54.39)") != std::string::npos);
+  json j = json::parse(r.json());
+  CHECK(j["rows"][0]["cells"]["listops"]["n"] == 2);
+  CHECK(j["rows"][0]["cells"]["listops"]["paper"] == doctest::Approx(36.37));
+  CHECK_THROWS_AS(make_report({fresh_dir("trainer", "empty").string()}), ConfigError);
+}
+
+TEST_CASE("svg: a line plot holds its series, labels and no NaN coordinates") {
+  svg::Plot p{"loss", "step", "cross-entropy", {{"train", {1, 2, 3}, {2.0, NAN, 1.0}}}};
+  const std::string out = svg::render(p);
+  CHECK(out.rfind("<svg", 0) == 0);
+  CHECK(out.find("polyline") != std::string::npos);
+  CHECK(out.find(">train<") != std::string::npos);
+  CHECK(out.find("nan") == std::string::npos);
+  svg::Plot empty{"none", "x", "y", {}};
+  CHECK(svg::render(empty).find("no data yet") != std::string::npos);
+}
