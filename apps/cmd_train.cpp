@@ -96,12 +96,9 @@ int run_one(Settings s, const std::string& out, bool resume, const TrainArgs& a,
   if (!resume) print_settings(s);
   std::string dir = data_folder(s, task);
   ModelConfig mc = model_config(s, task);
-  TaskData data;
-  {
-    ProgressBar bar("read " + task.name, 1);
-    data = task.load(dir, mc.max_len);
-    bar.finish();
-  }
+  std::printf("reading %s ...\n", dir.c_str());
+  std::fflush(stdout);
+  TaskData data = task.load(dir, mc.max_len);
   std::printf("data %s: %zu train, %zu val, %zu test examples\n", dir.c_str(),
               data.train.examples.size(), data.val.examples.size(), data.test.examples.size());
   for (const std::string& n : data.notes) std::printf("note: %s\n", n.c_str());

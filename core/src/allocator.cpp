@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <string>
 #include <new>
 #include <vector>
 
@@ -59,7 +60,11 @@ void* allocate_bytes(size_t bytes) {
   Cache& c = cache();
   {
     std::lock_guard<std::mutex> lock(c.mu);
-    if (c.limit && c.stats.live_bytes + rounded > c.limit) throw std::bad_alloc();
+    if (c.limit && c.stats.live_bytes + rounded > c.limit) {
+      auto mb = [](size_t b) { return std::to_string((b + (1u << 19)) >> 20) + " MiB"; };
+      throw MemoryLimitExceeded("a request of " + mb(rounded) + " with " + mb(c.stats.live_bytes) +
+                                " live exceeds the memory limit of " + mb(c.limit));
+    }
     c.stats.allocations++;
     c.stats.live_bytes += rounded;
     if (c.stats.live_bytes > c.stats.peak_bytes) c.stats.peak_bytes = c.stats.live_bytes;

@@ -9,8 +9,9 @@
 //
 // x: (B, ..., N) in any layout, seen as R rows of N; s = scale; L = lengths[b] for the rows of
 // batch b (N without lengths). A row with L = 0 (or whose scores are all -inf) is all zeros.
-// Each row is copied through x's strides into its (contiguous) output row and finished there
-// in place, so the inner loops run on contiguous memory whatever the input layout.
+// Forward: a row with unit stride is read in place in three vectorised passes (max of s x,
+// exp + sum, scale); a strided row is first copied into its contiguous output row. Backward
+// copies each gy row into dx and finishes it there, so inner loops run on contiguous memory.
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -73,6 +74,23 @@ float row_max(const float* p, int64_t n) {
   return m;
 }
 
+// max_j s * p[j] (16 partial maxima: vectorises without -ffast-math). Equal to row_max of the
+// scaled row: the product is rounded the same way in both.
+float scaled_max(const float* p, int64_t n, float s) {
+  float acc[16];
+  for (int k = 0; k < 16; ++k) acc[k] = -INFINITY;
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16)
+    for (int k = 0; k < 16; ++k) {
+      const float v = s * p[j + k];
+      acc[k] = v > acc[k] ? v : acc[k];
+    }
+  float m = -INFINITY;
+  for (; j < n; ++j) m = s * p[j] > m ? s * p[j] : m;
+  for (int k = 0; k < 16; ++k) m = acc[k] > m ? acc[k] : m;
+  return m;
+}
+
 // exp(x) for x <= 0 as a branch-free body the compiler vectorises (a std::exp loop is not):
 // x = n ln2 + r with |r| <= ln2 / 2; exp(r) by the Cephes expf polynomial; 2^n built in the
 // exponent bits. n is rounded by the 1.5 * 2^23 trick (no float->int conversion, which would
@@ -127,20 +145,26 @@ Tensor softmax(const Tensor& x, const Tensor& lengths, float scale) {
 
   const float* px = x.data<float>();
   float* py = y.data<float>();
+  const bool unit = x.strides().back() == 1 || n == 1;
   parallel_for(rows, row_grain(n), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
-      float* yr = py + r * n;  // (N) output row, used as the work buffer
+      float* yr = py + r * n;  // (N) output row
       const int64_t valid = len.empty() ? n : len[r / rows_per_seq];
-      load_row(x, px, r, valid, yr);
       for (int64_t j = valid; j < n; ++j) yr[j] = 0.0f;
       if (valid == 0) continue;
-      for (int64_t j = 0; j < valid; ++j) yr[j] *= scale;
-      const float m = row_max(yr, valid);
+      // Rows with unit stride are read in place (3 passes: max, exp + sum, scale); others are
+      // first gathered into the output row.
+      const float* xr = px + row_offset(x, r);
+      if (!unit) {
+        load_row(x, px, r, valid, yr);
+        xr = yr;
+      }
+      const float m = scaled_max(xr, valid, scale);  // max_j scale * x_j
       if (m == -INFINITY) {  // every score is -inf: no key is allowed, same as length 0
         for (int64_t j = 0; j < valid; ++j) yr[j] = 0.0f;
         continue;
       }
-      for (int64_t j = 0; j < valid; ++j) yr[j] = exp_nonpos(yr[j] - m);
+      for (int64_t j = 0; j < valid; ++j) yr[j] = exp_nonpos(scale * xr[j] - m);
       const float inv = 1.0f / row_sum(yr, valid);
       for (int64_t j = 0; j < valid; ++j) yr[j] *= inv;
     }

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <new>
 #include <nlohmann/json.hpp>
@@ -30,6 +31,7 @@
 #include "lra/core/rng.hpp"
 #include "lra/core/threading.hpp"
 #include "lra/lra/model.hpp"
+#include "lra/lra/report.hpp"
 #include "lra/nn/loss.hpp"
 #include "lra/nn/optim.hpp"
 
@@ -77,6 +79,14 @@ size_t peak_rss_bytes() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return size_t(u.ru_maxrss) * 1024;  // Linux: KiB
+}
+
+// The 1-minute load average (/proc/loadavg), -1 when unreadable.
+double load_average() {
+  std::ifstream f("/proc/loadavg");
+  double v = -1;
+  f >> v;
+  return v;
 }
 
 std::string fmt(const char* f, double v) {
@@ -440,11 +450,10 @@ Result run_config(const Config& c) {
     r.page_faults = median(faults);
     r.alloc_peak_bytes = memory_stats().peak_bytes;
     r.status = "ok";
-  } catch (const std::bad_alloc&) {
+  } catch (const std::bad_alloc& e) {
     MemoryStats m = memory_stats();
     r.status = "out_of_memory";
-    r.message = "allocation failed with " + fmt("%.0f", double(m.live_bytes) / 1e6) +
-                " MB live (budget " + fmt("%.0f", double(c.max_mem_bytes) / 1e6) + " MB)";
+    r.message = std::string(e.what()) + " (--max-mem budget)";
     r.alloc_peak_bytes = m.peak_bytes;
   } catch (const std::exception& e) {
     r.status = "error";
@@ -631,6 +640,8 @@ Sweep run_sweep(const SweepOptions& options, const Runner& runner, const Progres
   s.options.lengths = lengths;
   s.machine = machine_json(options.base.threads > 0 ? options.base.threads
                                                     : int(std::thread::hardware_concurrency()));
+  Json machine = Json::parse(s.machine);
+  machine["load_average_start"] = load_average();
   const auto t0 = Clock::now();
   const size_t total = models.size() * lengths.size();
   size_t done = 0;
@@ -650,6 +661,8 @@ Sweep run_sweep(const SweepOptions& options, const Runner& runner, const Progres
       if (progress) progress(++done, total, s.results.back());
     }
   s.wall_s = ms_since(t0) / 1e3;
+  machine["load_average_end"] = load_average();
+  s.machine = machine.dump();
   return s;
 }
 
@@ -707,7 +720,7 @@ std::string markdown(const Sweep& s) {
        "Transformer at the same length.\n\n";
   o << "| Model |";
   for (size_t i = 0; i < lengths.size(); ++i)
-    o << " " << (i == 0 ? "steps/s " : "") << length_label(lengths[i]) << " |";
+    o << " " << (i == 0 ? (inference ? "fwd/s " : "steps/s ") : "") << length_label(lengths[i]) << " |";
   for (size_t i = 0; i < lengths.size(); ++i)
     o << " " << (i == 0 ? "Mem MB " : "") << length_label(lengths[i]) << " |";
   o << " crossover | paper 4K |\n|---|";
@@ -754,7 +767,40 @@ std::string markdown(const Sweep& s) {
        "in log length between measured lengths). \"paper 4K\": LRA Table 2's speed-up at 4K (TPU "
        "v3, batch 32); the paper did not benchmark Sparse Transformer and Longformer.\n\n";
 
-  o << "<details><summary>Every configuration</summary>\n\n";
+  // CPU time: what the step cost in core-seconds, whatever share of the cores it got.
+  double wall_sum = 0, cpu_sum = 0;
+  o << "CPU time per " << (inference ? "forward pass" : "step")
+    << " (ms, all threads; speed-up from CPU time in brackets) — the steadier figure when other "
+       "work shares the cores:\n\n| Model |";
+  for (int64_t n : lengths) o << " " << length_label(n) << " |";
+  o << "\n|---|";
+  for (size_t i = 0; i < lengths.size(); ++i) o << "---:|";
+  o << "\n";
+  for (const std::string& m : models) {
+    o << "| " << display_name(m) << " |";
+    for (int64_t n : lengths) {
+      const Result* r = find_result(s, m, n);
+      const Result* t = find_result(s, "transformer", n);
+      if (!r || !r->ok() || r->cpu_ms <= 0) {
+        o << " – |";
+        continue;
+      }
+      wall_sum += r->median_ms, cpu_sum += r->cpu_ms;
+      o << " " << fmt("%.0f", r->cpu_ms);
+      if (m != "transformer" && t && t->ok() && t->cpu_ms > 0)
+        o << " (" << fmt("%.1f", t->cpu_ms / r->cpu_ms) << "x)";
+      o << " |";
+    }
+    o << "\n";
+  }
+  if (machine.is_object() && cpu_sum > 0) {
+    const int threads = machine.value("threads", 0);
+    o << "\nLoad: 1-minute load average " << fmt("%.1f", machine.value("load_average_start", -1.0))
+      << " at the start, " << fmt("%.1f", machine.value("load_average_end", -1.0))
+      << " at the end; CPU time / wall time per step " << fmt("%.2f", cpu_sum / wall_sum)
+      << " (" << threads << " threads fully busy would give up to " << threads << ").\n";
+  }
+  o << "\n<details><summary>Every configuration</summary>\n\n";
   o << "| Model | N | ms/step | min..max | fwd | bwd | opt | CPU ms | timed | alloc peak MB | RSS peak MB | "
        "params | status |\n|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
   for (int64_t n : lengths)
@@ -855,22 +901,9 @@ void write_outputs(const Sweep& s, const std::string& dir) {
 
 // ---- Figure 3 --------------------------------------------------------------------------------
 
-std::vector<TradeoffPoint> tradeoff_points(const std::vector<std::string>& run_dirs,
+std::vector<TradeoffPoint> tradeoff_points(const std::vector<std::string>& run_paths,
                                            const std::string& bench_json_path, int64_t length) {
-  std::map<std::string, std::pair<double, int>> acc;  // model -> (sum, count)
-  for (const std::string& dir : run_dirs) {
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(read_file(dir + "/results.json"));
-    } catch (const nlohmann::json::exception& e) {
-      throw DataError(dir + "/results.json: " + e.what());
-    }
-    LRA_CHECK(j.contains("model") && j.contains("test_accuracy"), DataError, dir,
-              "/results.Json has no model or test_accuracy");
-    auto& a = acc[j.at("model").get<std::string>()];
-    a.first += j.at("test_accuracy").get<double>();
-    a.second += 1;
-  }
+  const Report rep = make_report(run_paths);  // finished runs, grouped by model and task
   Sweep s = sweep_from_json(read_file(bench_json_path));
   if (length <= 0) {
     std::vector<int64_t> l = sweep_lengths(s);
@@ -878,12 +911,35 @@ std::vector<TradeoffPoint> tradeoff_points(const std::vector<std::string>& run_d
     length = l.back();
   }
   std::vector<TradeoffPoint> pts;
-  for (const auto& [model, a] : acc) {
-    const Result* r = find_result(s, model, length);
-    if (!r || !r->ok()) continue;
-    pts.push_back({model, a.first / a.second, r->steps_per_s, double(r->alloc_peak_bytes) / 1e6});
+  for (const ReportRow& row : rep.rows) {
+    double sum = 0;
+    int tasks = 0;
+    for (const ReportCell& c : row.cells)
+      if (c.n > 0) sum += c.mean, ++tasks;
+    const Result* r = find_result(s, row.model, length);
+    if (tasks == 0 || !r || !r->ok()) continue;
+    const double acc = row.average ? *row.average : sum / tasks;  // %, the LRA average if complete
+    pts.push_back({row.model, acc / 100.0, r->steps_per_s, double(r->alloc_peak_bytes) / 1e6, tasks});
   }
   return pts;
+}
+
+std::string latest_bench_json(const std::string& root) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return "";
+  std::string best;
+  fs::file_time_type best_time{};
+  for (const fs::directory_entry& e : fs::directory_iterator(root, ec)) {
+    const std::string name = e.path().filename().string();
+    const fs::path f = e.path() / "bench.json";
+    if (name.rfind("bench-", 0) != 0 || name.find("inference") != std::string::npos ||
+        !fs::exists(f, ec))
+      continue;
+    const auto t = fs::last_write_time(f, ec);
+    if (best.empty() || t > best_time) best = f.string(), best_time = t;
+  }
+  return best;
 }
 
 std::string tradeoff_svg(const std::vector<TradeoffPoint>& points, const std::string& title) {
@@ -931,7 +987,9 @@ std::string tradeoff_svg(const std::vector<TradeoffPoint>& points, const std::st
     o << "<circle cx=\"" << X(p.steps_per_s) << "\" cy=\"" << Y(p.accuracy * 100) << "\" r=\"" << rad
       << "\" fill=\"" << color(i) << "\" fill-opacity=\"0.45\" stroke=\"" << color(i) << "\"/>\n";
     o << "<text x=\"" << X(p.steps_per_s) + rad + 3 << "\" y=\"" << Y(p.accuracy * 100) + 4 << "\">"
-      << xml_escape(display_name(p.model)) << " (" << fmt("%.0f", p.memory_mb) << " MB)</text>\n";
+      << xml_escape(display_name(p.model)) << " (" << fmt("%.0f", p.memory_mb) << " MB"
+      << (p.tasks > 0 && p.tasks < 5 ? ", " + std::to_string(p.tasks) + " task" + (p.tasks > 1 ? "s" : "") : std::string())
+      << ")</text>\n";
     ++i;
   }
   o << "<text x=\"" << W - R << "\" y=\"" << T - 8
@@ -1044,7 +1102,8 @@ std::string svg_bar_chart(const std::string& title, const std::string& y_label,
   const double y1 = std::max(yt.back(), ymax);
   auto Y = [&](double v) { return T + (1 - v / y1) * (H - T - B); };
   const double gw = (W - L - R) / double(std::max<size_t>(1, groups.size()));
-  const double bw = gw * 0.8 / double(std::max<size_t>(1, series_names.size()));
+  const double ns = double(std::max<size_t>(1, series_names.size()));
+  const double bw = std::min(gw * 0.8 / ns, 60.0);
   std::ostringstream o;
   o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
     << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
@@ -1057,13 +1116,15 @@ std::string svg_bar_chart(const std::string& title, const std::string& y_label,
   o << "<text x=\"16\" y=\"" << (T + H - B) / 2 << "\" text-anchor=\"middle\" transform=\"rotate(-90 16 "
     << (T + H - B) / 2 << ")\">" << xml_escape(y_label) << "</text>\n";
   for (size_t g = 0; g < groups.size(); ++g) {
-    const double gx = L + gw * double(g) + gw * 0.1;
+    const double gx = L + gw * double(g) + (gw - bw * ns) / 2;
     for (size_t k = 0; k < series_names.size(); ++k) {
       double v = k < values.size() && g < values[k].size() ? values[k][g] : 0.0;
       if (!(v > 0)) continue;
       o << "<rect x=\"" << gx + bw * double(k) << "\" y=\"" << Y(v) << "\" width=\"" << bw * 0.92
         << "\" height=\"" << Y(0) - Y(v) << "\" fill=\"" << color(k) << "\"><title>"
         << xml_escape(series_names[k]) << ": " << fmt("%.1f", v) << "</title></rect>\n";
+      o << "<text x=\"" << gx + bw * (double(k) + 0.46) << "\" y=\"" << Y(v) - 4
+        << "\" text-anchor=\"middle\" font-size=\"10\">" << tick_label(v) << "</text>\n";
     }
     o << "<text x=\"" << L + gw * (double(g) + 0.5) << "\" y=\"" << H - B + 16
       << "\" text-anchor=\"middle\">" << xml_escape(groups[g]) << "</text>\n";

@@ -20,6 +20,7 @@ constexpr double kPi = 3.14159265358979323846;
 constexpr int kCandidates = 24;          // turn angles tried per paddle
 constexpr int kMaxAttempts = 1000;       // layouts per image before giving up
 constexpr int kDistractorSeeds = 20;     // places tried for a distractor's first paddle
+constexpr int kBacktracks = 40;          // paddles taken back per target snake and attempt
 constexpr int16_t kMarkerPiece = 30000;  // piece index of marker pixels (after every paddle)
 
 // Draws from one counter-based stream.
@@ -115,12 +116,36 @@ class Canvas {
     return linked;
   }
 
+  // Draws a stroke; the previous values go to a journal so that undo() can take it back.
   void commit(const std::vector<int32_t>& sub, const std::vector<int32_t>& fin, int id, int piece,
               float value) {
-    for (int32_t u : sub) hi_[size_t(u)] = std::max(hi_[size_t(u)], value);
+    for (int32_t u : sub) {
+      hi_log_.push_back({u, hi_[size_t(u)]});
+      hi_[size_t(u)] = std::max(hi_[size_t(u)], value);
+    }
     for (int32_t f : fin) {
+      px_log_.push_back({f, owner_[size_t(f)], piece_[size_t(f)]});
       owner_[size_t(f)] = int8_t(id);
       piece_[size_t(f)] = int16_t(piece);
+    }
+  }
+
+  struct Mark {
+    size_t hi = 0, px = 0;
+  };
+  Mark mark() const { return {hi_log_.size(), px_log_.size()}; }
+
+  // Restores the canvas to what it was at `m` (strokes committed since are removed).
+  void undo(Mark m) {
+    while (hi_log_.size() > m.hi) {
+      hi_[size_t(hi_log_.back().index)] = hi_log_.back().value;
+      hi_log_.pop_back();
+    }
+    while (px_log_.size() > m.px) {
+      const PxLog& e = px_log_.back();
+      owner_[size_t(e.index)] = e.owner;
+      piece_[size_t(e.index)] = e.piece;
+      px_log_.pop_back();
     }
   }
 
@@ -151,6 +176,17 @@ class Canvas {
   std::vector<int16_t> piece_;   // n^2 paddle index within the owner snake
   std::vector<uint32_t> stamp_;  // n^2 dedupe marks for rasterize
   uint32_t generation_ = 0;
+  struct HiLog {
+    int32_t index;
+    float value;
+  };
+  struct PxLog {
+    int32_t index;
+    int8_t owner;
+    int16_t piece;
+  };
+  std::vector<HiLog> hi_log_;  // journal of commit(), newest last
+  std::vector<PxLog> px_log_;
 };
 
 struct Snake {
@@ -158,6 +194,12 @@ struct Snake {
   PfPoint origin, end;  // origin tip, current terminal tip
   double theta = 0;     // direction of the last paddle
   int paddles = 0;
+  struct Step {
+    Canvas::Mark before;  // the canvas before this paddle
+    PfPoint end;          // the terminal tip and direction before this paddle
+    double theta;
+  };
+  std::vector<Step> history;  // one entry per paddle
 };
 
 class Painter {
@@ -174,6 +216,7 @@ class Painter {
     const double lo = p_.padding, hi = double(p_.size - p_.padding);
     if (!cv_.rasterize({from, b, radius_}, lo, hi, false, sub_, fin_)) return false;
     if (!cv_.fits(fin_, sn.id, sn.paddles, need_link)) return false;
+    sn.history.push_back({cv_.mark(), sn.end, sn.theta});
     cv_.commit(sub_, fin_, sn.id, sn.paddles, float(p_.contrast));
     if (sn.paddles == 0) sn.origin = from;
     sn.end = b;
@@ -210,6 +253,22 @@ class Painter {
       if (try_paddle(sn, from, theta, true)) return true;
       w[j] = 0;
     }
+  }
+
+  // Grows `sn` to `length` paddles. When it gets stuck, its last paddle is taken back and
+  // regrown with new draws, at most `backtracks` times (the first paddle is never taken back).
+  bool grow(Snake& sn, int length, int backtracks) {
+    while (sn.paddles < length) {
+      if (extend(sn)) continue;
+      if (backtracks-- <= 0 || sn.paddles <= 1) return false;
+      const Snake::Step last = sn.history.back();
+      sn.history.pop_back();
+      cv_.undo(last.before);
+      sn.end = last.end;
+      sn.theta = last.theta;
+      --sn.paddles;
+    }
+    return true;
   }
 
   bool marker(PfPoint c, int id) {
@@ -251,9 +310,10 @@ bool attempt(const PathfinderParams& p, Rng& rng, int32_t label, PathfinderSampl
   target[1].id = 1;
   if (!paint.try_paddle(target[0], t0, 2 * kPi * rng.uniform(), false)) return false;
   if (!paint.try_paddle(target[1], t1, 2 * kPi * rng.uniform(), false)) return false;
-  for (int k = 1; k < p.contour_length; ++k)
-    for (Snake& sn : target)
-      if (!paint.extend(sn)) return false;
+  // One snake after the other, so that backtracking only takes back the growing snake's
+  // paddles (the canvas journal is a stack).
+  for (Snake& sn : target)
+    if (!paint.grow(sn, p.contour_length, kBacktracks)) return false;
 
   // Markers: origin tip of snake o, terminal tip of o (label 1) or of the other one (label 0).
   const int o = int(rng.below(2));

@@ -366,6 +366,12 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
     LRA_CHECK(step0 >= 0 && step0 <= steps && cursor >= 0 && cursor <= n_train, CheckpointError,
               "checkpoint ", sp, ": step ", step0, " / cursor ", cursor, " out of range");
     truncate_metrics(dir, step0);
+    // temp files of writes a kill interrupted (the renamed originals are intact)
+    for (const auto& e : fs::directory_iterator(dir)) {
+      const std::string name = e.path().filename().string();
+      if (name.size() > 4 && (name.ends_with(".tmp") || name.find(".tmp.") != std::string::npos))
+        fs::remove(e.path());
+    }
     metrics.open(path(run_files::metrics), false);
     // resume history in config.json
     if (fs::exists(path(run_files::config))) {

@@ -181,16 +181,20 @@ TEST_CASE("a tiny sweep writes the paper's table, JSON with the machine, and plo
   for (const char* f : {"bench.md", "bench.json", "steps_per_s.svg", "memory.svg"})
     CHECK(std::filesystem::exists(dir / f));
 
-  // Figure 3 from run folders and this bench.json
+  // Figure 3 from run folders (as `lra_cpu report` reads them) and this bench.json
   for (const char* m : {"transformer", "local"}) {
-    make_dirs((dir / m).string());
-    write_file_atomic((dir / m / "results.json").string(),
-                      nlohmann::json{{"model", m}, {"test_accuracy", 0.5}}.dump());
+    const std::string run = (dir / "runs" / m).string();
+    make_dirs(run);
+    write_file_atomic(run + "/config.json",
+                      nlohmann::json{{"settings", {{"task", "listops"}, {"model", m}}}}.dump());
+    write_file_atomic(run + "/results.json",
+                      nlohmann::json{{"status", "complete"}, {"test_accuracy", 0.5}}.dump());
   }
-  auto pts = bench::tradeoff_points({(dir / "transformer").string(), (dir / "local").string()},
-                                    (dir / "bench.json").string(), 0);
+  auto pts = bench::tradeoff_points({(dir / "runs").string()}, (dir / "bench.json").string(), 0);
   REQUIRE(pts.size() == 2);
-  CHECK(pts[0].accuracy == 0.5);
+  CHECK(pts[0].accuracy == doctest::Approx(0.5));
+  CHECK(pts[0].tasks == 1);
   CHECK(pts[0].steps_per_s > 0);
+  CHECK(pts[0].memory_mb > 0);
   CHECK(bench::tradeoff_svg(pts, "t").find("Local Attention") != std::string::npos);
 }

@@ -307,12 +307,18 @@ TEST_CASE("report: two real run folders in the Table 1 layout with the paper's n
 }
 
 TEST_CASE("svg: a line plot holds its series, labels and no NaN coordinates") {
-  svg::Plot p{"loss", "step", "cross-entropy", {{"train", {1, 2, 3}, {2.0, NAN, 1.0}}}};
+  svg::Series train;
+  train.label = "train";
+  train.x = {1, 2, 3};
+  train.y = {2.0, NAN, 1.0};
+  svg::Plot p;
+  p.title = "loss";
+  p.series = {train};
   const std::string out = svg::render(p);
   CHECK(out.rfind("<svg", 0) == 0);
   CHECK(out.find("polyline") != std::string::npos);
   CHECK(out.find(">train<") != std::string::npos);
   CHECK(out.find("nan") == std::string::npos);
-  svg::Plot empty{"none", "x", "y", {}};
+  svg::Plot empty;
   CHECK(svg::render(empty).find("no data yet") != std::string::npos);
 }

@@ -10,6 +10,8 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <new>
+#include <string>
 
 namespace lra {
 
@@ -26,9 +28,19 @@ void free_bytes(void* ptr, size_t bytes);
 MemoryStats memory_stats();
 void reset_peak_memory();  // peak := live
 void release_cached_memory();  // hand cached blocks back to the OS
-// Budget on live bytes (0: none). A request that would take live bytes above it first drops
-// the cache, then throws std::bad_alloc: `lra_cpu bench --max-mem` reports such a
-// configuration as out of memory instead of letting the OS kill it.
+// Budget on live bytes (0: none). A request that would take live bytes above it throws
+// MemoryLimitExceeded (a std::bad_alloc naming the request, the live bytes and the limit), and
+// the cache is dropped whenever held bytes pass 1.25 x the limit: `lra_cpu bench --max-mem`
+// reports such a configuration as out of memory instead of letting the OS kill it.
 void set_memory_limit(size_t bytes);
+
+class MemoryLimitExceeded : public std::bad_alloc {
+ public:
+  explicit MemoryLimitExceeded(std::string what) : what_(std::move(what)) {}
+  const char* what() const noexcept override { return what_.c_str(); }
+
+ private:
+  std::string what_;
+};
 
 }  // namespace lra

@@ -158,16 +158,21 @@ std::string display_name(const std::string& model);
 
 struct TradeoffPoint {
   std::string model;
-  double accuracy = 0.0;     // e.g. mean test accuracy over tasks, in [0, 1]
+  double accuracy = 0.0;     // the LRA average over the five tasks (else the mean over the tasks
+                             // run), in [0, 1]
   double steps_per_s = 0.0;  // at the chosen length
   double memory_mb = 0.0;    // marker area proportional to it
+  int tasks = 0;             // tasks behind the accuracy
 };
-// Points from run folders (each with results.json: model, test_accuracy; several runs of one
-// model are averaged) and a bench.json (speed and memory at `length`, 0: the longest measured).
-// Models present in only one of the two are left out.
-std::vector<TradeoffPoint> tradeoff_points(const std::vector<std::string>& run_dirs,
+// Points from run folders (as `lra_cpu report` reads them: lra/report.hpp, seeds averaged) and
+// a bench.json (speed and memory at `length`, 0: the longest measured). Models present in only
+// one of the two are left out.
+std::vector<TradeoffPoint> tradeoff_points(const std::vector<std::string>& run_paths,
                                            const std::string& bench_json_path, int64_t length);
 std::string tradeoff_svg(const std::vector<TradeoffPoint>& points, const std::string& title);
+// The most recent <root>/bench-*/bench.json of a training sweep (lra_cpu bench's default
+// output folders), "" when there is none: the default bench of `report --tradeoff`.
+std::string latest_bench_json(const std::string& root = "runs");
 
 // ---- small SVG charts, shared with the span report --------------------------------------
 

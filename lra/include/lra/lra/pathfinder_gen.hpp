@@ -9,8 +9,10 @@
 //      segment of paddle_length and thickness paddle_thickness; the next one starts `margin`
 //      further on, turned by delta with weight cos^2(min(continuity*|delta|, pi/2)) over 24
 //      jittered candidate angles (so continuity 1.8 allows turns < 50 degrees, 1.0 < 90).
-//      The snakes grow alternately, one paddle each; a paddle is refused when it leaves the
-//      image (minus `padding`), comes near another snake or touches its own older paddles.
+//      A paddle is refused when it leaves the image (minus `padding`), comes near another
+//      snake or touches its own older paddles. The targets grow one after the other; a stuck
+//      one takes back its last paddle and regrows it (at most 40 times), else the layout is
+//      redrawn.
 //   3. Markers: discs of marker_radius at the origin tip of target snake o (o random) and at
 //      the terminal tip of the same snake (label 1) or of the other one (label 0).
 //   4. num_distractors snakes of up to distractor_length paddles at random free places
