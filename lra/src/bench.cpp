@@ -131,12 +131,12 @@ data::Batch random_batch(const Config& c, uint64_t index) {
 // ---- JSON helpers --------------------------------------------------------------------------
 
 Json config_j(const Config& c) {
-  return {{"model", c.model},       {"params", c.params},       {"preset", c.preset},
-          {"seq_len", c.seq_len},   {"batch", c.batch},         {"dim", c.dim},
-          {"heads", c.heads},       {"mlp_dim", c.mlp_dim},     {"vocab", c.vocab},
-          {"classes", c.classes},   {"layers", c.layers},       {"inference", c.inference},
-          {"warmup", c.warmup},     {"steps", c.steps},         {"min_steps", c.min_steps},
-          {"budget_s", c.budget_s}, {"threads", c.threads},     {"max_mem_bytes", c.max_mem_bytes},
+  return {{"model", c.model},         {"params", c.params},   {"preset", c.preset},
+          {"seq_len", c.seq_len},     {"batch", c.batch},     {"dim", c.dim},
+          {"heads", c.heads},         {"mlp_dim", c.mlp_dim}, {"vocab", c.vocab},
+          {"classes", c.classes},     {"layers", c.layers},   {"inference", c.inference},
+          {"warmup", c.warmup},       {"steps", c.steps},     {"min_steps", c.min_steps},
+          {"budget_s", c.budget_s},   {"threads", c.threads}, {"max_mem_bytes", c.max_mem_bytes},
           {"timeout_s", c.timeout_s}, {"seed", c.seed}};
 }
 
@@ -184,6 +184,7 @@ Json result_j(const Result& r) {
           {"page_faults", r.page_faults},
           {"step_ms", r.step_ms},
           {"alloc_peak_bytes", r.alloc_peak_bytes},
+          {"alloc_held_bytes", r.alloc_held_bytes},
           {"rss_peak_bytes", r.rss_peak_bytes},
           {"rss_base_bytes", r.rss_base_bytes},
           {"wall_s", r.wall_s}};
@@ -209,6 +210,7 @@ Result result_from(const Json& j) {
   r.page_faults = j.value("page_faults", 0.0);
   if (j.contains("step_ms")) r.step_ms = j.at("step_ms").get<std::vector<double>>();
   r.alloc_peak_bytes = j.value("alloc_peak_bytes", size_t(0));
+  r.alloc_held_bytes = j.value("alloc_held_bytes", size_t(0));
   r.rss_peak_bytes = j.value("rss_peak_bytes", size_t(0));
   r.rss_base_bytes = j.value("rss_base_bytes", size_t(0));
   r.wall_s = j.value("wall_s", 0.0);
@@ -238,9 +240,9 @@ std::vector<int64_t> sweep_lengths(const Sweep& s) {
 // The paper's Table 2 speed-up at 4K (TPU v3), for the mechanisms it measured.
 double paper_speedup_4k(const std::string& model) {
   static const std::map<std::string, double> t = {
-      {"transformer", 1.0}, {"local", 5.3},     {"linformer", 5.5}, {"reformer", 0.8},
-      {"sinkhorn", 3.8},    {"synthesizer", 1.4}, {"bigbird", 1.1}, {"linear", 5.6},
-      {"performer", 5.7}};
+      {"transformer", 1.0}, {"local", 5.3},    {"linformer", 5.5},
+      {"reformer", 0.8},    {"sinkhorn", 3.8}, {"synthesizer", 1.4},
+      {"bigbird", 1.1},     {"linear", 5.6},   {"performer", 5.7}};
   auto it = t.find(model);
   return it == t.end() ? 0.0 : it->second;
 }
@@ -248,11 +250,16 @@ double paper_speedup_4k(const std::string& model) {
 std::string xml_escape(const std::string& s) {
   std::string o;
   for (char ch : s) {
-    if (ch == '&') o += "&amp;";
-    else if (ch == '<') o += "&lt;";
-    else if (ch == '>') o += "&gt;";
-    else if (ch == '"') o += "&quot;";
-    else o += ch;
+    if (ch == '&')
+      o += "&amp;";
+    else if (ch == '<')
+      o += "&lt;";
+    else if (ch == '>')
+      o += "&gt;";
+    else if (ch == '"')
+      o += "&quot;";
+    else
+      o += ch;
   }
   return o;
 }
@@ -274,7 +281,8 @@ std::vector<double> linear_ticks(double lo, double hi, int want = 6) {
       step = m * mag;
       break;
     }
-  for (double v = std::ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) t.push_back(v);
+  for (double v = std::ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step)
+    t.push_back(v);
   return t;
 }
 
@@ -292,7 +300,8 @@ std::string tick_label(double v) {
 // ---- presets ---------------------------------------------------------------------------------
 
 const std::vector<ModelPreset>& model_presets() {
-  static const std::vector<ModelPreset> p = {{"tiny", 2, 64, 2, 128, 8}, {"text", 4, 256, 4, 1024, 4}};
+  static const std::vector<ModelPreset> p = {{"tiny", 2, 64, 2, 128, 8},
+                                             {"text", 4, 256, 4, 1024, 4}};
   return p;
 }
 
@@ -329,8 +338,8 @@ Config preset_config(const std::string& preset, const std::string& model, int64_
 
 std::string display_name(const std::string& model) {
   static const std::map<std::string, std::string> names = {
-      {"transformer", "Transformer"},  {"local", "Local Attention"},  {"sparse", "Sparse Trans."},
-      {"longformer", "Longformer"},    {"linformer", "Linformer"},    {"reformer", "Reformer"},
+      {"transformer", "Transformer"},  {"local", "Local Attention"},   {"sparse", "Sparse Trans."},
+      {"longformer", "Longformer"},    {"linformer", "Linformer"},     {"reformer", "Reformer"},
       {"sinkhorn", "Sinkhorn Trans."}, {"synthesizer", "Synthesizer"}, {"bigbird", "BigBird"},
       {"linear", "Linear Trans."},     {"performer", "Performer"}};
   auto it = names.find(model);
@@ -344,7 +353,8 @@ Result run_config(const Config& c) {
   r.config = c;
   const auto t_start = Clock::now();
   try {
-    LRA_CHECK(c.seq_len > 0 && c.batch > 0, ConfigError, "bench: seq_len and batch must be positive");
+    LRA_CHECK(c.seq_len > 0 && c.batch > 0, ConfigError,
+              "bench: seq_len and batch must be positive");
     set_num_threads(c.threads);
     r.config.threads = num_threads();
     set_memory_limit(c.max_mem_bytes);
@@ -430,7 +440,8 @@ Result run_config(const Config& c) {
     // Timed steps: as many as fit in what is left of the budget, within [min_steps, steps].
     const double left = budget_ms - ms_since(t_measure);
     int fit = last > 0 ? int(left / last) : c.steps;
-    int steps = std::clamp(fit, std::max(1, c.min_steps), std::max(c.steps, std::max(1, c.min_steps)));
+    int steps =
+        std::clamp(fit, std::max(1, c.min_steps), std::max(c.steps, std::max(1, c.min_steps)));
     std::vector<double> tot, fwd, bwd, opt, cpu, faults;
     for (int i = 0; i < steps; ++i) {
       Times t = step(done + i);
@@ -449,6 +460,7 @@ Result run_config(const Config& c) {
     r.cpu_ms = median(cpu);
     r.page_faults = median(faults);
     r.alloc_peak_bytes = memory_stats().peak_bytes;
+    r.alloc_held_bytes = memory_stats().held_bytes;
     r.status = "ok";
   } catch (const std::bad_alloc& e) {
     MemoryStats m = memory_stats();
@@ -465,7 +477,9 @@ Result run_config(const Config& c) {
   return r;
 }
 
-std::string config_to_json(const Config& c) { return config_j(c).dump(); }
+std::string config_to_json(const Config& c) {
+  return config_j(c).dump();
+}
 
 Config config_from_json(const std::string& text) {
   try {
@@ -475,7 +489,9 @@ Config config_from_json(const std::string& text) {
   }
 }
 
-std::string result_to_json(const Result& r) { return result_j(r).dump(); }
+std::string result_to_json(const Result& r) {
+  return result_j(r).dump();
+}
 
 Result result_from_json(const std::string& text) {
   try {
@@ -520,7 +536,8 @@ Result run_in_child(const std::vector<std::string>& argv_in, const Config& c) {
   // RSS limit: the allocator budget plus what the process held before building the model
   // (interpreter-free C++, so ~50-100 MB) and slack for caches; the allocator limit in the
   // child normally fires first, this catches memory outside it.
-  const size_t rss_limit = c.max_mem_bytes ? c.max_mem_bytes + c.max_mem_bytes / 4 + (256u << 20) : 0;
+  const size_t rss_limit =
+      c.max_mem_bytes ? c.max_mem_bytes + c.max_mem_bytes / 4 + (256u << 20) : 0;
   for (;;) {
     pollfd p{fds[0], POLLIN, 0};
     int n = poll(&p, 1, 100);
@@ -707,9 +724,9 @@ std::string markdown(const Sweep& s) {
   std::ostringstream o;
   Json machine = s.machine.empty() ? Json::object() : Json::parse(s.machine, nullptr, false);
   const bool inference = b.inference;
-  o << "### " << (inference ? "Inference (forward only)" : "Training step") << " speed and memory, preset "
-    << b.preset << " (" << b.layers << " layers, D " << b.dim << ", H " << b.heads << ", MLP "
-    << b.mlp_dim << ", batch " << b.batch << ")\n\n";
+  o << "### " << (inference ? "Inference (forward only)" : "Training step")
+    << " speed and memory, preset " << b.preset << " (" << b.layers << " layers, D " << b.dim
+    << ", H " << b.heads << ", MLP " << b.mlp_dim << ", batch " << b.batch << ")\n\n";
   if (machine.is_object())
     o << "Machine: " << machine.value("cpu_model", std::string("?")) << ", "
       << machine.value("threads", 0) << " threads, BLAS core "
@@ -720,7 +737,8 @@ std::string markdown(const Sweep& s) {
        "Transformer at the same length.\n\n";
   o << "| Model |";
   for (size_t i = 0; i < lengths.size(); ++i)
-    o << " " << (i == 0 ? (inference ? "fwd/s " : "steps/s ") : "") << length_label(lengths[i]) << " |";
+    o << " " << (i == 0 ? (inference ? "fwd/s " : "steps/s ") : "") << length_label(lengths[i])
+      << " |";
   for (size_t i = 0; i < lengths.size(); ++i)
     o << " " << (i == 0 ? "Mem MB " : "") << length_label(lengths[i]) << " |";
   o << " crossover | paper 4K |\n|---|";
@@ -756,9 +774,12 @@ std::string markdown(const Sweep& s) {
       o << " – |";
     } else {
       double c = crossover_length(s, m);
-      if (c == 0) o << " ≤ " << length_label(lengths.front()) << " |";
-      else if (c < 0) o << " > " << length_label(lengths.back()) << " |";
-      else o << " ~" << fmt("%.0f", c) << " |";
+      if (c == 0)
+        o << " ≤ " << length_label(lengths.front()) << " |";
+      else if (c < 0)
+        o << " > " << length_label(lengths.back()) << " |";
+      else
+        o << " ~" << fmt("%.0f", c) << " |";
     }
     double p = paper_speedup_4k(m);
     o << " " << (p > 0 ? fmt("%.1fx", p) : std::string("–")) << " |\n";
@@ -797,11 +818,12 @@ std::string markdown(const Sweep& s) {
     const int threads = machine.value("threads", 0);
     o << "\nLoad: 1-minute load average " << fmt("%.1f", machine.value("load_average_start", -1.0))
       << " at the start, " << fmt("%.1f", machine.value("load_average_end", -1.0))
-      << " at the end; CPU time / wall time per step " << fmt("%.2f", cpu_sum / wall_sum)
-      << " (" << threads << " threads fully busy would give up to " << threads << ").\n";
+      << " at the end; CPU time / wall time per step " << fmt("%.2f", cpu_sum / wall_sum) << " ("
+      << threads << " threads fully busy would give up to " << threads << ").\n";
   }
   o << "\n<details><summary>Every configuration</summary>\n\n";
-  o << "| Model | N | ms/step | min..max | fwd | bwd | opt | CPU ms | timed | alloc peak MB | RSS peak MB | "
+  o << "| Model | N | ms/step | min..max | fwd | bwd | opt | CPU ms | timed | alloc peak MB | RSS "
+       "peak MB | "
        "params | status |\n|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
   for (int64_t n : lengths)
     for (const std::string& m : models) {
@@ -809,15 +831,17 @@ std::string markdown(const Sweep& s) {
       if (!r) continue;
       o << "| " << display_name(m) << " | " << n << " | ";
       if (r->ok())
-        o << fmt("%.1f", r->median_ms) << " | " << fmt("%.0f", r->min_ms) << ".." << fmt("%.0f", r->max_ms)
-          << " | " << fmt("%.1f", r->forward_ms) << " | " << fmt("%.1f", r->backward_ms) << " | "
-          << fmt("%.1f", r->optimizer_ms) << " | " << fmt("%.0f", r->cpu_ms) << " | " << r->timed_steps << " | "
+        o << fmt("%.1f", r->median_ms) << " | " << fmt("%.0f", r->min_ms) << ".."
+          << fmt("%.0f", r->max_ms) << " | " << fmt("%.1f", r->forward_ms) << " | "
+          << fmt("%.1f", r->backward_ms) << " | " << fmt("%.1f", r->optimizer_ms) << " | "
+          << fmt("%.0f", r->cpu_ms) << " | " << r->timed_steps << " | "
           << fmt("%.0f", double(r->alloc_peak_bytes) / 1e6) << " | "
           << fmt("%.0f", double(r->rss_peak_bytes) / 1e6) << " | " << r->parameters << " | ok |\n";
       else
-        o << "– | – | – | – | – | – | – | " << (r->alloc_peak_bytes ? fmt("%.0f", double(r->alloc_peak_bytes) / 1e6) : "–")
-          << " | " << (r->rss_peak_bytes ? fmt("%.0f", double(r->rss_peak_bytes) / 1e6) : "–")
-          << " | – | " << r->status << ": " << r->message << " |\n";
+        o << "– | – | – | – | – | – | – | "
+          << (r->alloc_peak_bytes ? fmt("%.0f", double(r->alloc_peak_bytes) / 1e6) : "–") << " | "
+          << (r->rss_peak_bytes ? fmt("%.0f", double(r->rss_peak_bytes) / 1e6) : "–") << " | – | "
+          << r->status << ": " << r->message << " |\n";
     }
   o << "\n</details>\n";
   if (!s.command.empty()) o << "\nCommand: `" << s.command << "`";
@@ -886,9 +910,9 @@ std::string svg_plot(const Sweep& s, const std::string& metric) {
   std::string what = b.inference ? "forward passes/s" : "training steps/s";
   std::string title = (metric == "memory" ? std::string("Peak memory") : "Speed") + ", preset " +
                       b.preset + " (batch " + std::to_string(b.batch) + ")";
-  return svg_line_chart(title, "sequence length",
-                        metric == "memory" ? "allocator peak (MB, log scale)" : what + " (log scale)",
-                        series, true);
+  return svg_line_chart(
+      title, "sequence length",
+      metric == "memory" ? "allocator peak (MB, log scale)" : what + " (log scale)", series, true);
 }
 
 void write_outputs(const Sweep& s, const std::string& dir) {
@@ -919,7 +943,8 @@ std::vector<TradeoffPoint> tradeoff_points(const std::vector<std::string>& run_p
     const Result* r = find_result(s, row.model, length);
     if (tasks == 0 || !r || !r->ok()) continue;
     const double acc = row.average ? *row.average : sum / tasks;  // %, the LRA average if complete
-    pts.push_back({row.model, acc / 100.0, r->steps_per_s, double(r->alloc_peak_bytes) / 1e6, tasks});
+    pts.push_back(
+        {row.model, acc / 100.0, r->steps_per_s, double(r->alloc_peak_bytes) / 1e6, tasks});
   }
   return pts;
 }
@@ -959,11 +984,12 @@ std::string tradeoff_svg(const std::vector<TradeoffPoint>& points, const std::st
   auto Y = [&](double v) { return T + (y1 - v) / (y1 - y0) * (H - T - B); };
   std::ostringstream o;
   o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
-    << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  o << "<text x=\"" << W / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">" << xml_escape(title)
-    << "</text>\n";
-  o << "<rect x=\"" << L << "\" y=\"" << T << "\" width=\"" << W - L - R << "\" height=\"" << H - T - B
-    << "\" fill=\"none\" stroke=\"#333\"/>\n";
+    << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
+       "fill=\"white\"/>\n";
+  o << "<text x=\"" << W / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">"
+    << xml_escape(title) << "</text>\n";
+  o << "<rect x=\"" << L << "\" y=\"" << T << "\" width=\"" << W - L - R << "\" height=\""
+    << H - T - B << "\" fill=\"none\" stroke=\"#333\"/>\n";
   for (double e = std::floor(lx0); e <= lx1; e += 1)
     for (double m : {1.0, 2.0, 5.0}) {
       double v = m * std::pow(10.0, e);
@@ -974,21 +1000,25 @@ std::string tradeoff_svg(const std::vector<TradeoffPoint>& points, const std::st
     }
   for (double v : linear_ticks(y0, y1))
     o << "<line x1=\"" << L << "\" x2=\"" << W - R << "\" y1=\"" << Y(v) << "\" y2=\"" << Y(v)
-      << "\" stroke=\"#ddd\"/><text x=\"" << L - 6 << "\" y=\"" << Y(v) + 4 << "\" text-anchor=\"end\">"
-      << tick_label(v) << "</text>\n";
+      << "\" stroke=\"#ddd\"/><text x=\"" << L - 6 << "\" y=\"" << Y(v) + 4
+      << "\" text-anchor=\"end\">" << tick_label(v) << "</text>\n";
   o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << H - 18
     << "\" text-anchor=\"middle\">training steps/s (log scale)</text>\n";
-  o << "<text x=\"18\" y=\"" << (T + H - B) / 2 << "\" text-anchor=\"middle\" transform=\"rotate(-90 18 "
-    << (T + H - B) / 2 << ")\">accuracy (%)</text>\n";
+  o << "<text x=\"18\" y=\"" << (T + H - B) / 2
+    << "\" text-anchor=\"middle\" transform=\"rotate(-90 18 " << (T + H - B) / 2
+    << ")\">accuracy (%)</text>\n";
   size_t i = 0;
   for (const TradeoffPoint& p : points) {
     if (p.steps_per_s <= 0) continue;
     double rad = 4 + 26 * std::sqrt(mmax > 0 ? p.memory_mb / mmax : 0.0);
-    o << "<circle cx=\"" << X(p.steps_per_s) << "\" cy=\"" << Y(p.accuracy * 100) << "\" r=\"" << rad
-      << "\" fill=\"" << color(i) << "\" fill-opacity=\"0.45\" stroke=\"" << color(i) << "\"/>\n";
+    o << "<circle cx=\"" << X(p.steps_per_s) << "\" cy=\"" << Y(p.accuracy * 100) << "\" r=\""
+      << rad << "\" fill=\"" << color(i) << "\" fill-opacity=\"0.45\" stroke=\"" << color(i)
+      << "\"/>\n";
     o << "<text x=\"" << X(p.steps_per_s) + rad + 3 << "\" y=\"" << Y(p.accuracy * 100) + 4 << "\">"
       << xml_escape(display_name(p.model)) << " (" << fmt("%.0f", p.memory_mb) << " MB"
-      << (p.tasks > 0 && p.tasks < 5 ? ", " + std::to_string(p.tasks) + " task" + (p.tasks > 1 ? "s" : "") : std::string())
+      << (p.tasks > 0 && p.tasks < 5
+              ? ", " + std::to_string(p.tasks) + " task" + (p.tasks > 1 ? "s" : "")
+              : std::string())
       << ")</text>\n";
     ++i;
   }
@@ -1030,15 +1060,17 @@ std::string svg_line_chart(const std::string& title, const std::string& x_label,
   };
   std::ostringstream o;
   o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
-    << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+    << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
+       "fill=\"white\"/>\n";
   o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">"
     << xml_escape(title) << "</text>\n";
-  o << "<rect x=\"" << L << "\" y=\"" << T << "\" width=\"" << W - L - R << "\" height=\"" << H - T - B
-    << "\" fill=\"none\" stroke=\"#333\"/>\n";
+  o << "<rect x=\"" << L << "\" y=\"" << T << "\" width=\"" << W - L - R << "\" height=\""
+    << H - T - B << "\" fill=\"none\" stroke=\"#333\"/>\n";
   // x ticks: the measured x values when few, else nice ticks
   std::set<double> xs;
   for (const Series& s : series) xs.insert(s.x.begin(), s.x.end());
-  std::vector<double> xt = xs.size() <= 8 ? std::vector<double>(xs.begin(), xs.end()) : linear_ticks(xmin, xmax);
+  std::vector<double> xt =
+      xs.size() <= 8 ? std::vector<double>(xs.begin(), xs.end()) : linear_ticks(xmin, xmax);
   for (double v : xt)
     o << "<line x1=\"" << X(v) << "\" x2=\"" << X(v) << "\" y1=\"" << T << "\" y2=\"" << H - B
       << "\" stroke=\"#e5e5e5\"/><text x=\"" << X(v) << "\" y=\"" << H - B + 16
@@ -1059,8 +1091,9 @@ std::string svg_line_chart(const std::string& title, const std::string& x_label,
       << "\" text-anchor=\"end\">" << tick_label(v) << "</text>\n";
   o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << H - 16 << "\" text-anchor=\"middle\">"
     << xml_escape(x_label) << "</text>\n";
-  o << "<text x=\"16\" y=\"" << (T + H - B) / 2 << "\" text-anchor=\"middle\" transform=\"rotate(-90 16 "
-    << (T + H - B) / 2 << ")\">" << xml_escape(y_label) << "</text>\n";
+  o << "<text x=\"16\" y=\"" << (T + H - B) / 2
+    << "\" text-anchor=\"middle\" transform=\"rotate(-90 16 " << (T + H - B) / 2 << ")\">"
+    << xml_escape(y_label) << "</text>\n";
   for (size_t k = 0; k < series.size(); ++k) {
     const Series& s = series[k];
     std::string path;
@@ -1074,15 +1107,16 @@ std::string svg_line_chart(const std::string& title, const std::string& x_label,
       pen = true;
     }
     if (!path.empty())
-      o << "<path d=\"" << path << "\" fill=\"none\" stroke=\"" << color(k) << "\" stroke-width=\"2\"/>\n";
+      o << "<path d=\"" << path << "\" fill=\"none\" stroke=\"" << color(k)
+        << "\" stroke-width=\"2\"/>\n";
     for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
       if (s.y[i] > 0)
         o << "<circle cx=\"" << fmt("%.1f", X(s.x[i])) << "\" cy=\"" << fmt("%.1f", Y(s.y[i]))
           << "\" r=\"3.5\" fill=\"" << color(k) << "\"/>\n";
     const double ly = T + 10 + 18.0 * double(k);
-    o << "<line x1=\"" << W - R + 12 << "\" x2=\"" << W - R + 34 << "\" y1=\"" << ly << "\" y2=\"" << ly
-      << "\" stroke=\"" << color(k) << "\" stroke-width=\"2\"/><text x=\"" << W - R + 40 << "\" y=\""
-      << ly + 4 << "\">" << xml_escape(s.name) << "</text>\n";
+    o << "<line x1=\"" << W - R + 12 << "\" x2=\"" << W - R + 34 << "\" y1=\"" << ly << "\" y2=\""
+      << ly << "\" stroke=\"" << color(k) << "\" stroke-width=\"2\"/><text x=\"" << W - R + 40
+      << "\" y=\"" << ly + 4 << "\">" << xml_escape(s.name) << "</text>\n";
   }
   o << "</svg>\n";
   return o.str();
@@ -1106,15 +1140,17 @@ std::string svg_bar_chart(const std::string& title, const std::string& y_label,
   const double bw = std::min(gw * 0.8 / ns, 60.0);
   std::ostringstream o;
   o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
-    << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+    << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
+       "fill=\"white\"/>\n";
   o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">"
     << xml_escape(title) << "</text>\n";
   for (double v : yt)
     o << "<line x1=\"" << L << "\" x2=\"" << W - R << "\" y1=\"" << Y(v) << "\" y2=\"" << Y(v)
       << "\" stroke=\"#e5e5e5\"/><text x=\"" << L - 6 << "\" y=\"" << Y(v) + 4
       << "\" text-anchor=\"end\">" << tick_label(v) << "</text>\n";
-  o << "<text x=\"16\" y=\"" << (T + H - B) / 2 << "\" text-anchor=\"middle\" transform=\"rotate(-90 16 "
-    << (T + H - B) / 2 << ")\">" << xml_escape(y_label) << "</text>\n";
+  o << "<text x=\"16\" y=\"" << (T + H - B) / 2
+    << "\" text-anchor=\"middle\" transform=\"rotate(-90 16 " << (T + H - B) / 2 << ")\">"
+    << xml_escape(y_label) << "</text>\n";
   for (size_t g = 0; g < groups.size(); ++g) {
     const double gx = L + gw * double(g) + (gw - bw * ns) / 2;
     for (size_t k = 0; k < series_names.size(); ++k) {
@@ -1133,9 +1169,9 @@ std::string svg_bar_chart(const std::string& title, const std::string& y_label,
     << "\" stroke=\"#333\"/>\n";
   for (size_t k = 0; k < series_names.size(); ++k) {
     const double ly = T + 10 + 18.0 * double(k);
-    o << "<rect x=\"" << W - R + 12 << "\" y=\"" << ly - 6 << "\" width=\"14\" height=\"12\" fill=\""
-      << color(k) << "\"/><text x=\"" << W - R + 32 << "\" y=\"" << ly + 4 << "\">"
-      << xml_escape(series_names[k]) << "</text>\n";
+    o << "<rect x=\"" << W - R + 12 << "\" y=\"" << ly - 6
+      << "\" width=\"14\" height=\"12\" fill=\"" << color(k) << "\"/><text x=\"" << W - R + 32
+      << "\" y=\"" << ly + 4 << "\">" << xml_escape(series_names[k]) << "</text>\n";
   }
   o << "</svg>\n";
   return o.str();

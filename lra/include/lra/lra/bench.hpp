@@ -80,6 +80,7 @@ struct Result {
   double page_faults = 0.0;  // median page faults per step (0 once the allocator is warm)
   std::vector<double> step_ms;
   size_t alloc_peak_bytes = 0;  // allocator peak live bytes during the timed steps
+  size_t alloc_held_bytes = 0;  // bytes the allocator holds from the OS at the end (live + cached)
   size_t rss_peak_bytes = 0;    // process peak RSS (whole run)
   size_t rss_base_bytes = 0;    // RSS before the model was built
   double wall_s = 0.0;          // whole configuration, process start to end when in a child
