@@ -45,11 +45,13 @@ std::string data_error(Fn fn) {
 }
 
 // Trains `steps` steps with the task's tiny preset shrunk further (1 layer, 16 wide, batch 4)
-// and checks the run finished with finite numbers and wrote results.json.
+// (model `model`) and checks the run finished with finite numbers and wrote results.json.
 inline lra::TrainResult train_few_steps(const lra::TaskInfo& task, const lra::TaskData& data,
-                                        const fs::path& out_dir, int64_t max_len, int steps = 3) {
+                                        const fs::path& out_dir, int64_t max_len, int steps = 3,
+                                        const std::string& model = "transformer") {
   lra::Settings s;
   s.set("task", task.name, "test");
+  s.set("model", model, "test");
   for (const auto& [k, v] : task.preset("tiny").settings) s.set(k, v, "preset tiny");
   const std::pair<const char*, std::string> overrides[] = {{"steps", std::to_string(steps)},
                                                            {"batch", "4"},
