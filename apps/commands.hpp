@@ -14,7 +14,9 @@ void add_catalog_commands(CLI::App& app, Action& action);  // models, tasks
 void add_eval_command(CLI::App& app, Action& action);      // cmd_eval.cpp
 void add_report_command(CLI::App& app, Action& action);    // cmd_report.cpp
 void add_info_command(CLI::App& app, Action& action);
-void add_bench_command(CLI::App& app, Action& action);     // cmd_bench.cpp
-void add_span_command(CLI::App& app, Action& action);      // cmd_span.cpp
+void add_bench_command(CLI::App& app, Action& action);            // cmd_bench.cpp
+void add_span_command(CLI::App& app, Action& action);             // cmd_span.cpp
+void add_attention_command(CLI::App& app, Action& action);        // cmd_attention.cpp
+void add_bench_attention_command(CLI::App& app, Action& action);  // cmd_bench_attention.cpp
 
 }  // namespace lra::app

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   lra::app::add_info_command(app, action);
   lra::app::add_bench_command(app, action);
   lra::app::add_span_command(app, action);
+  lra::app::add_attention_command(app, action);
+  lra::app::add_bench_attention_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -16,9 +16,16 @@ void SettingFlags::add_to(CLI::App& cmd) {
   for (const SettingSpec& s : setting_schema()) {
     auto given = given_;
     std::string key = s.key;
-    std::string help = s.help + (s.default_value.empty() ? "" : " [default " + s.default_value + "]");
-    cmd.add_option_function<std::string>(
-        flag_name(key), [given, key](const std::string& v) { (*given)[key] = v; }, help);
+    std::string help =
+        s.help + (s.default_value.empty() ? "" : " [default " + s.default_value + "]");
+    const bool boolean = s.default_value == "false" || s.default_value == "true";
+    CLI::Option* opt = cmd.add_option_function<std::string>(
+        flag_name(key),
+        [given, key, boolean](const std::string& v) {
+          (*given)[key] = boolean && v.empty() ? "true" : v;  // `--reversible` alone: true
+        },
+        help);
+    if (boolean) opt->expected(0, 1);
   }
 }
 

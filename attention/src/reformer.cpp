@@ -65,9 +65,17 @@
 // divided; qkv width forced to the model width; no output projection; chunks are cut from the
 // concatenation of all rounds (n_h·n_b chunks, as in trax), so with n_h > 1 chunk 0 of round r
 // would look back into round r−1 (here rounds are separate and the look-back wraps within a
-// round). The paper's reversible residual layers and chunked feed-forward are model-level
-// features, not part of this mixer. The shared W_k of MultiHeadAttention is built but unused
-// here (shared-QK): it never receives a gradient.
+// round). The shared W_k of MultiHeadAttention is built but unused here (shared-QK): it never
+// receives a gradient.
+//
+// Reversible layers (the paper's section 3) are a model option for any mechanism, not part of
+// this mixer: `--reversible true` (settings key `reversible`, nn/reversible.hpp) runs the
+// encoder as RevNet couplings y1 = x1 + Attn(LN(x2)), y2 = x2 + FF(LN(y1)) and recomputes each
+// layer's inputs in backward (x2 = y2 − FF(LN(y1)), x1 = y1 − Attn(LN(x2))), so activation
+// memory stops growing with depth, at the cost of one extra forward of every layer in backward.
+// The LSH rotations and dropout masks are keyed by (ctx, layer, path): the recomputation hashes
+// exactly as the forward did. Off by default and in every preset, as in LRA (whose Reformer has
+// no reversible layers). The chunked feed-forward is not implemented.
 #include <algorithm>
 #include <bit>
 #include <cmath>

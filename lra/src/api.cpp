@@ -161,14 +161,15 @@ std::map<std::string, std::string> model_metadata(const ModelConfig& c) {
           {"lra.model.qkv_dim", std::to_string(c.qkv_dim)},
           {"lra.model.mlp_dim", std::to_string(c.mlp_dim)},
           {"lra.model.layers", std::to_string(c.layers)},
+          {"lra.model.reversible", c.reversible ? "1" : "0"},
           {"lra.model.classes", std::to_string(c.classes)},
           {"lra.model.dual", c.dual ? "1" : "0"}};
 }
 
 // What load_checkpoint compares besides the parameter shapes (load_module_state checks those).
 constexpr const char* kIdentityKeys[] = {"lra.model.mechanism", "lra.model.mechanism_params",
-                                         "lra.model.pooling", "lra.model.positions",
-                                         "lra.model.seed"};
+                                         "lra.model.pooling",   "lra.model.positions",
+                                         "lra.model.seed",      "lra.model.reversible"};
 
 ModelConfig config_from_metadata(const std::map<std::string, std::string>& meta,
                                  const std::string& path) {
@@ -210,6 +211,8 @@ ModelConfig config_from_metadata(const std::map<std::string, std::string>& meta,
   c.layers = int(std::clamp<int64_t>(integer("layers"), -1, 1 << 20));
   c.classes = integer("classes");
   c.dual = get("dual") == "1";
+  auto rev = meta.find("lra.model.reversible");  // absent in checkpoints older than the option
+  c.reversible = rev != meta.end() && rev->second == "1";
   c.dropout = float(number("dropout"));
   c.attn_dropout = float(number("attn_dropout"));
   const std::string& seed = get("seed");

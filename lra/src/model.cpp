@@ -45,9 +45,14 @@ LraModel::LraModel(const ModelConfig& cfg) : cfg_(cfg) {
     o.params = cfg.mechanism_params;
     return attn::make_mechanism(cfg.mechanism, o);
   };
-  encoder_ = register_module("encoder",
-                             std::make_unique<nn::Encoder>(cfg.dim, cfg.mlp_dim, cfg.layers,
-                                                           cfg.dropout, make_mixer, key("encoder")));
+  if (cfg.reversible)
+    rev_encoder_ = register_module(
+        "encoder", std::make_unique<nn::ReversibleEncoder>(
+                       cfg.dim, cfg.mlp_dim, cfg.layers, cfg.dropout, make_mixer, key("encoder")));
+  else
+    encoder_ = register_module(
+        "encoder", std::make_unique<nn::Encoder>(cfg.dim, cfg.mlp_dim, cfg.layers, cfg.dropout,
+                                                 make_mixer, key("encoder")));
   int64_t in = cfg.dual ? 2 * cfg.dim : cfg.dim;
   head1_ = register_module("head.fc1",
                            std::make_unique<nn::Linear>(in, cfg.mlp_dim, true, key("head1")));
@@ -94,7 +99,8 @@ Var LraModel::encode(const Tensor& tokens, const Tensor& lengths,
                      const nn::ForwardContext& ctx) {
   Tensor lens;
   Var x = embed(tokens, lengths, &lens, ctx);
-  return nn::pool(encoder_->forward(x, lens, ctx), lens, cfg_.pooling);
+  Var h = rev_encoder_ ? rev_encoder_->forward(x, lens, ctx) : encoder_->forward(x, lens, ctx);
+  return nn::pool(h, lens, cfg_.pooling);
 }
 
 Var LraModel::forward(const data::Batch& batch, const nn::ForwardContext& ctx) {
@@ -110,7 +116,22 @@ Var LraModel::forward(const data::Batch& batch, const nn::ForwardContext& ctx) {
 }
 
 attn::MultiHeadAttention& LraModel::attention(int layer) {
-  return static_cast<attn::MultiHeadAttention&>(encoder_->block(layer).mixer());
+  nn::TokenMixer& m =
+      rev_encoder_ ? rev_encoder_->block(layer).mixer() : encoder_->block(layer).mixer();
+  return static_cast<attn::MultiHeadAttention&>(m);
+}
+
+nn::Encoder& LraModel::encoder() {
+  LRA_CHECK(encoder_ != nullptr, ConfigError,
+            "model: this model is reversible (reversible=true); its encoder is "
+            "reversible_encoder()");
+  return *encoder_;
+}
+
+nn::ReversibleEncoder& LraModel::reversible_encoder() {
+  LRA_CHECK(rev_encoder_ != nullptr, ConfigError,
+            "model: this model is not reversible (reversible=false); its encoder is encoder()");
+  return *rev_encoder_;
 }
 
 }  // namespace lra

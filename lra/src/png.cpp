@@ -10,6 +10,8 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "lra/core/error.hpp"
 
@@ -26,6 +28,19 @@ using Ctx = std::unique_ptr<spng_ctx, CtxFree>;
 [[noreturn]] void png_fail(const std::string& name, const char* step, int code) {
   throw DataError(detail::concat(name, ": ", step, " failed (libspng: ", spng_strerror(code),
                                  "); expected a valid PNG image"));
+}
+
+// Encodes `pixels` (the format set by the context's header) and returns the PNG bytes.
+std::vector<uint8_t> encode_pixels(spng_ctx* ctx, const std::vector<uint8_t>& pixels) {
+  int rc = spng_encode_image(ctx, pixels.data(), pixels.size(), SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE);
+  LRA_CHECK(rc == 0, Error, "libspng: encoding failed (", spng_strerror(rc), ")");
+  size_t len = 0;
+  int err = 0;
+  void* out = spng_get_png_buffer(ctx, &len, &err);
+  LRA_CHECK(out && err == 0, Error, "libspng: no encoded buffer (", spng_strerror(err), ")");
+  std::vector<uint8_t> bytes(static_cast<uint8_t*>(out), static_cast<uint8_t*>(out) + len);
+  std::free(out);  // spng_get_png_buffer hands over a malloc'd buffer
+  return bytes;
 }
 
 }  // namespace
@@ -102,16 +117,57 @@ std::vector<uint8_t> encode_png_gray(const GrayImage& image) {
   ihdr.color_type = SPNG_COLOR_TYPE_GRAYSCALE;
   int rc = spng_set_ihdr(ctx.get(), &ihdr);
   LRA_CHECK(rc == 0, Error, "libspng: setting the PNG header failed (", spng_strerror(rc), ")");
-  rc = spng_encode_image(ctx.get(), image.pixels.data(), image.pixels.size(), SPNG_FMT_PNG,
-                         SPNG_ENCODE_FINALIZE);
-  LRA_CHECK(rc == 0, Error, "libspng: encoding failed (", spng_strerror(rc), ")");
-  size_t len = 0;
-  int err = 0;
-  void* out = spng_get_png_buffer(ctx.get(), &len, &err);
-  LRA_CHECK(out && err == 0, Error, "libspng: no encoded buffer (", spng_strerror(err), ")");
-  std::vector<uint8_t> bytes(static_cast<uint8_t*>(out), static_cast<uint8_t*>(out) + len);
-  std::free(out);  // spng_get_png_buffer hands over a malloc'd buffer
-  return bytes;
+  return encode_pixels(ctx.get(), image.pixels);
+}
+
+std::vector<uint8_t> encode_png_indexed(const IndexedImage& image,
+                                        const std::vector<PngText>& text) {
+  LRA_CHECK(image.width > 0 && image.height > 0 && image.width <= kMaxSide &&
+                image.height <= kMaxSide &&
+                image.pixels.size() == size_t(image.width) * size_t(image.height),
+            Error, "encode_png_indexed: image ", image.width, "x", image.height, " with ",
+            image.pixels.size(), " pixels; expected width*height pixels, sides 1..", kMaxSide);
+  LRA_CHECK(!image.palette.empty() && image.palette.size() <= 256, Error,
+            "encode_png_indexed: palette of ", image.palette.size(), " colours; expected 1..256");
+  for (uint8_t p : image.pixels)
+    LRA_CHECK(p < image.palette.size(), Error, "encode_png_indexed: pixel index ", int(p),
+              " outside the palette of ", image.palette.size(), " colours");
+  Ctx ctx(spng_ctx_new(SPNG_CTX_ENCODER));
+  LRA_CHECK(ctx, Error, "libspng: cannot create an encoder context (out of memory)");
+  spng_set_option(ctx.get(), SPNG_ENCODE_TO_BUFFER, 1);
+  spng_set_option(ctx.get(), SPNG_IMG_COMPRESSION_LEVEL, 9);  // pictures for docs: small
+  spng_ihdr ihdr{};
+  ihdr.width = uint32_t(image.width);
+  ihdr.height = uint32_t(image.height);
+  ihdr.bit_depth = 8;
+  ihdr.color_type = SPNG_COLOR_TYPE_INDEXED;
+  int rc = spng_set_ihdr(ctx.get(), &ihdr);
+  LRA_CHECK(rc == 0, Error, "libspng: setting the PNG header failed (", spng_strerror(rc), ")");
+  spng_plte plte{};
+  plte.n_entries = uint32_t(image.palette.size());
+  for (size_t i = 0; i < image.palette.size(); ++i)
+    plte.entries[i] = {image.palette[i][0], image.palette[i][1], image.palette[i][2], 255};
+  rc = spng_set_plte(ctx.get(), &plte);
+  LRA_CHECK(rc == 0, Error, "libspng: setting the palette failed (", spng_strerror(rc), ")");
+  std::vector<std::string> bodies;  // spng_text points at mutable text
+  std::vector<spng_text> chunks(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    LRA_CHECK(!text[i].keyword.empty() && text[i].keyword.size() < sizeof chunks[i].keyword, Error,
+              "encode_png_indexed: tEXt keyword '", text[i].keyword,
+              "' must have 1..79 characters");
+    std::memcpy(chunks[i].keyword, text[i].keyword.data(), text[i].keyword.size());
+    bodies.push_back(text[i].text);
+  }
+  for (size_t i = 0; i < text.size(); ++i) {
+    chunks[i].type = SPNG_TEXT;
+    chunks[i].length = bodies[i].size();
+    chunks[i].text = bodies[i].data();
+  }
+  if (!chunks.empty()) {
+    rc = spng_set_text(ctx.get(), chunks.data(), uint32_t(chunks.size()));
+    LRA_CHECK(rc == 0, Error, "libspng: setting the text chunks failed (", spng_strerror(rc), ")");
+  }
+  return encode_pixels(ctx.get(), image.pixels);
 }
 
 void write_png_gray(const std::string& path, const GrayImage& image) {

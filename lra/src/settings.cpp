@@ -31,6 +31,9 @@ const std::vector<SettingSpec>& setting_schema() {
       {"save_every", "0", "write the `last` checkpoint every N steps (0: at every evaluation)"},
       // model
       {"layers", "2", "encoder blocks"},
+      {"reversible", "false",
+       "reversible residual layers (Reformer's RevNet coupling): activations recomputed in "
+       "backward, memory flat in depth, one extra forward per layer"},
       {"dim", "64", "model width D"},
       {"heads", "2", "attention heads"},
       {"qkv_dim", "64", "query/key/value width (all heads)"},

@@ -62,26 +62,35 @@ Tensor attention_span(const Tensor& weights, const Tensor& lengths) {
   return out;
 }
 
-Tensor model_spans(LraModel& model, const Tensor& tokens, const Tensor& lengths) {
+void visit_layer_weights(LraModel& model, const Tensor& tokens, const Tensor& lengths,
+                         const LayerVisitor& visit) {
   NoGradGuard no_grad;
   nn::ForwardContext ctx;  // eval: no dropout
   Tensor lens;
   Var x = model.embed(tokens, lengths, &lens, ctx);
-  const int layers = model.encoder().num_layers();
-  const int64_t B = tokens.size(0);
-  int64_t H = 0;
-  std::vector<Tensor> per_layer;
-  for (int l = 0; l < layers; ++l) {
-    nn::EncoderBlock& block = model.encoder().block(l);
+  const bool rev = model.config().reversible;
+  Var x2 = x;  // reversible: the mixer reads stream x2 (x1 = x2 = x below layer 0)
+  for (int l = 0; l < model.config().layers; ++l) {
     attn::MultiHeadAttention& att = model.attention(l);
-    Var h = block.ln1().forward(x);
-    Tensor w = att.dense_weights(att.project_q(h).data(), att.project_k(h).data(), lens, ctx);
-    per_layer.push_back(attention_span(w, lens));
-    H = att.heads();
-    x = block.forward(x, lens, ctx);
+    Var h = rev ? model.reversible_encoder().block(l).ln1().forward(x2)
+                : model.encoder().block(l).ln1().forward(x);
+    visit(l, att.dense_weights(att.project_q(h).data(), att.project_k(h).data(), lens, ctx), lens);
+    if (rev)
+      model.reversible_encoder().block(l).forward(x, x2, lens, ctx);
+    else
+      x = model.encoder().block(l).forward(x, lens, ctx);
   }
-  Tensor out = Tensor::empty({int64_t(layers), B, H});
-  for (int l = 0; l < layers; ++l)
+}
+
+Tensor model_spans(LraModel& model, const Tensor& tokens, const Tensor& lengths) {
+  std::vector<Tensor> per_layer;
+  visit_layer_weights(model, tokens, lengths, [&](int, const Tensor& w, const Tensor& lens) {
+    per_layer.push_back(attention_span(w, lens));
+  });
+  const int64_t layers = int64_t(per_layer.size()), B = tokens.size(0);
+  const int64_t H = layers ? per_layer[0].size(1) : 0;
+  Tensor out = Tensor::empty({layers, B, H});
+  for (int64_t l = 0; l < layers; ++l)
     out.slice(0, l, l + 1).copy_(per_layer[size_t(l)].reshape({1, B, H}));
   return out;
 }
@@ -95,8 +104,8 @@ Result measure_run(const std::string& run_dir, const Options& opt) {
   mc.dropout = mc.attn_dropout = 0.0f;
 
   const std::string ckpt = run_dir + "/" + opt.checkpoint + ".safetensors";
-  LRA_CHECK(fs::exists(ckpt), CheckpointError, "span: no ", opt.checkpoint,
-            ".safetensors in ", run_dir, " (the parameters of the trained model)");
+  LRA_CHECK(fs::exists(ckpt), CheckpointError, "span: no ", opt.checkpoint, ".safetensors in ",
+            run_dir, " (the parameters of the trained model)");
   LraModel model(mc);
   load_weights(model, ckpt, task.name);  // checksums, task and model checked
 
@@ -104,7 +113,8 @@ Result measure_run(const std::string& run_dir, const Options& opt) {
   LRA_CHECK(!data_dir.empty() && fs::exists(data_dir), DataError, "span: the run's data folder '",
             data_dir, "' does not exist here; pass --data DIR");
   TaskData data = task.load(data_dir, mc.max_len);
-  LRA_CHECK(opt.split == "val" || opt.split == "test", ConfigError, "span: --split must be val or test");
+  LRA_CHECK(opt.split == "val" || opt.split == "test", ConfigError,
+            "span: --split must be val or test");
   const data::Split& split = opt.split == "val" ? data.val : data.test;
   LRA_CHECK(!split.examples.empty(), DataError, "span: the ", opt.split, " split of ", data_dir,
             " is empty");
@@ -115,7 +125,8 @@ Result measure_run(const std::string& run_dir, const Options& opt) {
   const int64_t N = mc.encoder_len(), H = mc.heads, L = mc.layers;
   // (B, H, N, N) dense weights per layer: keep them near 256 MB
   const int64_t per_example = H * N * N * 4;
-  const int64_t bsz = std::clamp<int64_t>((int64_t(256) << 20) / std::max<int64_t>(per_example, 1), 1, 32);
+  const int64_t bsz =
+      std::clamp<int64_t>((int64_t(256) << 20) / std::max<int64_t>(per_example, 1), 1, 32);
 
   Result r;
   r.run_dir = run_dir;
@@ -165,11 +176,10 @@ Result measure_run(const std::string& run_dir, const Options& opt) {
 }
 
 std::string json(const Result& r) {
-  nlohmann::json j = {{"run", r.run_dir},         {"task", r.task},
-                      {"model", r.model},         {"max_len", r.max_len},
-                      {"samples", r.samples},     {"mean_length", r.mean_length},
-                      {"span", r.span},           {"per_layer", r.per_layer},
-                      {"per_layer_head", r.per_head}};
+  nlohmann::json j = {
+      {"run", r.run_dir},     {"task", r.task},           {"model", r.model},
+      {"max_len", r.max_len}, {"samples", r.samples},     {"mean_length", r.mean_length},
+      {"span", r.span},       {"per_layer", r.per_layer}, {"per_layer_head", r.per_head}};
   return j.dump(2) + "\n";
 }
 
@@ -182,7 +192,8 @@ std::string markdown(const std::vector<Result>& results) {
        "(Fig. 2, approx.) |\n|---|---|---:|---:|---:|---:|---|---:|\n";
   for (const Result& r : results) {
     std::string layers;
-    for (size_t l = 0; l < r.per_layer.size(); ++l) layers += (l ? " / " : "") + fmt("%.1f", r.per_layer[l]);
+    for (size_t l = 0; l < r.per_layer.size(); ++l)
+      layers += (l ? " / " : "") + fmt("%.1f", r.per_layer[l]);
     auto p = paper.find(r.task);
     o << "| " << r.task << " | " << bench::display_name(r.model) << " | " << r.max_len << " | "
       << r.samples << " | " << fmt("%.0f", r.mean_length) << " | " << fmt("%.1f", r.span) << " | "

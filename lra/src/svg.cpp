@@ -9,18 +9,27 @@
 namespace lra::svg {
 namespace {
 
-const char* kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
-                          "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+const char* kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                          "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
 std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -35,8 +44,10 @@ std::string num(double v) {
 std::string tick_label(double v, bool log) {
   if (log) v = std::pow(10.0, v);
   char buf[32];
-  if (v != 0 && (std::fabs(v) >= 1e5 || std::fabs(v) < 1e-3)) std::snprintf(buf, sizeof buf, "%.0e", v);
-  else std::snprintf(buf, sizeof buf, "%g", v);
+  if (v != 0 && (std::fabs(v) >= 1e5 || std::fabs(v) < 1e-3))
+    std::snprintf(buf, sizeof buf, "%.0e", v);
+  else
+    std::snprintf(buf, sizeof buf, "%g", v);
   return buf;
 }
 
@@ -104,8 +115,8 @@ std::string render(const Plot& plot) {
   for (double v : nice_ticks(y0, y1, 6)) {
     o << "<line x1=\"" << num(left) << "\" y1=\"" << num(py(v)) << "\" x2=\"" << num(left + pw)
       << "\" y2=\"" << num(py(v)) << "\" stroke=\"#e0e0e0\"/>\n";
-    o << "<text x=\"" << num(left - 6) << "\" y=\"" << num(py(v) + 4)
-      << "\" text-anchor=\"end\">" << tick_label(v, plot.log_y) << "</text>\n";
+    o << "<text x=\"" << num(left - 6) << "\" y=\"" << num(py(v) + 4) << "\" text-anchor=\"end\">"
+      << tick_label(v, plot.log_y) << "</text>\n";
   }
   o << "<rect x=\"" << num(left) << "\" y=\"" << num(top) << "\" width=\"" << num(pw)
     << "\" height=\"" << num(ph) << "\" fill=\"none\" stroke=\"#444\"/>\n";
@@ -143,6 +154,67 @@ std::string render(const Plot& plot) {
       legend_y += 16;
     }
   }
+  o << "</svg>\n";
+  return o.str();
+}
+
+std::string render(const Grid& grid) {
+  const double left = 34, top = 46, right = 16, swatch = 12, line = 18;
+  const double pw = double(grid.cols) * grid.cell, ph = double(grid.rows) * grid.cell;
+  const double W = std::max(left + pw + right, 560.0);
+  const double ramps_top = top + ph + 30;
+  const double H = ramps_top + line * double(grid.ramps.size()) + 26;
+  std::ostringstream o;
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << num(W) << "\" height=\"" << num(H)
+    << "\" viewBox=\"0 0 " << num(W) << " " << num(H)
+    << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+  o << "<title>" << escape(grid.title) << "</title>\n";
+  o << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  o << "<text x=\"" << num(W / 2) << "\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">"
+    << escape(grid.title) << "</text>\n";
+  // cells: one embedded image, or one rect per run of equal colour in a row
+  o << "<g transform=\"translate(" << num(left) << "," << num(top)
+    << ")\" shape-rendering=\"crispEdges\">\n";
+  if (!grid.image.empty()) {
+    o << "<image width=\"" << num(pw) << "\" height=\"" << num(ph)
+      << "\" preserveAspectRatio=\"none\" style=\"image-rendering:pixelated\" href=\"" << grid.image
+      << "\"/>\n";
+  } else {
+    const std::string cell = num(grid.cell);
+    for (int64_t r = 0; r < grid.rows; ++r)
+      for (int64_t c = 0; c < grid.cols;) {
+        const std::string& color = grid.colors[size_t(r * grid.cols + c)];
+        int64_t end = c + 1;
+        while (end < grid.cols && grid.colors[size_t(r * grid.cols + end)] == color) ++end;
+        if (!color.empty())
+          o << "<rect x=\"" << num(double(c) * grid.cell) << "\" y=\"" << num(double(r) * grid.cell)
+            << "\" width=\"" << num(double(end - c) * grid.cell) << "\" height=\"" << cell
+            << "\" fill=\"" << color << "\"/>\n";
+        c = end;
+      }
+  }
+  o << "</g>\n";
+  o << "<rect x=\"" << num(left) << "\" y=\"" << num(top) << "\" width=\"" << num(pw)
+    << "\" height=\"" << num(ph) << "\" fill=\"none\" stroke=\"#444\"/>\n";
+  o << "<text x=\"" << num(left + pw / 2) << "\" y=\"" << num(top - 6)
+    << "\" text-anchor=\"middle\">" << escape(grid.x_label) << "</text>\n";
+  o << "<text transform=\"translate(" << num(left - 8) << "," << num(top + ph / 2)
+    << ") rotate(-90)\" text-anchor=\"middle\">" << escape(grid.y_label) << "</text>\n";
+  double y = ramps_top;
+  for (const Ramp& ramp : grid.ramps) {
+    o << "<text x=\"" << num(left) << "\" y=\"" << num(y - 2) << "\">" << escape(ramp.low)
+      << "</text>\n";
+    const double x0 = left + 7.0 * double(ramp.low.size()) + 8;
+    for (size_t i = 0; i < ramp.colors.size(); ++i)
+      o << "<rect x=\"" << num(x0 + swatch * double(i)) << "\" y=\"" << num(y - swatch)
+        << "\" width=\"" << num(swatch) << "\" height=\"" << num(swatch) << "\" fill=\""
+        << ramp.colors[i] << "\"/>\n";
+    o << "<text x=\"" << num(x0 + swatch * double(ramp.colors.size()) + 6) << "\" y=\""
+      << num(y - 2) << "\">" << escape(ramp.high) << "</text>\n";
+    y += line;
+  }
+  o << "<text x=\"" << num(left) << "\" y=\"" << num(y + 4) << "\" fill=\"#444\">"
+    << escape(grid.caption) << "</text>\n";
   o << "</svg>\n";
   return o.str();
 }

@@ -165,6 +165,7 @@ ModelConfig model_config(const Settings& s, const TaskInfo& task) {
   c.qkv_dim = s.get_int("qkv_dim");
   c.mlp_dim = s.get_int("mlp_dim");
   c.layers = int(s.get_int("layers"));
+  c.reversible = s.get_bool("reversible");
   c.dropout = float(s.get_float("dropout"));
   c.attn_dropout = float(s.get_float("attn_dropout"));
   c.pooling = nn::parse_pooling(s.get("pooling"));

@@ -96,5 +96,18 @@ class NoGradGuard {
  private:
   bool previous_;
 };
+// RAII scope with gradients on whatever the enclosing mode: for a node's backward that
+// rebuilds and differentiates a local graph (recomputation, nn/reversible.hpp). Nested
+// backward() calls are safe: traversal state is per call, leaves accumulate as usual.
+class EnableGradGuard {
+ public:
+  EnableGradGuard();
+  ~EnableGradGuard();
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
 
 }  // namespace lra

@@ -3,6 +3,8 @@
 //   tokens (B, N) --[CLS id prepended when pooling = CLS]--> embedding (B, N', D)
 //   + positions (learned or sinusoidal) -> dropout
 //   -> L pre-LN encoder blocks (mixer = the chosen mechanism) -> final LayerNorm
+//      (reversible: L RevNet coupling layers on two streams, their mean, final LayerNorm;
+//      activations recomputed in backward, lra/nn/reversible.hpp)
 //   -> pool (CLS row or mean over valid positions) -> head -> logits (B, classes)
 //
 // Dual (retrieval): both documents go through the same encoder (shared weights, no
@@ -15,6 +17,7 @@
 #include "lra/attention/registry.hpp"
 #include "lra/lra/dataset.hpp"
 #include "lra/nn/layers.hpp"
+#include "lra/nn/reversible.hpp"
 
 namespace lra {
 
@@ -34,6 +37,7 @@ struct ModelConfig {
   bool learned_positions = true;
   int64_t classes = 2;
   bool dual = false;
+  bool reversible = false;  // nn::ReversibleEncoder
   uint64_t seed = 0;
 
   bool uses_cls() const { return pooling == nn::Pooling::Cls; }
@@ -55,7 +59,9 @@ class LraModel : public nn::Module {
             const nn::ForwardContext& ctx);
 
   const ModelConfig& config() const { return cfg_; }
-  nn::Encoder& encoder() { return *encoder_; }
+  // The standard encoder; ConfigError for a reversible model (see reversible_encoder()).
+  nn::Encoder& encoder();
+  nn::ReversibleEncoder& reversible_encoder();  // ConfigError for a standard model
   attn::MultiHeadAttention& attention(int layer);
 
  private:
@@ -64,7 +70,8 @@ class LraModel : public nn::Module {
   nn::LearnedPositions* learned_pos_ = nullptr;
   nn::SinusoidalPositions* fixed_pos_ = nullptr;
   nn::Dropout* embed_dropout_;
-  nn::Encoder* encoder_;
+  nn::Encoder* encoder_ = nullptr;
+  nn::ReversibleEncoder* rev_encoder_ = nullptr;
   nn::Linear *head1_, *head2_, *head3_ = nullptr;
 };
 

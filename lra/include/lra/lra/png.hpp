@@ -1,4 +1,5 @@
-// 8-bit grayscale images and PNG files (decoded and encoded with libspng, never by hand).
+// 8-bit grayscale images and PNG files (decoded and encoded with libspng, never by hand), and
+// an indexed-colour encoder for pictures (attention patterns: lra/pattern.hpp).
 //
 // The image tasks see pixels as tokens 0..255. Every PNG is decoded to one 8-bit gray plane:
 //   grayscale, 1/2/4/8 bit      -> values scaled to 0..255 by libspng (SPNG_FMT_G8)
@@ -11,6 +12,7 @@
 // So gray (v, v, v) -> v for every v, and (255, 0, 0) -> 76, (0, 255, 0) -> 149,
 // (0, 0, 255) -> 29.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -39,6 +41,24 @@ GrayImage read_png_gray(const std::string& path);
 
 // Encodes an 8-bit grayscale PNG. Throws lra::Error on an inconsistent image.
 std::vector<uint8_t> encode_png_gray(const GrayImage& image);
+
+// An 8-bit indexed-colour picture: each pixel is an index into a palette of 1..256 RGB colours.
+struct IndexedImage {
+  int64_t width = 0;
+  int64_t height = 0;
+  std::vector<uint8_t> pixels;  // row-major palette indices, width * height values
+  std::vector<std::array<uint8_t, 3>> palette;
+};
+
+// A tEXt chunk: keyword of 1..79 Latin-1 characters (e.g. "Title", "Description") and text.
+struct PngText {
+  std::string keyword, text;
+};
+
+// Encodes an indexed-colour PNG with optional tEXt chunks. Throws lra::Error on an inconsistent
+// image (sizes, palette size, an index outside the palette, a bad keyword).
+std::vector<uint8_t> encode_png_indexed(const IndexedImage& image,
+                                        const std::vector<PngText>& text = {});
 
 // Writes encode_png_gray(image) to `path` (not atomic, not synced: for bulk data whose
 // completeness is marked by a later file). Throws lra::IoError naming the path.

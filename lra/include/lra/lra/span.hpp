@@ -28,9 +28,17 @@ namespace lra::span {
 // length 0 gives 0.
 Tensor attention_span(const Tensor& weights, const Tensor& lengths = {});
 
-// Spans of every layer and head of `model` on one (single-tower) batch of tokens: dense face of
-// each layer's attention on that layer's real input (eval mode, no dropout). Result f32
-// (layers, B, H).
+// Calls visit(layer, weights, encoder_lengths) for every layer in order: weights is the dense
+// face (B, H, N', N') of that layer's attention on its real input (eval mode, no dropout) for
+// one (single-tower) batch of tokens; encoder_lengths i32 (B) counts CLS. One layer's weights
+// are alive at a time. Read by the span metric and the pattern pictures (pattern.hpp).
+using LayerVisitor =
+    std::function<void(int layer, const Tensor& weights, const Tensor& encoder_lengths)>;
+void visit_layer_weights(LraModel& model, const Tensor& tokens, const Tensor& lengths,
+                         const LayerVisitor& visit);
+
+// Spans of every layer and head of `model` on one (single-tower) batch of tokens, from
+// visit_layer_weights. Result f32 (layers, B, H).
 Tensor model_spans(LraModel& model, const Tensor& tokens, const Tensor& lengths);
 
 struct Options {
@@ -45,12 +53,12 @@ struct Options {
 
 struct Result {
   std::string run_dir, task, model;
-  int64_t max_len = 0;           // encoder length of the model
-  int64_t samples = 0;           // sequences measured (two per example for dual tasks)
-  double mean_length = 0.0;      // mean valid length of those sequences
-  double span = 0.0;             // mean over samples of the mean over layers and heads
-  std::vector<double> per_layer;               // mean over samples and heads
-  std::vector<std::vector<double>> per_head;   // [layer][head], mean over samples
+  int64_t max_len = 0;                        // encoder length of the model
+  int64_t samples = 0;                        // sequences measured (two per example for dual tasks)
+  double mean_length = 0.0;                   // mean valid length of those sequences
+  double span = 0.0;                          // mean over samples of the mean over layers and heads
+  std::vector<double> per_layer;              // mean over samples and heads
+  std::vector<std::vector<double>> per_head;  // [layer][head], mean over samples
 };
 
 // Loads the run folder (lra/run.hpp: settings and data folder from config.json, weights from

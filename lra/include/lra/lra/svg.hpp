@@ -1,5 +1,6 @@
 // A small SVG line-plot writer (no dependencies): loss and accuracy curves of a run folder,
-// and any other x/y series (time or memory against sequence length in benchmarks).
+// and any other x/y series (time or memory against sequence length in benchmarks); and a grid
+// of coloured cells (a heatmap: attention pattern pictures, lra/pattern.hpp).
 //
 //   lra::svg::Plot p{.title = "loss", .x_label = "step", .y_label = "cross-entropy"};
 //   p.series.push_back({"train", {1, 2, 3}, {2.3, 2.1, 1.9}});
@@ -16,7 +17,7 @@ namespace lra::svg {
 struct Series {
   std::string label;
   std::vector<double> x, y;
-  std::string color;    // CSS colour; empty: the palette's next
+  std::string color;     // CSS colour; empty: the palette's next
   bool markers = false;  // draw a dot at every point
 };
 
@@ -28,5 +29,27 @@ struct Plot {
 };
 
 std::string render(const Plot& plot);
+
+// A colour ramp under a grid: swatches from `low` to `high` (labels at the two ends).
+struct Ramp {
+  std::vector<std::string> colors;
+  std::string low, high;
+};
+
+// A grid of coloured cells, drawn as one <rect> per horizontal run of equal colour (cells with
+// an empty colour show the white background), or as one embedded image, with the title above
+// and ramps and the caption below. The size grows with the number of runs: for many, pass an
+// image instead (pattern.cpp switches above pattern::kMaxSvgRuns).
+struct Grid {
+  std::string title, caption, x_label, y_label;
+  int64_t rows = 0, cols = 0;
+  std::vector<std::string> colors;  // rows * cols CSS colours, row-major; "" = background
+  double cell = 2.0;                // pixels per cell side
+  std::string image;                // if set: this image URI (e.g. a data: PNG, one pixel per
+                                    // cell) is drawn pixelated in place of the cells
+  std::vector<Ramp> ramps;
+};
+
+std::string render(const Grid& grid);
 
 }  // namespace lra::svg

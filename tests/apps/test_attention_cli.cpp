@@ -1,0 +1,88 @@
+// lra_cpu attention end to end (the built binary): PNG and SVG pictures are written and
+// readable; an unknown model, a bad --len or --out extension exit with code 2 and say why.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "lra/core/io.hpp"
+#include "lra/lra/png.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path scratch_dir() {
+  const char* env = std::getenv("LRA_TEST_TMP");
+  fs::path d = (env && *env ? fs::path(env) : fs::temp_directory_path()) / "attention_cli";
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+struct Outcome {
+  int code;
+  std::string out, err;
+};
+
+// Runs `lra_cpu attention <args>` in `dir` (arguments are simple words: no quoting needed).
+Outcome attention(const fs::path& dir, const std::string& args) {
+  const fs::path out = dir / "stdout", err = dir / "stderr";
+  const std::string cmd = "cd '" + dir.string() + "' && '" + std::string(LRA_CPU_BINARY) +
+                          "' attention " + args + " >'" + out.string() + "' 2>'" + err.string() +
+                          "'";
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, lra::read_file(out.string()),
+          lra::read_file(err.string())};
+}
+
+}  // namespace
+
+TEST_CASE("cli attention: writes a PNG of N*scale pixels and an SVG with its title") {
+  const fs::path dir = scratch_dir();
+  Outcome r = attention(dir, "--model local --len 32 --attn block=8 --scale 2 --out local.png");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(r.out.find("local (block=8): N=32") != std::string::npos);
+  const lra::data::GrayImage img = lra::data::read_png_gray((dir / "local.png").string());
+  CHECK(img.width == 64);
+  CHECK(img.height == 64);
+  CHECK(img.at(0, 0) < 255);    // query 0 sees key 0 (same block)
+  CHECK(img.at(63, 0) == 255);  // query 0 does not see key 31 (another block)
+
+  r = attention(dir, "--model bigbird --len 64 --out bigbird.svg");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  const std::string svg = lra::read_file((dir / "bigbird.svg").string());
+  CHECK(svg.rfind("<svg", 0) == 0);
+  CHECK(svg.substr(svg.size() - 7) == "</svg>\n");
+  CHECK(svg.find("bigbird (block=4): N=64, head 0") != std::string::npos);
+  CHECK(fs::directory_iterator(dir) != fs::directory_iterator());
+  for (const auto& e : fs::directory_iterator(dir))  // atomic writes leave no temp files
+    CHECK_MESSAGE(e.path().filename().string().find(".tmp") == std::string::npos, e.path());
+}
+
+TEST_CASE("cli attention: bad requests exit with code 2 and name the problem") {
+  const fs::path dir = scratch_dir();
+  Outcome r = attention(dir, "--model nosuch --len 16 --out x.png");
+  CHECK(r.code == 2);
+  CHECK(r.err.find("unknown attention mechanism 'nosuch'") != std::string::npos);
+  CHECK(r.err.find("performer") != std::string::npos);  // the valid names are listed
+
+  r = attention(dir, "--model local --len 0 --out x.png");
+  CHECK(r.code == 2);
+  CHECK(r.err.find("--len 0 is outside") != std::string::npos);
+
+  r = attention(dir, "--model local --len 100000 --out x.png");
+  CHECK(r.code == 2);
+  CHECK(r.err.find("--len 100000") != std::string::npos);
+
+  r = attention(dir, "--model local --len 16 --out x.jpg");
+  CHECK(r.code == 2);
+  CHECK(r.err.find("unknown extension") != std::string::npos);
+
+  r = attention(dir, "--model local --len 16 --attn block --out x.png");
+  CHECK(r.code == 2);
+  CHECK(r.err.find("'block' is not of the form name=value") != std::string::npos);
+  CHECK(!fs::exists(dir / "x.png"));
+}
