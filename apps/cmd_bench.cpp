@@ -39,10 +39,14 @@ size_t parse_bytes(const std::string& s) {
   for (char& ch : unit) ch = char(std::toupper(static_cast<unsigned char>(ch)));
   if (!unit.empty() && unit.back() == 'B') unit.pop_back();
   double mult = 1;
-  if (unit == "K") mult = 1024.0;
-  else if (unit == "M") mult = 1024.0 * 1024;
-  else if (unit == "G") mult = 1024.0 * 1024 * 1024;
-  else LRA_CHECK(unit.empty(), ConfigError, "--max-mem ", s, ": unknown unit (use K, M or G)");
+  if (unit == "K")
+    mult = 1024.0;
+  else if (unit == "M")
+    mult = 1024.0 * 1024;
+  else if (unit == "G")
+    mult = 1024.0 * 1024 * 1024;
+  else
+    LRA_CHECK(unit.empty(), ConfigError, "--max-mem ", s, ": unknown unit (use K, M or G)");
   return size_t(v * mult);
 }
 
@@ -62,14 +66,16 @@ std::string timestamp() {
 
 std::string duration(double s) {
   char buf[32];
-  if (s < 60) std::snprintf(buf, sizeof buf, "%.0fs", s);
-  else std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
+  if (s < 60)
+    std::snprintf(buf, sizeof buf, "%.0fs", s);
+  else
+    std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
   return buf;
 }
 
 struct BenchFlags {
   std::string models = "all", lengths = "1024,2048,3072,4096", preset = "tiny", out, max_mem;
-  std::string child;
+  std::string child, twin, twin_script;
   std::vector<std::string> attn;
   int64_t batch = 0;
   int steps = 10, warmup = 2, threads = 0;
@@ -85,15 +91,19 @@ void add_bench_command(CLI::App& app, Action& action) {
       "bench", "training (or inference) speed and memory per model and length, like LRA Table 2");
   cmd->add_option("--models", f->models, "all, or a comma-separated list of mechanisms")
       ->capture_default_str();
-  cmd->add_option("--lengths", f->lengths, "sequence lengths, comma-separated")->capture_default_str();
-  cmd->add_option("--preset", f->preset, "model size: tiny (2L D64 H2 MLP128 batch 8) or text "
-                                         "(4L D256 H4 MLP1024 batch 4)")
+  cmd->add_option("--lengths", f->lengths, "sequence lengths, comma-separated")
+      ->capture_default_str();
+  cmd->add_option("--preset", f->preset,
+                  "model size: tiny (2L D64 H2 MLP128 batch 8) or text "
+                  "(4L D256 H4 MLP1024 batch 4)")
       ->capture_default_str();
   cmd->add_option("--batch", f->batch, "examples per step (default: the preset's)");
-  cmd->add_option("--steps", f->steps, "timed steps per configuration, at most")->capture_default_str();
+  cmd->add_option("--steps", f->steps, "timed steps per configuration, at most")
+      ->capture_default_str();
   cmd->add_option("--warmup", f->warmup, "untimed warm-up steps")->capture_default_str();
-  cmd->add_option("--budget", f->budget,
-                  "seconds per configuration: fewer timed steps (never below 3) when they would not fit")
+  cmd->add_option(
+         "--budget", f->budget,
+         "seconds per configuration: fewer timed steps (never below 3) when they would not fit")
       ->capture_default_str();
   cmd->add_option("--threads", f->threads, "worker threads (0: all cores)")->capture_default_str();
   cmd->add_option("--out", f->out, "output folder (default: runs/bench-<preset>-<time>)");
@@ -106,6 +116,11 @@ void add_bench_command(CLI::App& app, Action& action) {
   cmd->add_option("--attn", f->attn,
                   "mechanism parameters MODEL:name=value[,name=value] (repeatable); defaults: "
                   "local:block=256 linformer:k=256 performer:features=256");
+  cmd->add_option("--twin", f->twin,
+                  "Python with torch (e.g. /usr/bin/python3): run the PyTorch twin "
+                  "(apps/twin/torch_twin.py) after each configuration, side by side");
+  cmd->add_option("--twin-script", f->twin_script,
+                  "the twin script (default: apps/twin/torch_twin.py near the executable or here)");
   cmd->add_flag("--in-process", f->in_process,
                 "measure in this process instead of one child per configuration (debugging)");
   cmd->add_option("--child", f->child, "internal: measure one configuration given as JSON")
@@ -146,18 +161,27 @@ void add_bench_command(CLI::App& app, Action& action) {
         for (const auto& [k, v] : attn::parse_param_list(a.substr(colon + 1)))
           o.params[a.substr(0, colon)][k] = v;
       }
-      std::string out = f->out.empty() ? "runs/bench-" + f->preset + (f->inference ? "-inference" : "") +
-                                             "-" + timestamp()
+      if (!f->twin.empty()) {
+        o.twin_python = f->twin;
+        o.twin_script =
+            f->twin_script.empty() ? bench::find_twin_script(self_exe()) : f->twin_script;
+        LRA_CHECK(!o.twin_script.empty(), ConfigError,
+                  "--twin: apps/twin/torch_twin.py not found near the executable or in the working "
+                  "directory; give --twin-script PATH");
+      }
+      std::string out = f->out.empty() ? "runs/bench-" + f->preset +
+                                             (f->inference ? "-inference" : "") + "-" + timestamp()
                                        : f->out;
       std::ostringstream cmdline;
-      cmdline << "lra_cpu bench --preset " << f->preset << " --models " << f->models << " --lengths "
-              << f->lengths;
+      cmdline << "lra_cpu bench --preset " << f->preset << " --models " << f->models
+              << " --lengths " << f->lengths;
       if (f->batch > 0) cmdline << " --batch " << f->batch;
       cmdline << " --steps " << f->steps << " --warmup " << f->warmup << " --budget " << f->budget;
       if (f->threads > 0) cmdline << " --threads " << f->threads;
       if (f->inference) cmdline << " --inference";
       if (!f->max_mem.empty()) cmdline << " --max-mem " << f->max_mem;
       for (const std::string& a : f->attn) cmdline << " --attn " << a;
+      if (!f->twin.empty()) cmdline << " --twin " << f->twin;
 
       const std::vector<std::string> child_argv = {self_exe(), "bench", "--child"};
       bench::Runner runner = [&](const bench::Config& c) {
@@ -168,17 +192,27 @@ void add_bench_command(CLI::App& app, Action& action) {
         double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         double eta = el / double(done) * double(total - done);
         if (r.ok())
-          std::fprintf(stderr,
-                       "[%zu/%zu] %-11s N=%-5lld %8.1f ms/%s (%6.2f/s, %d timed) alloc peak %6.0f MB, "
-                       "RSS %6.0f MB | %s elapsed, eta %s\n",
-                       done, total, r.config.model.c_str(), (long long)r.config.seq_len, r.median_ms,
-                       f->inference ? "fwd " : "step", r.steps_per_s, r.timed_steps,
-                       double(r.alloc_peak_bytes) / 1e6, double(r.rss_peak_bytes) / 1e6,
-                       duration(el).c_str(), duration(eta).c_str());
+          std::fprintf(
+              stderr,
+              "[%zu/%zu] %-11s N=%-5lld %8.1f ms/%s (%6.2f/s, %d timed) alloc peak %6.0f MB, "
+              "RSS %6.0f MB | %s elapsed, eta %s\n",
+              done, total, r.config.model.c_str(), (long long)r.config.seq_len, r.median_ms,
+              f->inference ? "fwd " : "step", r.steps_per_s, r.timed_steps,
+              double(r.alloc_peak_bytes) / 1e6, double(r.rss_peak_bytes) / 1e6,
+              duration(el).c_str(), duration(eta).c_str());
         else
-          std::fprintf(stderr, "[%zu/%zu] %-11s N=%-5lld %s: %s | %s elapsed, eta %s\n", done, total,
-                       r.config.model.c_str(), (long long)r.config.seq_len, r.status.c_str(),
+          std::fprintf(stderr, "[%zu/%zu] %-11s N=%-5lld %s: %s | %s elapsed, eta %s\n", done,
+                       total, r.config.model.c_str(), (long long)r.config.seq_len, r.status.c_str(),
                        r.message.c_str(), duration(el).c_str(), duration(eta).c_str());
+        if (r.twin.ok())
+          std::fprintf(stderr,
+                       "        twin (PyTorch) %8.1f ms/step, RSS %6.0f MB -> ours %.2fx faster "
+                       "(CPU time %.2fx)\n",
+                       r.twin.median_ms, double(r.twin.rss_peak_bytes) / 1e6,
+                       bench::twin_speedup(r), bench::twin_cpu_speedup(r));
+        else if (!r.twin.status.empty() && r.twin.status != "n/a")
+          std::fprintf(stderr, "        twin %s: %s\n", r.twin.status.c_str(),
+                       r.twin.message.c_str());
         std::fflush(stderr);
       };
       std::fprintf(stderr, "bench: preset %s, batch %lld, lengths %s, results in %s\n",
@@ -186,8 +220,9 @@ void add_bench_command(CLI::App& app, Action& action) {
       bench::Sweep s = bench::run_sweep(o, runner, progress);
       s.command = cmdline.str();
       bench::write_outputs(s, out);
-      std::printf("%s\nwritten: %s/bench.md, bench.json, steps_per_s.svg, memory.svg\n",
-                  bench::markdown(s).c_str(), out.c_str());
+      std::printf("%s\nwritten: %s/bench.md, bench.json, steps_per_s.svg, memory.svg%s\n",
+                  bench::markdown(s).c_str(), out.c_str(),
+                  f->twin.empty() ? "" : ", twin_speedup.svg");
       return 0;
     };
   });

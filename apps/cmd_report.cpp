@@ -1,19 +1,24 @@
 // lra_cpu report RUNS...: run folders in the layout of the LRA paper's Table 1, with the
 // paper's number next to each cell; Markdown on stdout (or --md FILE) and JSON (--json FILE).
+// --tradeoff FILE.svg: the paper's Figure 3 — accuracy (run folders) against training steps/s,
+// marker area = peak memory (both from a bench.json, --bench, at --length), one point per model.
 #include <cstdio>
 
 #include "commands.hpp"
+#include "lra/core/error.hpp"
 #include "lra/core/io.hpp"
+#include "lra/lra/bench.hpp"
 #include "lra/lra/report.hpp"
 
 namespace lra::app {
 
 void add_report_command(CLI::App& app, Action& action) {
-  auto* cmd = app.add_subcommand(
-      "report", "gather run folders into the paper's Table 1 (Markdown and JSON)");
+  auto* cmd = app.add_subcommand("report",
+                                 "gather run folders into the paper's Table 1 (Markdown and JSON)");
   struct Args {
     std::vector<std::string> runs;
-    std::string md, json;
+    std::string md, json, tradeoff, bench;
+    int64_t length = 0;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("runs", a->runs,
@@ -21,6 +26,13 @@ void add_report_command(CLI::App& app, Action& action) {
       ->required();
   cmd->add_option("--md", a->md, "also write the Markdown table to this file");
   cmd->add_option("--json", a->json, "write the table as JSON to this file");
+  cmd->add_option("--tradeoff", a->tradeoff,
+                  "also draw Figure 3 (accuracy against steps/s, marker = memory) to this SVG");
+  cmd->add_option("--bench", a->bench,
+                  "bench.json giving speed and memory for --tradeoff (default: the newest "
+                  "runs/bench-*/bench.json)");
+  cmd->add_option("--length", a->length,
+                  "sequence length of the bench figures for --tradeoff (default: the longest)");
   cmd->callback([a, &action]() {
     action = [a]() {
       Report r = make_report(a->runs);
@@ -28,6 +40,17 @@ void add_report_command(CLI::App& app, Action& action) {
       std::fputs(md.c_str(), stdout);
       if (!a->md.empty()) write_file_atomic(a->md, md);
       if (!a->json.empty()) write_file_atomic(a->json, r.json());
+      if (!a->tradeoff.empty()) {
+        const std::string bench_json = a->bench.empty() ? bench::latest_bench_json() : a->bench;
+        LRA_CHECK(
+            !bench_json.empty(), ConfigError,
+            "--tradeoff needs speed figures: give --bench DIR/bench.json (from lra_cpu bench)");
+        const auto pts = bench::tradeoff_points(a->runs, bench_json, a->length);
+        write_file_atomic(a->tradeoff,
+                          bench::tradeoff_svg(pts, "Accuracy against speed (" + bench_json + ")"));
+        std::fprintf(stderr, "tradeoff: %zu models (speed and memory from %s) -> %s\n", pts.size(),
+                     bench_json.c_str(), a->tradeoff.c_str());
+      }
       return 0;
     };
   });

@@ -4,10 +4,9 @@
 // outputs, rows of one head H·d floats apart. BLAS reads q, k, v, dO in place (lda = H·d); o,
 // dq, dk and dv are written the same way, so merging heads afterwards is a free view.
 //
-// Note [no NT products]: OpenBLAS's small-matrix kernels serve row-major A·B and Aᵀ·B, but a
-// row-major A·Bᵀ (e.g. Q Kᵀ) of a 64 x 64 tile takes the general path, which packs both
-// operands on every call (measured: a third of the time went to packing). So K and V are
-// transposed once per call into (B, H, d, N) and every tile product is A·B or Aᵀ·B.
+// Note [no NT products]: every tile product is A·B or Aᵀ·B with B's rows contiguous (what
+// kern::sgemm's register-blocked kernel reads in place; an A·Bᵀ would be repacked per call). So
+// K and V are transposed once per call into (B, H, d, N), and Q Kᵀ of a tile is Q · (Kᵀ columns).
 //
 // Note [slots]: backward walks query tiles (dQ_I is owned by one task) while dK_J and dV_J
 // receive a contribution from every query tile that visits J. Tasks therefore add into
@@ -18,8 +17,6 @@
 // batches) there is a single slot, written straight into dk and dv.
 #include "block_sparse.hpp"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -29,6 +26,7 @@
 #include <tuple>
 
 #include "lra/core/kernels.hpp"
+#include "lra/core/simd.hpp"
 #include "lra/core/threading.hpp"
 
 namespace lra::attn::bsa {
@@ -55,18 +53,20 @@ inline float exp_nonpos(float x) {
   return x < -87.3f ? 0.0f : p * two_n;
 }
 
-// ---- BLAS on row-major tiles ------------------------------------------------------------
+// ---- tile products -----------------------------------------------------------------------
+// Single-threaded products of row-major tiles (the caller's task owns the tile). Note [tile
+// products]: these go to kern::sgemm, which takes tiles like these (64 x 64 x d) to core's
+// AVX-512 register-blocked kernel, reading both operands in place; cblas_sgemm packed both
+// operands on every call and ran OpenBLAS's AVX2 (Haswell) code.
 // c (m, n) = alpha · a (m, k) · b (k, n) + beta · c
 inline void gemm_nn(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                     const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), alpha, a, int(lda),
-              b, int(ldb), beta, c, int(ldc));
+  kern::sgemm(false, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 // c (m, n) = alpha · a (k, m)ᵀ · b (k, n) + beta · c
 inline void gemm_tn(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                     const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(m), int(n), int(k), alpha, a, int(lda),
-              b, int(ldb), beta, c, int(ldc));
+  kern::sgemm(true, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 // ---- heads ------------------------------------------------------------------------------
@@ -130,11 +130,17 @@ HeadsT transposed(const HeadsIn& x, int64_t B, int64_t H, int64_t N, int64_t d) 
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t b = t / H, h = t % H;
       float* out = dst + t * d * N;
-      for (int64_t j0 = 0; j0 < N; j0 += 16)
-        for (int64_t j = j0; j < std::min(N, j0 + 16); ++j) {
-          const float* row = x.row(b, h, j);
-          for (int64_t c = 0; c < d; ++c) out[c * N + j] = row[c];
+      // blocks of 16 positions: 16 rows are read (in cache), each output row gets 16
+      // consecutive floats (one cache line) instead of one scattered float per row
+      for (int64_t j0 = 0; j0 < N; j0 += 16) {
+        const int64_t j1 = std::min(N, j0 + 16);
+        const float* rows[16];
+        for (int64_t j = j0; j < j1; ++j) rows[j - j0] = x.row(b, h, j);
+        for (int64_t c = 0; c < d; ++c) {
+          float* o = out + c * N + j0;
+          for (int64_t j = 0; j < j1 - j0; ++j) o[j] = rows[j][c];
         }
+      }
     }
   });
   return o;
@@ -372,6 +378,25 @@ void dropout_tile(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv
   }
 }
 
+// Row helpers of the online softmax. Note [vector rows]: with AVX-512 they run on whole zmm
+// registers (a masked tail), because GCC leaves the scalar forms' max (a NaN-ordered select)
+// and float sums (no reassociation without -ffast-math) unvectorised: the scalar row_max alone
+// was a third of the forward's non-GEMM time (lra/core/simd.hpp).
+#if defined(__AVX512F__)
+float row_max(const float* x, int64_t n) {
+  return simd::scaled_max(x, n, 1.0f);
+}
+
+// x[j] = exp(x[j] - shift) in place; returns the sum.
+float exp_shift_sum(float* x, int64_t n, float shift) {
+  return simd::exp_scaled_sum(x, x, n, 1.0f, shift);
+}
+
+// x[j] = exp(x[j] - shift) in place.
+void exp_shift(float* x, int64_t n, float shift) {
+  simd::exp_shift(x, x, n, shift);
+}
+#else
 float row_max(const float* x, int64_t n) {
   float m = -INFINITY;
   for (int64_t j = 0; j < n; ++j) m = x[j] > m ? x[j] : m;
@@ -390,6 +415,11 @@ float exp_shift_sum(float* x, int64_t n, float shift) {
   for (int t = 0; t < 8; ++t) sum += acc[t];
   return sum;
 }
+
+void exp_shift(float* x, int64_t n, float shift) {
+  for (int64_t j = 0; j < n; ++j) x[j] = exp_nonpos(x[j] - shift);
+}
+#endif
 
 float dot(const float* a, const float* b, int64_t n) {
   float acc[8] = {};
@@ -508,8 +538,7 @@ void backward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const H
         std::memset(pr, 0, size_t(nk) * sizeof(float));
         continue;
       }
-      const float shift = lse_row[x];
-      for (int64_t y = 0; y < nk; ++y) pr[y] = exp_nonpos(pr[y] - shift);
+      exp_shift(pr, nk, lse_row[x]);
     }
     const float* pd = pm;  // the weights as applied: P, or P ∘ M with dropout
     if (drop) {

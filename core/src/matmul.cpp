@@ -30,9 +30,8 @@
 #include <immintrin.h>
 #endif
 #include <algorithm>
-#include <vector>
-
 #include <climits>
+#include <vector>
 
 #include "lra/core/kernels.hpp"
 #include "lra/core/threading.hpp"
@@ -125,11 +124,11 @@ int blas_int(int64_t v, const char* what) {
 
 // ---- Note [own kernel] ----------------------------------------------------------------------
 #if defined(__AVX512F__)
-constexpr int64_t kMR = 6;     // rows of C per micro-tile
-constexpr int64_t kNR = 64;    // columns of C per micro-tile (4 zmm)
-constexpr int64_t kKC = 128;   // k per chunk: a 128 x 64 panel of op(B) (32 KiB) stays in L1
-constexpr int64_t kMB = 96;    // rows of C per task
-constexpr int64_t kNB = 256;   // columns of C per task
+constexpr int64_t kMR = 6;    // rows of C per micro-tile
+constexpr int64_t kNR = 64;   // columns of C per micro-tile (4 zmm)
+constexpr int64_t kKC = 128;  // k per chunk: a 128 x 64 panel of op(B) (32 KiB) stays in L1
+constexpr int64_t kMB = 96;   // rows of C per task
+constexpr int64_t kNB = 256;  // columns of C per task
 
 // C[0:M, 0:NQ*16 (masked to nr)] (=|+=) alpha * op(A) op(B) over kc steps of k.
 //   op(A)(i, k) = a[i * ars + k * acs];  op(B) row k = b + k * ldb (unit stride along j).
@@ -183,21 +182,31 @@ using MicroFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, 
 template <int M>
 MicroFn micro_for(int64_t nq) {
   switch (nq) {
-    case 1: return micro<M, 1>;
-    case 2: return micro<M, 2>;
-    case 3: return micro<M, 3>;
-    default: return micro<M, 4>;
+    case 1:
+      return micro<M, 1>;
+    case 2:
+      return micro<M, 2>;
+    case 3:
+      return micro<M, 3>;
+    default:
+      return micro<M, 4>;
   }
 }
 
 MicroFn pick_micro(int64_t mr, int64_t nq) {
   switch (mr) {
-    case 1: return micro_for<1>(nq);
-    case 2: return micro_for<2>(nq);
-    case 3: return micro_for<3>(nq);
-    case 4: return micro_for<4>(nq);
-    case 5: return micro_for<5>(nq);
-    default: return micro_for<6>(nq);
+    case 1:
+      return micro_for<1>(nq);
+    case 2:
+      return micro_for<2>(nq);
+    case 3:
+      return micro_for<3>(nq);
+    case 4:
+      return micro_for<4>(nq);
+    case 5:
+      return micro_for<5>(nq);
+    default:
+      return micro_for<6>(nq);
   }
 }
 
@@ -255,7 +264,8 @@ void own_gemm(float* c, const Dims& batch, int64_t M, int64_t N, int64_t K, cons
         for (int64_t j0 = 0; j0 < N; j0 += 16)
           for (int64_t k0 = 0; k0 < K; k0 += 16)
             for (int64_t j = j0; j < std::min(N, j0 + 16); ++j)
-              for (int64_t k = k0; k < std::min(K, k0 + 16); ++k) dst[k * N + j] = src[j * B.ld + k];
+              for (int64_t k = k0; k < std::min(K, k0 + 16); ++k)
+                dst[k * N + j] = src[j * B.ld + k];
       }
     });
   }
@@ -297,7 +307,9 @@ void own_gemm(float* c, const Dims& batch, int64_t M, int64_t N, int64_t K, cons
   // Tiles of C: 96 x 256, halved (columns first) until there are a few tasks per thread. The
   // tiling never changes how an element is summed, so the result is the same for any tiling.
   int64_t mb = kMB, nb = kNB;
-  auto tasks_for = [&](int64_t m, int64_t n) { return nbatch * ((M + m - 1) / m) * ((N + n - 1) / n); };
+  auto tasks_for = [&](int64_t m, int64_t n) {
+    return nbatch * ((M + m - 1) / m) * ((N + n - 1) / n);
+  };
   const int64_t want = 4 * int64_t(num_threads());
   while (tasks_for(mb, nb) < want && nb > kNR) nb = std::max(kNR, nb / 2);
   while (tasks_for(mb, nb) < want && mb > kMR) mb = std::max(kMR, mb / 2 / kMR * kMR);
@@ -313,6 +325,9 @@ void own_gemm(float* c, const Dims& batch, int64_t M, int64_t N, int64_t K, cons
 #endif
 
 // c (batch..., M, N) contiguous = alpha * op(a) op(b) + beta * c, batch dims already broadcast.
+// Note [matrix-vector]: an N = 1 product (e.g. Performer's and the Linear Transformer's
+// normaliser φQ·Σφ(K) and its gradients) goes to cblas_sgemv, which reads A once; cblas_sgemm
+// packed all of A first (sgemm_otcopy: 5% of a Performer 4K step).
 void gemm(float* c, const Dims& batch, int64_t M, int64_t N, int64_t K, const Operand& A,
           const Operand& B, float alpha, float beta) {
   int64_t nbatch = batch.numel();
@@ -352,13 +367,24 @@ void gemm(float* c, const Dims& batch, int64_t M, int64_t N, int64_t K, const Op
       // Row r0 of op(A): row r0 of a row-major A, or column r0 of a transposed one.
       const float* pa = A.p + oa + (A.trans ? r0 : r0 * A.ld);
       float* pc = c + bi * M * N + r0 * N;
+      if (n == 1) {  // Note [matrix-vector]
+        const int incx = B.trans ? 1 : ldb;
+        // beta = 0 promises c is not read: clear it (a garbage NaN times 0 stays NaN)
+        if (beta == 0.0f) std::fill(pc, pc + (r1 - r0), 0.0f);
+        if (A.trans)
+          cblas_sgemv(CblasRowMajor, CblasTrans, k, int(r1 - r0), alpha, pa, lda, B.p + ob, incx,
+                      beta, pc, 1);
+        else
+          cblas_sgemv(CblasRowMajor, CblasNoTrans, int(r1 - r0), k, alpha, pa, lda, B.p + ob, incx,
+                      beta, pc, 1);
+        continue;
+      }
       cblas_sgemm(CblasRowMajor, A.trans ? CblasTrans : CblasNoTrans,
                   B.trans ? CblasTrans : CblasNoTrans, int(r1 - r0), n, k, alpha, pa, lda, B.p + ob,
                   ldb, beta, pc, n);
     }
   });
 }
-
 
 struct Problem {
   Dims batch, out_shape;
@@ -416,9 +442,8 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
   return c;
 }
 
-void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-           int64_t ldc) {
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     for (int64_t i = 0; i < m; ++i)

@@ -165,6 +165,20 @@ Config config_from(const Json& j) {
   return c;
 }
 
+Json twin_j(const TwinResult& t) {
+  if (t.status.empty()) return nullptr;
+  return {{"status", t.status},
+          {"message", t.message},
+          {"median_ms", t.median_ms},
+          {"min_ms", t.min_ms},
+          {"max_ms", t.max_ms},
+          {"cpu_ms", t.cpu_ms},
+          {"step_ms", t.step_ms},
+          {"timed_steps", t.timed_steps},
+          {"peak_rss_mb", double(t.rss_peak_bytes) / 1048576.0},
+          {"wall_s", t.wall_s}};
+}
+
 Json result_j(const Result& r) {
   return {{"config", config_j(r.config)},
           {"status", r.status},
@@ -187,7 +201,8 @@ Json result_j(const Result& r) {
           {"alloc_held_bytes", r.alloc_held_bytes},
           {"rss_peak_bytes", r.rss_peak_bytes},
           {"rss_base_bytes", r.rss_base_bytes},
-          {"wall_s", r.wall_s}};
+          {"wall_s", r.wall_s},
+          {"twin", twin_j(r.twin)}};
 }
 
 Result result_from(const Json& j) {
@@ -214,6 +229,7 @@ Result result_from(const Json& j) {
   r.rss_peak_bytes = j.value("rss_peak_bytes", size_t(0));
   r.rss_base_bytes = j.value("rss_base_bytes", size_t(0));
   r.wall_s = j.value("wall_s", 0.0);
+  if (j.contains("twin") && j.at("twin").is_object()) r.twin = twin_from_json(j.at("twin").dump());
   return r;
 }
 
@@ -674,6 +690,8 @@ Sweep run_sweep(const SweepOptions& options, const Runner& runner, const Progres
       Result r = runner(c);
       r.config.model = m;
       r.config.seq_len = n;
+      if (!options.twin_python.empty())  // right after ours: the same machine state
+        r.twin = run_twin(options.twin_python, options.twin_script, c);
       s.results.push_back(r);
       if (progress) progress(++done, total, s.results.back());
     }
@@ -821,6 +839,7 @@ std::string markdown(const Sweep& s) {
       << " at the end; CPU time / wall time per step " << fmt("%.2f", cpu_sum / wall_sum) << " ("
       << threads << " threads fully busy would give up to " << threads << ").\n";
   }
+  o << "\n" << twin_markdown(s);
   o << "\n<details><summary>Every configuration</summary>\n\n";
   o << "| Model | N | ms/step | min..max | fwd | bwd | opt | CPU ms | timed | alloc peak MB | RSS "
        "peak MB | "
@@ -858,11 +877,20 @@ std::string json(const Sweep& s) {
   j["lengths"] = s.options.lengths;
   j["params"] = s.options.params;
   j["wall_s"] = s.wall_s;
+  if (!s.options.twin_python.empty())
+    j["twin"] = {{"python", s.options.twin_python},
+                 {"script", s.options.twin_script},
+                 {"environment", twin_environment()}};
   nlohmann::json rs = nlohmann::json::array();
   for (const Result& r : s.results) {
     nlohmann::json x = result_j(r);
     x["speedup_vs_transformer"] = speedup(s, r.config.model, r.config.seq_len);
     x["memory_vs_transformer"] = memory_ratio(s, r.config.model, r.config.seq_len);
+    if (r.twin.ok()) {
+      x["speedup_vs_twin"] = twin_speedup(r);
+      x["cpu_speedup_vs_twin"] = twin_cpu_speedup(r);
+      x["rss_vs_twin"] = twin_rss_ratio(r);
+    }
     rs.push_back(x);
   }
   j["results"] = rs;
@@ -921,6 +949,9 @@ void write_outputs(const Sweep& s, const std::string& dir) {
   write_file_atomic(dir + "/bench.json", json(s));
   write_file_atomic(dir + "/steps_per_s.svg", svg_plot(s, "steps_per_s"));
   write_file_atomic(dir + "/memory.svg", svg_plot(s, "memory"));
+  bool twin = false;
+  for (const Result& r : s.results) twin = twin || r.twin.ok();
+  if (twin) write_file_atomic(dir + "/twin_speedup.svg", twin_svg(s));
 }
 
 // ---- Figure 3 --------------------------------------------------------------------------------
@@ -977,7 +1008,8 @@ std::string tradeoff_svg(const std::vector<TradeoffPoint>& points, const std::st
     mmax = std::max(mmax, p.memory_mb);
   }
   if (xmax <= 0) xmin = 1, xmax = 10, ymin = 0, ymax = 100;
-  double lx0 = std::log10(xmin) - 0.1, lx1 = std::log10(xmax) + 0.1;
+  // room on the right for the labels that follow the markers
+  double lx0 = std::log10(xmin) - 0.1, lx1 = std::log10(xmax) + 0.45;
   if (lx1 - lx0 < 0.5) lx0 -= 0.25, lx1 += 0.25;
   double y0 = std::floor(ymin - 2), y1 = std::ceil(ymax + 2);
   auto X = [&](double v) { return L + (std::log10(v) - lx0) / (lx1 - lx0) * (W - L - R); };

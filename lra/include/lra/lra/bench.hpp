@@ -15,6 +15,8 @@
 //   lra_cpu bench --preset tiny --lengths 1024,2048,3072,4096 --out bench/tiny
 //     -> bench.md (Markdown tables), bench.json (every figure + the machine),
 //        steps_per_s.svg and memory.svg (one line per model against length)
+//   ... --twin /usr/bin/python3: the PyTorch twin next to each configuration (see below)
+//     -> a side-by-side table in bench.md, twin figures in bench.json, twin_speedup.svg
 //
 // A configuration that exceeds the `max_mem` budget (allocator bytes, or RSS watched by the
 // parent) is reported as "out_of_memory", one that exceeds `timeout_s` as "timeout", and a child
@@ -45,18 +47,18 @@ const ModelPreset& find_model_preset(const std::string& name);  // ConfigError w
 std::map<std::string, std::string> default_mechanism_params(const std::string& mechanism);
 
 struct Config {
-  std::string model = "transformer";             // attention mechanism (registry name)
-  std::map<std::string, std::string> params;     // mechanism parameters
-  std::string preset = "tiny";                   // label; the sizes below are what runs
+  std::string model = "transformer";          // attention mechanism (registry name)
+  std::map<std::string, std::string> params;  // mechanism parameters
+  std::string preset = "tiny";                // label; the sizes below are what runs
   int64_t seq_len = 1024;
   int64_t batch = 8, dim = 64, heads = 2, mlp_dim = 128, vocab = 256, classes = 2;
   int layers = 2;
-  bool inference = false;  // forward only (no gradients), eval mode
-  int warmup = 2;          // untimed steps (at least 1 is always run)
-  int steps = 10;          // timed steps at most
-  int min_steps = 3;       // timed steps at least, whatever the budget
-  double budget_s = 15.0;  // stop adding timed steps once warm-up + timed would exceed this
-  int threads = 0;         // 0: all cores
+  bool inference = false;    // forward only (no gradients), eval mode
+  int warmup = 2;            // untimed steps (at least 1 is always run)
+  int steps = 10;            // timed steps at most
+  int min_steps = 3;         // timed steps at least, whatever the budget
+  double budget_s = 15.0;    // stop adding timed steps once warm-up + timed would exceed this
+  int threads = 0;           // 0: all cores
   size_t max_mem_bytes = 0;  // 0: no budget
   double timeout_s = 0.0;    // child wall-clock limit (0: none)
   uint64_t seed = 1;
@@ -64,6 +66,21 @@ struct Config {
 
 // Config for (preset, mechanism, length) with the default mechanism parameters.
 Config preset_config(const std::string& preset, const std::string& model, int64_t seq_len);
+
+// The PyTorch twin's measurement of the same configuration (apps/twin/torch_twin.py, run by
+// run_twin next to ours). status: "" (not run), "ok", "n/a" (mechanism not in the twin),
+// "skipped" (the twin gave up: too slow), "error" (no result line; message says why).
+struct TwinResult {
+  std::string status;
+  std::string message;
+  double median_ms = 0.0, min_ms = 0.0, max_ms = 0.0;
+  double cpu_ms = 0.0;  // median CPU time per step, all threads (like Result::cpu_ms)
+  std::vector<double> step_ms;
+  int timed_steps = 0;
+  size_t rss_peak_bytes = 0;  // ru_maxrss of the Python process (interpreter + torch included)
+  double wall_s = 0.0;
+  bool ok() const { return status == "ok"; }
+};
 
 struct Result {
   Config config;
@@ -84,6 +101,7 @@ struct Result {
   size_t rss_peak_bytes = 0;    // process peak RSS (whole run)
   size_t rss_base_bytes = 0;    // RSS before the model was built
   double wall_s = 0.0;          // whole configuration, process start to end when in a child
+  TwinResult twin;              // the PyTorch twin on the same configuration (--twin)
   bool ok() const { return status == "ok"; }
 };
 
@@ -108,8 +126,10 @@ Result run_in_child(const std::vector<std::string>& argv, const Config& c);
 struct SweepOptions {
   std::vector<std::string> models;  // empty: every registered mechanism
   std::vector<int64_t> lengths{1024, 2048, 3072, 4096};
-  Config base;                      // sizes, steps, threads, budget (model and length are set per run)
+  Config base;  // sizes, steps, threads, budget (model and length are set per run)
   std::map<std::string, std::map<std::string, std::string>> params;  // per-model overrides
+  std::string twin_python;  // non-empty: run the PyTorch twin after each configuration
+  std::string twin_script;  // apps/twin/torch_twin.py
 };
 
 // The machine the numbers come from: CPU model, SIMD flags, cores, threads, BLAS core and
@@ -149,11 +169,45 @@ std::string markdown(const Sweep& s);
 std::string json(const Sweep& s);
 std::string svg_plot(const Sweep& s, const std::string& metric);
 Sweep sweep_from_json(const std::string& text);  // reads json() back (report --tradeoff)
-// Writes bench.md, bench.json, steps_per_s.svg and memory.svg into dir (created).
+// Writes bench.md, bench.json, steps_per_s.svg and memory.svg into dir (created), and
+// twin_speedup.svg when the sweep ran the PyTorch twin.
 void write_outputs(const Sweep& s, const std::string& dir);
 
 // The paper's name of a mechanism ("local" -> "Local Attention"); the name itself otherwise.
 std::string display_name(const std::string& model);
+
+// ---- the PyTorch twin (bench_twin.cpp) ----------------------------------------------------
+//
+// `lra_cpu bench --twin /usr/bin/python3` runs apps/twin/torch_twin.py (PyTorch 1.13, the team's
+// peer) in a child process right after each of our configurations, so machine noise hits both
+// alike, in the peer's "tuned" environment (glibc malloc that never returns memory, passive
+// OpenMP/OpenBLAS waiting: shared/peer/RESULTS.md section 3), same sizes, threads, mechanism
+// hyper-parameters, warm-up and step budget. The twin has transformer, local, linformer, linear
+// and performer; the other mechanisms are reported as "n/a in twin".
+
+// The twin's --attn name of a mechanism, "" when the twin lacks it.
+std::string twin_attn(const std::string& model);
+// The twin's command line for a configuration (python, script, then its flags).
+std::vector<std::string> twin_argv(const std::string& python, const std::string& script,
+                                   const Config& c);
+// The variables the twin runs with on top of the inherited environment ("NAME=value").
+std::vector<std::string> twin_environment();
+// Runs the twin on c (status "n/a" without running anything when it lacks the mechanism).
+TwinResult run_twin(const std::string& python, const std::string& script, const Config& c);
+// Parses the twin's JSON line ("skipped" lines included); status "error" when malformed.
+TwinResult twin_from_json(const std::string& line);
+// apps/twin/torch_twin.py near the executable (build trees inside the source tree) or in the
+// working directory; "" when not found.
+std::string find_twin_script(const std::string& exe_path);
+// Our speed-up over the twin (twin ms / our ms), the same in CPU time per step (the steadier
+// figure on a shared machine), and our peak RSS over the twin's; 0 when either side is missing.
+double twin_speedup(const Result& r);
+double twin_cpu_speedup(const Result& r);
+double twin_rss_ratio(const Result& r);
+// The side-by-side table (Markdown) and a plot of the speed-up against length ("" / an empty
+// chart when no configuration has a twin figure).
+std::string twin_markdown(const Sweep& s);
+std::string twin_svg(const Sweep& s);
 
 // ---- Figure 3: accuracy against speed, memory as marker size ------------------------------
 

@@ -1,0 +1,68 @@
+// lra_cpu report --tradeoff: Figure 3 (accuracy against steps/s, marker = memory) from run
+// folders and a bench.json, end to end through the built binary. No timings.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "lra/core/io.hpp"
+#include "lra/lra/bench.hpp"
+
+namespace fs = std::filesystem;
+
+TEST_CASE("report --tradeoff draws one point per model found in both runs and bench") {
+  const char* env = std::getenv("LRA_TEST_TMP");
+  const fs::path dir = (env && *env ? fs::path(env) : fs::temp_directory_path()) / "tradeoff";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  // runs: two models on one task; bench: three models (performer has no run: left out)
+  const std::pair<const char*, double> acc[] = {{"transformer", 0.6}, {"linear", 0.55}};
+  for (const auto& [m, a] : acc) {
+    const std::string run = (dir / "runs" / m).string();
+    lra::make_dirs(run);
+    lra::write_file_atomic(
+        run + "/config.json",
+        nlohmann::json{{"settings", {{"task", "listops"}, {"model", m}}}}.dump());
+    lra::write_file_atomic(run + "/results.json",
+                           nlohmann::json{{"status", "complete"}, {"test_accuracy", a}}.dump());
+  }
+  lra::bench::Sweep s;
+  s.options.base = lra::bench::preset_config("tiny", "transformer", 1024);
+  for (const auto& [m, sps] :
+       {std::pair<const char*, double>{"transformer", 2.0}, {"linear", 9.0}, {"performer", 5.0}}) {
+    lra::bench::Result r;
+    r.config = lra::bench::preset_config("tiny", m, 1024);
+    r.steps_per_s = sps, r.median_ms = 1e3 / sps, r.alloc_peak_bytes = size_t(sps * 1e7);
+    s.results.push_back(r);
+  }
+  lra::write_file_atomic((dir / "bench.json").string(), lra::bench::json(s));
+
+  const fs::path svg = dir / "fig3.svg";
+  const std::string cmd = std::string(LRA_CPU_BINARY) + " report " + (dir / "runs").string() +
+                          " --tradeoff " + svg.string() + " --bench " +
+                          (dir / "bench.json").string() + " > " + (dir / "out.md").string() +
+                          " 2> " + (dir / "err.txt").string();
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  std::ifstream f(svg);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string text = ss.str();
+  CHECK(text.rfind("<svg", 0) == 0);
+  CHECK(text.find("Transformer") != std::string::npos);
+  CHECK(text.find("Linear Trans.") != std::string::npos);
+  CHECK(text.find("Performer") == std::string::npos);
+  size_t circles = 0;
+  for (size_t p = text.find("<circle"); p != std::string::npos; p = text.find("<circle", p + 1))
+    ++circles;
+  CHECK(circles == 2);
+
+  // without a bench it says what to give
+  const std::string bad = std::string(LRA_CPU_BINARY) + " report " + (dir / "runs").string() +
+                          " --tradeoff " + svg.string() + " --bench " +
+                          (dir / "missing.json").string() + " > /dev/null 2>&1";
+  CHECK(std::system(bad.c_str()) != 0);
+}
