@@ -25,6 +25,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "lra/core/fast_exp.hpp"
 #include "lra/core/kernels.hpp"
 #include "lra/core/simd.hpp"
 #include "lra/core/threading.hpp"
@@ -33,25 +34,6 @@ namespace lra::attn::bsa {
 namespace {
 
 constexpr int64_t kMinTasks = 8;  // backward tasks wanted per call (Note [slots])
-
-// exp(x) for x <= 0, vectorisable (same polynomial as core/src/softmax.cpp); 0 below -87.3,
-// so exp(-inf) = 0 exactly.
-inline float exp_nonpos(float x) {
-  const float xc = x < -87.3f ? -87.3f : x;
-  const float t = xc * 1.44269504f + 12582912.0f;
-  const float n = t - 12582912.0f;
-  const int32_t k = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(12582912.0f);
-  const float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  const float two_n = std::bit_cast<float>((k + 127) << 23);
-  return x < -87.3f ? 0.0f : p * two_n;
-}
 
 // ---- tile products -----------------------------------------------------------------------
 // Single-threaded products of row-major tiles (the caller's task owns the tile). Note [tile

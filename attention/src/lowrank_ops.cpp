@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lra/core/error.hpp"
+#include "lra/core/fast_exp.hpp"
 #include "lra/core/kernels.hpp"
 #include "lra/core/rng.hpp"
 #include "lra/core/threading.hpp"
@@ -41,26 +42,6 @@ int64_t row_grain(int64_t width) {
 float guarded(float den, float eps, DenGuard g) {
   if (g == DenGuard::Add) return den + eps;
   return std::fabs(den) <= eps ? den + 2.0f * eps : den;
-}
-
-// exp(x) for x <= 0, branch-free so the loops calling it vectorise (std::exp does not): a copy of
-// core/src/softmax.cpp's private helper (Cephes expf polynomial on x = n ln2 + r; relative error
-// < 1e-7 on [-87.3, 0]; 0 below). Every exponent here is <= 0 by construction (stabilisers).
-inline float exp_nonpos(float x) {
-  const float xc = x < -87.3f ? -87.3f : x;
-  const float t = xc * 1.44269504f + 12582912.0f;  // x / ln2 + 1.5 * 2^23: rounds to integer
-  const float n = t - 12582912.0f;
-  const int32_t k = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(12582912.0f);  // = n
-  const float r = xc - n * 0.693359375f + n * 2.12194440e-4f;  // x - n ln2, ln2 split in two
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  const float two_n = std::bit_cast<float>((k + 127) << 23);
-  return x < -87.3f ? 0.0f : p * two_n;
 }
 
 // Sum and max with 8 independent partials: one SIMD register without -ffast-math.

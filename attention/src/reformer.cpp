@@ -85,6 +85,7 @@
 
 #include "lra/autograd/ops.hpp"
 #include "lra/core/error.hpp"
+#include "lra/core/fast_exp.hpp"
 #include "lra/core/kernels.hpp"
 #include "lra/core/rng.hpp"
 #include "lra/core/threading.hpp"
@@ -106,25 +107,6 @@ const ParamSpec kWrap{"wrap", "true",
                       "chunk 0 also looks back to the last valid chunk (trax/LRA); false: not"};
 const ParamSpec kDedup{"dedup", "true",
                        "a key found by several rounds counts once (union); false: per round"};
-
-// exp(x) for x <= 0 as a branch-free body the compiler vectorises (as core/src/softmax.cpp):
-// x = n ln2 + r, exp(r) by the Cephes polynomial, 2^n in the exponent bits; 0 below -87.3.
-inline float exp_nonpos(float x) {
-  const float xc = x < -87.3f ? -87.3f : x;
-  const float t = xc * 1.44269504f + 12582912.0f;
-  const float n = t - 12582912.0f;
-  const int32_t k = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(12582912.0f);
-  const float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  const float two_n = std::bit_cast<float>((k + 127) << 23);
-  return x < -87.3f ? 0.0f : p * two_n;
-}
 
 struct LshConfig {
   int64_t n_hashes = 1, n_buckets = 10, bucket_size = 0;
