@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "lra/core/fast_exp.hpp"
 #include "lra/core/kernels.hpp"
 #include "lra/core/threading.hpp"
 
@@ -108,25 +109,6 @@ Tensor map(const Tensor& x, const char* op, F f) {
 
 constexpr float kInvSqrt2 = 0.70710678118654752f;
 constexpr float kInvSqrt2Pi = 0.39894228040143268f;
-
-// exp(x) for x <= 0 as a branch-free body the compiler vectorises (same as softmax.cpp):
-// Cephes expf polynomial on x - n ln2, 2^n built in the exponent bits; 0 below -87.3.
-inline float exp_nonpos(float x) {
-  const float xc = x < -87.3f ? -87.3f : x;
-  const float t = xc * 1.44269504f + 12582912.0f;  // x / ln2 + 1.5 * 2^23: rounds to integer
-  const float n = t - 12582912.0f;
-  const int32_t k = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(12582912.0f);
-  const float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  const float two_n = std::bit_cast<float>((k + 127) << 23);
-  return x < -87.3f ? 0.0f : p * two_n;
-}
 
 // Phi(x) = 0.5 erfc(-x / sqrt(2)), the standard normal CDF, vectorisable (std::erf is a scalar
 // libm call: GELU was ~30% of a tiny-model training step). erfc(z) = t exp(-z^2 + P(t)),

@@ -19,8 +19,16 @@ EncoderBlock::EncoderBlock(int64_t dim, int64_t mlp_dim, float dropout,
 Var EncoderBlock::forward(const Var& x, const Tensor& lengths, const ForwardContext& ctx) const {
   LRA_CHECK(x.dim() == 3, ShapeError, "EncoderBlock '", path(), "': expected (B, N, D) input, got ",
             x.data().describe());
-  Var h = add(x, drop_->forward(mixer_->forward(ln1_->forward(x), lengths, ctx), ctx));
-  return add(h, mlp_->forward(ln2_->forward(h), ctx));
+  Var h = add(x, attend(x, lengths, ctx));
+  return add(h, feed_forward(h, ctx));
+}
+
+Var EncoderBlock::attend(const Var& h, const Tensor& lengths, const ForwardContext& ctx) const {
+  return drop_->forward(mixer_->forward(ln1_->forward(h), lengths, ctx), ctx);
+}
+
+Var EncoderBlock::feed_forward(const Var& h, const ForwardContext& ctx) const {
+  return mlp_->forward(ln2_->forward(h), ctx);
 }
 
 Encoder::Encoder(int64_t dim, int64_t mlp_dim, int layers, float dropout,

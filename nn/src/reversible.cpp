@@ -10,26 +10,6 @@ namespace lra::nn {
 
 using kern::Binary;
 
-ReversibleBlock::ReversibleBlock(int64_t dim, int64_t mlp_dim, float dropout,
-                                 std::unique_ptr<TokenMixer> mixer, uint64_t init_key) {
-  LRA_CHECK(mixer != nullptr, ConfigError, "ReversibleBlock: no token mixer given");
-  ln1_ = register_module("ln1", std::make_unique<LayerNorm>(dim));
-  mixer_ = register_module("mixer", std::move(mixer));
-  drop_ = register_module("dropout", std::make_unique<Dropout>(dropout));
-  ln2_ = register_module("ln2", std::make_unique<LayerNorm>(dim));
-  // Same key as EncoderBlock's MLP: a reversible model starts from the standard one's weights.
-  mlp_ = register_module(
-      "mlp", std::make_unique<MLP>(dim, mlp_dim, dropout, rng_key(init_key, {rng_tag("mlp")})));
-}
-
-Var ReversibleBlock::attend(const Var& h, const Tensor& lengths, const ForwardContext& ctx) const {
-  return drop_->forward(mixer_->forward(ln1_->forward(h), lengths, ctx), ctx);
-}
-
-Var ReversibleBlock::feed_forward(const Var& h, const ForwardContext& ctx) const {
-  return mlp_->forward(ln2_->forward(h), ctx);
-}
-
 // y1 = x1 + F(x2);  y2 = x2 + G(y1)
 void ReversibleBlock::forward(Var& s1, Var& s2, const Tensor& lengths,
                               const ForwardContext& ctx) const {

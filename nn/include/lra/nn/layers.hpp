@@ -127,6 +127,9 @@ class EncoderBlock : public Module {
                uint64_t init_key);
   // x (B, N, D), lengths i32 (B) -> (B, N, D).
   Var forward(const Var& x, const Tensor& lengths, const ForwardContext& ctx) const;
+  // The two residual branches: F(h) = Dropout(mixer(LN1(h), lengths)), G(h) = MLP(LN2(h)).
+  Var attend(const Var& h, const Tensor& lengths, const ForwardContext& ctx) const;
+  Var feed_forward(const Var& h, const ForwardContext& ctx) const;
   TokenMixer& mixer() { return *mixer_; }
   LayerNorm& ln1() { return *ln1_; }
   LayerNorm& ln2() { return *ln2_; }

@@ -34,34 +34,17 @@
 
 namespace lra::nn {
 
-// One coupling layer: the two residual branches of a pre-LN block, applied to two streams.
-// Children "ln1", "mixer", "ln2", "mlp" and the parameter-free "dropout".
-class ReversibleBlock : public Module {
+// One coupling layer: the two residual branches of a pre-LN EncoderBlock (its attend() = F and
+// feed_forward() = G, same children and initial weights), applied to two streams.
+class ReversibleBlock : public EncoderBlock {
  public:
-  ReversibleBlock(int64_t dim, int64_t mlp_dim, float dropout, std::unique_ptr<TokenMixer> mixer,
-                  uint64_t init_key);
-  // F(h) = Dropout(mixer(LN1(h), lengths)); h (B, N, D) -> (B, N, D).
-  Var attend(const Var& h, const Tensor& lengths, const ForwardContext& ctx) const;
-  // G(h) = MLP(LN2(h)); h (B, N, D) -> (B, N, D).
-  Var feed_forward(const Var& h, const ForwardContext& ctx) const;
+  using EncoderBlock::EncoderBlock;
   // (x1, x2) -> (y1, y2) in place, recording a graph when grad mode is on.
   void forward(Var& s1, Var& s2, const Tensor& lengths, const ForwardContext& ctx) const;
   // (y1, y2, dy1, dy2) -> (x1, x2, dx1, dx2) in place; parameter gradients are accumulated
   // into the parameters by local backward passes.
   void reverse(Tensor& s1, Tensor& s2, Tensor& g1, Tensor& g2, const Tensor& lengths,
                const ForwardContext& ctx) const;
-
-  TokenMixer& mixer() { return *mixer_; }
-  LayerNorm& ln1() { return *ln1_; }
-  LayerNorm& ln2() { return *ln2_; }
-  MLP& mlp() { return *mlp_; }
-
- private:
-  LayerNorm* ln1_;
-  TokenMixer* mixer_;
-  Dropout* drop_;
-  LayerNorm* ln2_;
-  MLP* mlp_;
 };
 
 // `layers` ReversibleBlocks, the stream mean and a final LayerNorm.
