@@ -101,22 +101,32 @@ GrayImage read_png_gray(const std::string& path) {
   return decode_png_gray(bytes, path);
 }
 
+namespace {
+
+// An encoder context writing to memory, with the 8-bit header of a width x height image.
+Ctx new_encoder(int64_t width, int64_t height, uint8_t color_type) {
+  Ctx ctx(spng_ctx_new(SPNG_CTX_ENCODER));
+  LRA_CHECK(ctx, Error, "libspng: cannot create an encoder context (out of memory)");
+  spng_set_option(ctx.get(), SPNG_ENCODE_TO_BUFFER, 1);
+  spng_ihdr ihdr{};
+  ihdr.width = uint32_t(width);
+  ihdr.height = uint32_t(height);
+  ihdr.bit_depth = 8;
+  ihdr.color_type = color_type;
+  const int rc = spng_set_ihdr(ctx.get(), &ihdr);
+  LRA_CHECK(rc == 0, Error, "libspng: setting the PNG header failed (", spng_strerror(rc), ")");
+  return ctx;
+}
+
+}  // namespace
+
 std::vector<uint8_t> encode_png_gray(const GrayImage& image) {
   LRA_CHECK(image.width > 0 && image.height > 0 && image.width <= kMaxSide &&
                 image.height <= kMaxSide &&
                 image.pixels.size() == size_t(image.width) * size_t(image.height),
             Error, "encode_png_gray: image ", image.width, "x", image.height, " with ",
             image.pixels.size(), " pixels; expected width*height pixels, sides 1..", kMaxSide);
-  Ctx ctx(spng_ctx_new(SPNG_CTX_ENCODER));
-  LRA_CHECK(ctx, Error, "libspng: cannot create an encoder context (out of memory)");
-  spng_set_option(ctx.get(), SPNG_ENCODE_TO_BUFFER, 1);
-  spng_ihdr ihdr{};
-  ihdr.width = uint32_t(image.width);
-  ihdr.height = uint32_t(image.height);
-  ihdr.bit_depth = 8;
-  ihdr.color_type = SPNG_COLOR_TYPE_GRAYSCALE;
-  int rc = spng_set_ihdr(ctx.get(), &ihdr);
-  LRA_CHECK(rc == 0, Error, "libspng: setting the PNG header failed (", spng_strerror(rc), ")");
+  Ctx ctx = new_encoder(image.width, image.height, SPNG_COLOR_TYPE_GRAYSCALE);
   return encode_pixels(ctx.get(), image.pixels);
 }
 
@@ -132,22 +142,13 @@ std::vector<uint8_t> encode_png_indexed(const IndexedImage& image,
   for (uint8_t p : image.pixels)
     LRA_CHECK(p < image.palette.size(), Error, "encode_png_indexed: pixel index ", int(p),
               " outside the palette of ", image.palette.size(), " colours");
-  Ctx ctx(spng_ctx_new(SPNG_CTX_ENCODER));
-  LRA_CHECK(ctx, Error, "libspng: cannot create an encoder context (out of memory)");
-  spng_set_option(ctx.get(), SPNG_ENCODE_TO_BUFFER, 1);
+  Ctx ctx = new_encoder(image.width, image.height, SPNG_COLOR_TYPE_INDEXED);
   spng_set_option(ctx.get(), SPNG_IMG_COMPRESSION_LEVEL, 9);  // pictures for docs: small
-  spng_ihdr ihdr{};
-  ihdr.width = uint32_t(image.width);
-  ihdr.height = uint32_t(image.height);
-  ihdr.bit_depth = 8;
-  ihdr.color_type = SPNG_COLOR_TYPE_INDEXED;
-  int rc = spng_set_ihdr(ctx.get(), &ihdr);
-  LRA_CHECK(rc == 0, Error, "libspng: setting the PNG header failed (", spng_strerror(rc), ")");
   spng_plte plte{};
   plte.n_entries = uint32_t(image.palette.size());
   for (size_t i = 0; i < image.palette.size(); ++i)
     plte.entries[i] = {image.palette[i][0], image.palette[i][1], image.palette[i][2], 255};
-  rc = spng_set_plte(ctx.get(), &plte);
+  int rc = spng_set_plte(ctx.get(), &plte);
   LRA_CHECK(rc == 0, Error, "libspng: setting the palette failed (", spng_strerror(rc), ")");
   std::vector<std::string> bodies;  // spng_text points at mutable text
   std::vector<spng_text> chunks(text.size());
