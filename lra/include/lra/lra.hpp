@@ -12,12 +12,10 @@
 // Errors are lra::Error subclasses (lra/core/error.hpp); the library never exits or aborts.
 #pragma once
 
-#include "lra/attention/multihead.hpp"
-#include "lra/attention/options.hpp"
-#include "lra/attention/registry.hpp"
-#include "lra/autograd/gradcheck.hpp"
-#include "lra/autograd/ops.hpp"
-#include "lra/autograd/var.hpp"
+// The includes go layer by layer, lowest first.
+// clang-format off
+#include "lra/version.hpp"
+
 #include "lra/core/allocator.hpp"
 #include "lra/core/dims.hpp"
 #include "lra/core/error.hpp"
@@ -28,6 +26,24 @@
 #include "lra/core/simd.hpp"
 #include "lra/core/tensor.hpp"
 #include "lra/core/threading.hpp"
+
+#include "lra/autograd/gradcheck.hpp"
+#include "lra/autograd/ops.hpp"
+#include "lra/autograd/var.hpp"
+
+#include "lra/nn/checkpoint.hpp"
+#include "lra/nn/layers.hpp"
+#include "lra/nn/loss.hpp"
+#include "lra/nn/mixer.hpp"
+#include "lra/nn/module.hpp"
+#include "lra/nn/optim.hpp"
+#include "lra/nn/reversible.hpp"
+#include "lra/nn/schedule.hpp"
+
+#include "lra/attention/multihead.hpp"
+#include "lra/attention/options.hpp"
+#include "lra/attention/registry.hpp"
+
 #include "lra/lra/api.hpp"
 #include "lra/lra/bench.hpp"
 #include "lra/lra/bench_attention.hpp"
@@ -48,12 +64,4 @@
 #include "lra/lra/task.hpp"
 #include "lra/lra/text.hpp"
 #include "lra/lra/trainer.hpp"
-#include "lra/nn/checkpoint.hpp"
-#include "lra/nn/layers.hpp"
-#include "lra/nn/loss.hpp"
-#include "lra/nn/mixer.hpp"
-#include "lra/nn/module.hpp"
-#include "lra/nn/optim.hpp"
-#include "lra/nn/reversible.hpp"
-#include "lra/nn/schedule.hpp"
-#include "lra/version.hpp"
+// clang-format on
