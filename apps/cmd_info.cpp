@@ -23,8 +23,9 @@ std::string join(const std::vector<std::string>& v) {
 }  // namespace
 
 void add_info_command(CLI::App& app, Action& action) {
-  auto* cmd = app.add_subcommand("info", "print the version, build, SIMD, BLAS and threads, and "
-                                         "where presets and data are looked up");
+  auto* cmd = app.add_subcommand("info",
+                                 "print the version, build, SIMD, BLAS and threads, and "
+                                 "where presets and data are looked up");
   auto threads = std::make_shared<int>(0);
   cmd->add_option("--threads", *threads, "worker threads to configure first (0: all cores)")
       ->capture_default_str();
@@ -49,9 +50,10 @@ void add_info_command(CLI::App& app, Action& action) {
                   e.blas_threads == 1 ? "" : "s");
       if (!e.blas_config.empty()) std::printf("           config  %s\n", e.blas_config.c_str());
       if (!e.blas_library.empty()) std::printf("           library %s\n", e.blas_library.c_str());
-      std::printf("threads    lra %d (TBB arena; BLAS runs single-threaded inside it), "
-                  "TBB default %d, hardware %d\n",
-                  e.lra_threads, e.tbb_threads, e.hardware_threads);
+      std::printf(
+          "threads    lra %d (TBB arena; BLAS runs single-threaded inside it), "
+          "TBB default %d, hardware %d\n",
+          e.lra_threads, e.tbb_threads, e.hardware_threads);
       std::printf("presets    built in (`lra_cpu tasks`):");
       for (const TaskInfo& t : tasks()) {
         std::printf(" %s[", t.name.c_str());

@@ -108,7 +108,9 @@ int run_one(Settings s, const std::string& out, bool resume, const TrainArgs& a,
   TrainHooks hooks;
   hooks.log = [&](const std::string& line) { progress.line(line); };
   hooks.on_step = [&](const StepInfo& si) { progress.step(si); };
-  hooks.on_eval_progress = [&](const std::string& w, size_t d, size_t t) { progress.eval(w, d, t); };
+  hooks.on_eval_progress = [&](const std::string& w, size_t d, size_t t) {
+    progress.eval(w, d, t);
+  };
   TrainOptions opt;
   opt.out_dir = out;
   opt.resume = resume;
@@ -162,8 +164,8 @@ std::vector<uint64_t> parse_seeds(const std::string& text) {
     } catch (...) {
       used = 0;
     }
-    LRA_CHECK(!item.empty() && used == item.size(), ConfigError, "--seeds ", text,
-              ": '", item, "' is not a seed; use e.g. --seeds 1,2,3");
+    LRA_CHECK(!item.empty() && used == item.size(), ConfigError, "--seeds ", text, ": '", item,
+              "' is not a seed; use e.g. --seeds 1,2,3");
     for (uint64_t s : out)
       LRA_CHECK(s != v, ConfigError, "--seeds ", text, ": seed ", v, " appears twice");
     out.push_back(v);
@@ -185,8 +187,8 @@ int run_seeds(const Settings& base, const std::string& out, const TrainArgs& a) 
     Settings s = base;
     s.set("seed", std::to_string(seed), "flag --seeds");
     const std::string dir = out + "/seed-" + std::to_string(seed);
-    const bool resume = fs::exists(dir + "/" + run_files::state) &&
-                        !fs::exists(dir + "/" + run_files::results);
+    const bool resume =
+        fs::exists(dir + "/" + run_files::state) && !fs::exists(dir + "/" + run_files::results);
     if (fs::exists(dir + "/" + run_files::results)) {
       std::printf("== seed %llu: already finished in %s\n", (unsigned long long)seed, dir.c_str());
     } else {
@@ -211,9 +213,10 @@ int run_seeds(const Settings& base, const std::string& out, const TrainArgs& a) 
   summary["best_val_accuracy"] = {{"mean", vm}, {"std", vs}, {"values", val}};
   summary["std"] = "sample standard deviation (n - 1)";
   write_file_atomic(out + "/seeds.json", summary.dump(2) + "\n");
-  std::printf("seeds %s: test accuracy %.4f +- %.4f (mean +- std over %zu runs); written to "
-              "%s/seeds.json\n",
-              a.seeds.c_str(), tm, ts, seeds.size(), out.c_str());
+  std::printf(
+      "seeds %s: test accuracy %.4f +- %.4f (mean +- std over %zu runs); written to "
+      "%s/seeds.json\n",
+      a.seeds.c_str(), tm, ts, seeds.size(), out.c_str());
   return 0;
 }
 
@@ -251,10 +254,11 @@ void add_train_command(CLI::App& app, Action& action) {
             continue;
           }
           LRA_CHECK(v == s.get(k), ConfigError, flag_name(k), " ", v,
-                    ": a resumed run keeps its settings (", a.resume, "/config.json has ", k,
-                    " = ", s.get(k), "); start a new run with --out to change it");
+                    ": a resumed run keeps its settings (", a.resume, "/config.json has ", k, " = ",
+                    s.get(k), "); start a new run with --out to change it");
         }
-        if (!flags->given().count("data") && !run.data_dir.empty()) s.set("data", run.data_dir, s.source("data"));
+        if (!flags->given().count("data") && !run.data_dir.empty())
+          s.set("data", run.data_dir, s.source("data"));
         TrainArgs b = a;
         b.command = "lra_cpu train --resume " + a.resume;
         if (run.has_results && run.status == "complete")

@@ -6,14 +6,19 @@
 
 namespace lra::app {
 
-bool stderr_is_tty() { return ::isatty(STDERR_FILENO) != 0; }
+bool stderr_is_tty() {
+  return ::isatty(STDERR_FILENO) != 0;
+}
 
 std::string format_seconds(double s) {
   char buf[32];
   if (s < 0 || s != s) s = 0;
-  if (s < 60) std::snprintf(buf, sizeof buf, "%.0fs", s);
-  else if (s < 3600) std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
-  else std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, (int(s) % 3600) / 60);
+  if (s < 60)
+    std::snprintf(buf, sizeof buf, "%.0fs", s);
+  else if (s < 3600)
+    std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, (int(s) % 3600) / 60);
   return buf;
 }
 
@@ -40,9 +45,8 @@ void ProgressBar::update(size_t done) {
                  std::string(size_t(filled), '#').c_str(), done, total_,
                  format_seconds(elapsed).c_str(), format_seconds(eta).c_str());
   } else {
-    std::fprintf(stderr, "%s %zu/%zu (%.0f%%) %s elapsed, eta %s\n", label_.c_str(), done,
-                 total_, 100.0 * frac, format_seconds(elapsed).c_str(),
-                 format_seconds(eta).c_str());
+    std::fprintf(stderr, "%s %zu/%zu (%.0f%%) %s elapsed, eta %s\n", label_.c_str(), done, total_,
+                 100.0 * frac, format_seconds(elapsed).c_str(), format_seconds(eta).c_str());
   }
   std::fflush(stderr);
 }
@@ -90,8 +94,7 @@ void TrainProgress::eval(const std::string& what, size_t done, size_t total) {
   const int width = 24, filled = int(frac * width);
   char buf[200];
   std::snprintf(buf, sizeof buf, "eval %s [%-*s] %zu/%zu examples | eta %s", what.c_str(), width,
-                std::string(size_t(filled), '#').c_str(), done, total,
-                format_seconds(eta).c_str());
+                std::string(size_t(filled), '#').c_str(), done, total, format_seconds(eta).c_str());
   draw(buf, done == total);
 }
 

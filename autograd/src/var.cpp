@@ -75,14 +75,13 @@ void Var::backward(const Tensor& grad_output, bool retain_graph) {
     InputGrads in;
     in.grads.resize(node->inputs.size());
     in.wanted.resize(node->inputs.size());
-    for (size_t i = 0; i < node->inputs.size(); ++i)
-      in.wanted[i] = node->inputs[i].requires_grad();
+    for (size_t i = 0; i < node->inputs.size(); ++i) in.wanted[i] = node->inputs[i].requires_grad();
     node->backward(v->grad, in);
     for (size_t i = 0; i < node->inputs.size(); ++i)
       if (in.wanted[i] && in.grads[i].defined())
         accumulate(node->inputs[i].impl(), std::move(in.grads[i]));
     if (!retain_graph) {
-      v->node.reset();   // releases saved tensors and input references
+      v->node.reset();     // releases saved tensors and input references
       v->grad = Tensor();  // a non-leaf's gradient is consumed
     }
   }
@@ -103,10 +102,20 @@ Var make_result(Tensor out, const char* op, std::vector<Var> inputs, BackwardFn 
   return r;
 }
 
-bool grad_enabled() { return g_grad_enabled; }
-NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
-NoGradGuard::~NoGradGuard() { g_grad_enabled = previous_; }
-EnableGradGuard::EnableGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = true; }
-EnableGradGuard::~EnableGradGuard() { g_grad_enabled = previous_; }
+bool grad_enabled() {
+  return g_grad_enabled;
+}
+NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) {
+  g_grad_enabled = false;
+}
+NoGradGuard::~NoGradGuard() {
+  g_grad_enabled = previous_;
+}
+EnableGradGuard::EnableGradGuard() : previous_(g_grad_enabled) {
+  g_grad_enabled = true;
+}
+EnableGradGuard::~EnableGradGuard() {
+  g_grad_enabled = previous_;
+}
 
 }  // namespace lra

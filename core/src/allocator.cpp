@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
-#include <string>
 #include <new>
+#include <string>
 #include <vector>
 
 namespace lra {

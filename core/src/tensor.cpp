@@ -8,10 +8,14 @@
 
 namespace lra {
 
-const char* dtype_name(DType t) { return t == DType::F32 ? "f32" : "i32"; }
+const char* dtype_name(DType t) {
+  return t == DType::F32 ? "f32" : "i32";
+}
 
 Storage::Storage(size_t n) : data(allocate_bytes(n)), bytes(n) {}
-Storage::~Storage() { free_bytes(data, bytes); }
+Storage::~Storage() {
+  free_bytes(data, bytes);
+}
 
 // ---- construction ---------------------------------------------------------------------
 
@@ -76,24 +80,29 @@ std::string Tensor::describe() const {
          (is_contiguous() ? "" : " strides " + strides_.str());
 }
 
-template <> float* Tensor::data<float>() {
+template <>
+float* Tensor::data<float>() {
   LRA_CHECK(dtype_ == DType::F32, ShapeError, "expected an f32 tensor, got ", describe());
   return static_cast<float*>(storage_->data) + offset_;
 }
-template <> const float* Tensor::data<float>() const {
+template <>
+const float* Tensor::data<float>() const {
   return const_cast<Tensor*>(this)->data<float>();
 }
-template <> int32_t* Tensor::data<int32_t>() {
+template <>
+int32_t* Tensor::data<int32_t>() {
   LRA_CHECK(dtype_ == DType::I32, ShapeError, "expected an i32 tensor, got ", describe());
   return static_cast<int32_t*>(storage_->data) + offset_;
 }
-template <> const int32_t* Tensor::data<int32_t>() const {
+template <>
+const int32_t* Tensor::data<int32_t>() const {
   return const_cast<Tensor*>(this)->data<int32_t>();
 }
 
 namespace {
 // Calls fn(linear_index, element_offset) for every element in row-major order.
-template <typename Fn> void for_each_offset(const Dims& shape, const Dims& strides, Fn fn) {
+template <typename Fn>
+void for_each_offset(const Dims& shape, const Dims& strides, Fn fn) {
   int n = shape.size();
   int64_t total = shape.numel();
   if (total == 0) return;
@@ -138,13 +147,13 @@ std::vector<int32_t> Tensor::to_ints() const {
 }
 
 float Tensor::at(std::initializer_list<int64_t> index) const {
-  LRA_CHECK(int(index.size()) == dim(), ShapeError, "at(): ", index.size(),
-            " indices for rank ", dim());
+  LRA_CHECK(int(index.size()) == dim(), ShapeError, "at(): ", index.size(), " indices for rank ",
+            dim());
   int64_t off = 0;
   int d = 0;
   for (int64_t i : index) {
-    LRA_CHECK(i >= 0 && i < shape_[d], ShapeError, "at(): index ", i, " out of range on axis ",
-              d, " of ", describe());
+    LRA_CHECK(i >= 0 && i < shape_[d], ShapeError, "at(): index ", i, " out of range on axis ", d,
+              " of ", describe());
     off += i * strides_[d++];
   }
   return dtype_ == DType::F32 ? data<float>()[off] : float(data<int32_t>()[off]);
@@ -184,8 +193,8 @@ Tensor Tensor::permute(std::initializer_list<int> order) const {
 }
 
 Tensor Tensor::permute(const std::vector<int>& order) const {
-  LRA_CHECK(int(order.size()) == dim(), ShapeError, "permute: ", order.size(),
-            " axes for rank ", dim());
+  LRA_CHECK(int(order.size()) == dim(), ShapeError, "permute: ", order.size(), " axes for rank ",
+            dim());
   Tensor t = *this;
   bool seen[kMaxDims] = {};
   for (int i = 0; i < dim(); ++i) {
@@ -209,8 +218,8 @@ Tensor Tensor::transpose(int a, int b) const {
 
 Tensor Tensor::slice(int axis, int64_t start, int64_t end) const {
   int a = wrap_axis(axis, dim());
-  LRA_CHECK(0 <= start && start <= end && end <= shape_[a], ShapeError, "slice [", start, ", ",
-            end, ") out of range on axis ", a, " of ", describe());
+  LRA_CHECK(0 <= start && start <= end && end <= shape_[a], ShapeError, "slice [", start, ", ", end,
+            ") out of range on axis ", a, " of ", describe());
   Tensor t = *this;
   t.offset_ += start * strides_[a];
   t.shape_[a] = end - start;
@@ -266,7 +275,9 @@ Tensor Tensor::expand(const Dims& shape) const {
 
 // ---- copies ---------------------------------------------------------------------------
 
-Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
+Tensor Tensor::contiguous() const {
+  return is_contiguous() ? *this : clone();
+}
 
 Tensor Tensor::clone() const {
   Tensor t = empty(shape_, dtype_);
@@ -375,9 +386,8 @@ void strided_copy(uint32_t* d, const uint32_t* s, const Dims& shape, const Dims&
   }
   parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
     if (dsl == 1 && ssl == 1) {
-      for_rows(p, outer, nouter, r0, r1 - r0, d, s, [&](uint32_t* dr, const uint32_t* sr) {
-        std::memcpy(dr, sr, size_t(n) * 4);
-      });
+      for_rows(p, outer, nouter, r0, r1 - r0, d, s,
+               [&](uint32_t* dr, const uint32_t* sr) { std::memcpy(dr, sr, size_t(n) * 4); });
     } else {
       for_rows(p, outer, nouter, r0, r1 - r0, d, s, [&](uint32_t* dr, const uint32_t* sr) {
         for (int64_t j = 0; j < n; ++j) dr[j * dsl] = sr[j * ssl];
@@ -402,9 +412,8 @@ void Tensor::copy_(const Tensor& src) {
       std::memmove(d, s, size_t(n) * 4);
       return;
     }
-    parallel_for(n, 1 << 16, [&](int64_t b, int64_t e) {
-      std::memcpy(d + b, s + b, size_t(e - b) * 4);
-    });
+    parallel_for(n, 1 << 16,
+                 [&](int64_t b, int64_t e) { std::memcpy(d + b, s + b, size_t(e - b) * 4); });
     return;
   }
   strided_copy(d, s, shape_, strides_, src.strides_);
@@ -425,7 +434,9 @@ void Tensor::fill_(float value) {
   for_each_offset(shape_, strides_, [&](int64_t, int64_t o) { p[o] = value; });
 }
 
-void Tensor::zero_() { fill_(0.0f); }
+void Tensor::zero_() {
+  fill_(0.0f);
+}
 
 // ---- shape helpers --------------------------------------------------------------------
 

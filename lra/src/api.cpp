@@ -1,13 +1,13 @@
 #include "lra/lra/api.hpp"
 
 #include <dlfcn.h>
+#include <oneapi/tbb/info.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <oneapi/tbb/info.h>
 #include <thread>
 
 #include "lra/core/error.hpp"
@@ -230,8 +230,7 @@ void check_sequences(const std::vector<Sequence>& seqs, int64_t vocab, const cha
     for (size_t j = 0; j < seqs[i].size(); ++j) {
       const int32_t id = seqs[i][j];
       LRA_CHECK(id >= 0 && id < vocab, DataError, "predict: ", what, " ", i, " position ", j,
-                " has token id ", id, "; expected 0 <= id < ", vocab,
-                " (the task's vocabulary)");
+                " has token id ", id, "; expected 0 <= id < ", vocab, " (the task's vocabulary)");
     }
   }
 }
@@ -275,8 +274,8 @@ EngineInfo engine_info() {
 
 void copy_to(const Tensor& t, std::span<float> out) {
   LRA_CHECK(t.defined(), ShapeError, "copy_to: the tensor is undefined");
-  LRA_CHECK(int64_t(out.size()) == t.numel(), ShapeError, "copy_to: tensor ", t.describe(),
-            " has ", t.numel(), " elements but the destination holds ", out.size());
+  LRA_CHECK(int64_t(out.size()) == t.numel(), ShapeError, "copy_to: tensor ", t.describe(), " has ",
+            t.numel(), " elements but the destination holds ", out.size());
   const std::vector<float> v = t.to_floats();
   std::copy(v.begin(), v.end(), out.begin());
 }
@@ -285,8 +284,8 @@ void copy_to(const Tensor& t, std::span<int32_t> out) {
   LRA_CHECK(t.defined(), ShapeError, "copy_to: the tensor is undefined");
   LRA_CHECK(t.dtype() == DType::I32, ShapeError, "copy_to: tensor ", t.describe(),
             " is not i32; copy it into a float destination");
-  LRA_CHECK(int64_t(out.size()) == t.numel(), ShapeError, "copy_to: tensor ", t.describe(),
-            " has ", t.numel(), " elements but the destination holds ", out.size());
+  LRA_CHECK(int64_t(out.size()) == t.numel(), ShapeError, "copy_to: tensor ", t.describe(), " has ",
+            t.numel(), " elements but the destination holds ", out.size());
   const std::vector<int32_t> v = t.to_ints();
   std::copy(v.begin(), v.end(), out.begin());
 }
@@ -299,7 +298,8 @@ Settings resolve_settings(const ModelSpec& spec) {
   const Preset& preset = task.preset(spec.preset);
   for (const auto& [k, v] : preset.settings) s.set(k, v, "preset " + task.name + "/" + preset.name);
   s.set("model", spec.mechanism, "ModelSpec.mechanism");
-  if (!spec.mechanism_params.empty()) s.set("attn", spec.mechanism_params, "ModelSpec.mechanism_params");
+  if (!spec.mechanism_params.empty())
+    s.set("attn", spec.mechanism_params, "ModelSpec.mechanism_params");
   s.set("seed", std::to_string(spec.seed), "ModelSpec.seed");
   for (const auto& [k, v] : spec.settings) s.set(k, v, "ModelSpec.settings");
   return s;
@@ -329,8 +329,8 @@ void load_checkpoint(LraModel& model, const std::string& path) {
   for (const char* key : kIdentityKeys) {
     auto it = meta.find(key);
     if (it != meta.end() && it->second != mine.at(key))
-      problems += std::string("\n  ") + (key + 10) + ": checkpoint '" + it->second +
-                  "', model '" + mine.at(key) + "'";
+      problems += std::string("\n  ") + (key + 10) + ": checkpoint '" + it->second + "', model '" +
+                  mine.at(key) + "'";
   }
   LRA_CHECK(problems.empty(), CheckpointError, "checkpoint '", path,
             "' was saved from another model (nothing loaded):", problems,
@@ -356,8 +356,8 @@ std::unique_ptr<LraModel> load_model(const std::string& path) {
   } catch (const CheckpointError&) {
     throw;
   } catch (const Error& e) {  // a ConfigError from a field: the file is at fault, not the caller
-    throw CheckpointError("checkpoint '" + path + "' describes a model this build cannot make: " +
-                          e.what());
+    throw CheckpointError("checkpoint '" + path +
+                          "' describes a model this build cannot make: " + e.what());
   }
   auto model = std::make_unique<LraModel>(cfg);
   nn::load_module_state(*model, state, path);
@@ -371,9 +371,9 @@ Prediction predict(LraModel& model, const std::vector<Sequence>& sequences,
             "; expected a positive number");
   LRA_CHECK(!sequences.empty(), DataError, "predict: no sequences given");
   if (cfg.dual)
-    LRA_CHECK(second.size() == sequences.size(), ConfigError, "predict: this is a dual-tower model (",
-              "two documents per example); pass ", sequences.size(),
-              " second documents, got ", second.size());
+    LRA_CHECK(second.size() == sequences.size(), ConfigError,
+              "predict: this is a dual-tower model (", "two documents per example); pass ",
+              sequences.size(), " second documents, got ", second.size());
   else
     LRA_CHECK(second.empty(), ConfigError,
               "predict: second documents given, but this model reads one sequence per example");

@@ -95,8 +95,7 @@ Var LraModel::embed(const Tensor& tokens, const Tensor& lengths, Tensor* lengths
   return embed_dropout_->forward(x, ctx);
 }
 
-Var LraModel::encode(const Tensor& tokens, const Tensor& lengths,
-                     const nn::ForwardContext& ctx) {
+Var LraModel::encode(const Tensor& tokens, const Tensor& lengths, const nn::ForwardContext& ctx) {
   Tensor lens;
   Var x = embed(tokens, lengths, &lens, ctx);
   Var h = rev_encoder_ ? rev_encoder_->forward(x, lens, ctx) : encoder_->forward(x, lens, ctx);

@@ -18,8 +18,9 @@ namespace fs = std::filesystem;
 
 // Table 1 columns: task names of lra::tasks() and the paper's titles.
 const std::vector<std::pair<std::string, std::string>> kColumns = {
-    {"listops", "ListOps"}, {"text", "Text"},           {"retrieval", "Retrieval"},
-    {"image", "Image"},     {"pathfinder", "Pathfinder"}, {"pathx", "Path-X"}};
+    {"listops", "ListOps"},       {"text", "Text"},
+    {"retrieval", "Retrieval"},   {"image", "Image"},
+    {"pathfinder", "Pathfinder"}, {"pathx", "Path-X"}};
 
 // LRA.md section 5 (paper Table 1). Path-X is FAIL for every model (no number).
 struct PaperRow {
@@ -102,7 +103,9 @@ Report make_report(const std::vector<std::string>& paths) {
     if (runs.size() == before) rep.skipped.push_back(p + ": no run folder (config.json) found");
   }
   // (model, task) -> accuracies (%), run folders
-  std::map<std::pair<std::string, std::string>, std::pair<std::vector<double>, std::vector<std::string>>> cells;
+  std::map<std::pair<std::string, std::string>,
+           std::pair<std::vector<double>, std::vector<std::string>>>
+      cells;
   std::set<std::string> seen;
   for (const fs::path& p : runs) {
     const std::string dir = fs::weakly_canonical(p).string();
@@ -115,7 +118,8 @@ Report make_report(const std::vector<std::string>& paths) {
       continue;
     }
     if (!r.has_results || r.status != "complete") {
-      rep.skipped.push_back(dir + ": " + (r.has_results ? "status " + r.status : "not finished (no results.json)"));
+      rep.skipped.push_back(
+          dir + ": " + (r.has_results ? "status " + r.status : "not finished (no results.json)"));
       continue;
     }
     auto& c = cells[{r.settings.get("model"), r.settings.get("task")}];
@@ -146,8 +150,10 @@ Report make_report(const std::vector<std::string>& paths) {
         any = true;
       }
       if (i < 5) {
-        if (cell.n == 0) all5 = false;
-        else sum += cell.mean;
+        if (cell.n == 0)
+          all5 = false;
+        else
+          sum += cell.mean;
       }
       row.cells.push_back(cell);
     }
@@ -177,8 +183,10 @@ std::string Report::markdown() const {
       const ReportCell& c = r.cells[i];
       std::string paper = c.paper ? pct(*c.paper) : (tasks[i] == "pathx" && pr ? "FAIL" : "-");
       std::string ours = "-";
-      if (c.n == 1) ours = pct(c.mean);
-      else if (c.n > 1) ours = pct(c.mean) + " ± " + pct(c.std) + " (n=" + std::to_string(c.n) + ")";
+      if (c.n == 1)
+        ours = pct(c.mean);
+      else if (c.n > 1)
+        ours = pct(c.mean) + " ± " + pct(c.std) + " (n=" + std::to_string(c.n) + ")";
       o += " " + ours + " (paper " + paper + ") |";
     }
     o += " " + (r.average ? pct(*r.average) : std::string("-")) + " (paper " +

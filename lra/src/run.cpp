@@ -45,11 +45,16 @@ json parse_json_file(const std::string& path, const char* what) {
 
 // A JSON scalar as the text a flag would carry.
 bool scalar_text(const json& v, std::string& out) {
-  if (v.is_string()) out = v.get<std::string>();
-  else if (v.is_boolean()) out = v.get<bool>() ? "true" : "false";
-  else if (v.is_number_integer()) out = std::to_string(v.get<int64_t>());
-  else if (v.is_number()) out = json(v.get<double>()).dump();
-  else return false;
+  if (v.is_string())
+    out = v.get<std::string>();
+  else if (v.is_boolean())
+    out = v.get<bool>() ? "true" : "false";
+  else if (v.is_number_integer())
+    out = std::to_string(v.get<int64_t>());
+  else if (v.is_number())
+    out = json(v.get<double>()).dump();
+  else
+    return false;
   return true;
 }
 
@@ -79,14 +84,13 @@ void save_checked(const std::string& path, const nn::NamedTensors& tensors,
 }
 
 nn::NamedTensors load_checked(const std::string& path, std::map<std::string, std::string>* meta) {
-  LRA_CHECK(std::filesystem::exists(path), CheckpointError, "checkpoint ", path,
-            " does not exist");
+  LRA_CHECK(std::filesystem::exists(path), CheckpointError, "checkpoint ", path, " does not exist");
   std::map<std::string, std::string> m;
   nn::NamedTensors tensors = nn::load_safetensors(path, &m);  // validates the layout
-  LRA_CHECK(m.count("lra.format") && m.at("lra.format") == kFormat, CheckpointError,
-            "checkpoint ", path, " is not an lra_cpu checkpoint (metadata lra.format is '",
-            m.count("lra.format") ? m.at("lra.format") : std::string("missing"),
-            "', expected '", kFormat, "')");
+  LRA_CHECK(m.count("lra.format") && m.at("lra.format") == kFormat, CheckpointError, "checkpoint ",
+            path, " is not an lra_cpu checkpoint (metadata lra.format is '",
+            m.count("lra.format") ? m.at("lra.format") : std::string("missing"), "', expected '",
+            kFormat, "')");
   json sums;
   try {
     sums = json::parse(m.count("lra.checksums") ? m.at("lra.checksums") : std::string("{}"));
@@ -94,15 +98,15 @@ nn::NamedTensors load_checked(const std::string& path, std::map<std::string, std
     throw CheckpointError("checkpoint " + path + ": metadata lra.checksums is not valid JSON");
   }
   for (const auto& [name, t] : tensors) {
-    LRA_CHECK(sums.contains(name) && sums[name].is_string(), CheckpointError, "checkpoint ",
-              path, ": tensor ", name, " has no checksum in the metadata (file altered)");
+    LRA_CHECK(sums.contains(name) && sums[name].is_string(), CheckpointError, "checkpoint ", path,
+              ": tensor ", name, " has no checksum in the metadata (file altered)");
     const std::string found = tensor_checksum(t), expected = sums[name].get<std::string>();
     LRA_CHECK(found == expected, CheckpointError, "checkpoint ", path, ": tensor ", name,
               " is corrupt (checksum ", found, ", expected ", expected,
               "); use another checkpoint or retrain");
   }
-  LRA_CHECK(sums.size() == tensors.size(), CheckpointError, "checkpoint ", path, ": ",
-            sums.size(), " checksums for ", tensors.size(), " tensors (file altered)");
+  LRA_CHECK(sums.size() == tensors.size(), CheckpointError, "checkpoint ", path, ": ", sums.size(),
+            " checksums for ", tensors.size(), " tensors (file altered)");
   if (meta) *meta = std::move(m);
   return tensors;
 }
@@ -114,9 +118,8 @@ std::map<std::string, std::string> load_weights(LraModel& model, const std::stri
   const std::string& mech = model.config().mechanism;
   const std::string ftask = meta.count("task") ? meta.at("task") : "?";
   const std::string fmodel = meta.count("model") ? meta.at("model") : "?";
-  LRA_CHECK(ftask == task && fmodel == mech, CheckpointError, "checkpoint ", path,
-            " holds model '", fmodel, "' for task '", ftask, "', expected model '", mech,
-            "' for task '", task, "'");
+  LRA_CHECK(ftask == task && fmodel == mech, CheckpointError, "checkpoint ", path, " holds model '",
+            fmodel, "' for task '", ftask, "', expected model '", mech, "' for task '", task, "'");
   nn::load_module_state(model, tensors, path);
   return meta;
 }
@@ -135,10 +138,9 @@ RunInfo read_run(const std::string& dir) {
     const json v = v0.is_object() && v0.contains("value") ? v0["value"] : v0;
     std::string text;
     LRA_CHECK(scalar_text(v, text), ConfigError, cpath, ": setting ", k, " is not a scalar");
-    const std::string source =
-        v0.is_object() && v0.contains("source") && v0["source"].is_string()
-            ? v0["source"].get<std::string>()
-            : cpath;
+    const std::string source = v0.is_object() && v0.contains("source") && v0["source"].is_string()
+                                   ? v0["source"].get<std::string>()
+                                   : cpath;
     // A key this version does not know is an error, never ignored silently.
     r.settings.set(k, text, source);
   }
@@ -211,8 +213,7 @@ RunEval evaluate_run(const std::string& dir, const RunEvalOptions& opt) {
   ModelConfig mc = model_config(s, task);
   LraModel model(mc);
   RunEval r;
-  r.checkpoint_path =
-      dir + "/" + (opt.checkpoint == "best" ? run_files::best : run_files::last);
+  r.checkpoint_path = dir + "/" + (opt.checkpoint == "best" ? run_files::best : run_files::last);
   auto meta = load_weights(model, r.checkpoint_path, task.name);
   r.checkpoint_step = meta.count("step") ? std::stoll(meta.at("step")) : 0;
 
@@ -224,10 +225,9 @@ RunEval evaluate_run(const std::string& dir, const RunEvalOptions& opt) {
   // Training evaluated val on its first eval_batches batches and test on the whole split.
   const int64_t max_batches = opt.split == "val" ? s.get_int("eval_batches") : 0;
   if (max_batches > 0)
-    r.note = "val is evaluated on its first " + std::to_string(max_batches) +
-             " batches of " + s.get("batch") + ", as training did (eval_batches)";
-  EvalResult ev = evaluate(model, split, s.get_int("batch"), mc.max_len, max_batches,
-                           opt.progress);
+    r.note = "val is evaluated on its first " + std::to_string(max_batches) + " batches of " +
+             s.get("batch") + ", as training did (eval_batches)";
+  EvalResult ev = evaluate(model, split, s.get_int("batch"), mc.max_len, max_batches, opt.progress);
   r.accuracy = ev.accuracy;
   r.loss = ev.loss;
   r.examples = ev.examples;
@@ -241,11 +241,13 @@ RunEval evaluate_run(const std::string& dir, const RunEvalOptions& opt) {
   } else {
     for (const std::string& line : read_metrics_lines(dir)) {
       json m = json::parse(line);
-      if (m.value("split", std::string()) == opt.split && m.value("step", int64_t(-1)) == r.checkpoint_step &&
-          m["accuracy"].is_number() && !(opt.split == "test" && opt.checkpoint != "best")) {
+      if (m.value("split", std::string()) == opt.split &&
+          m.value("step", int64_t(-1)) == r.checkpoint_step && m["accuracy"].is_number() &&
+          !(opt.split == "test" && opt.checkpoint != "best")) {
         r.has_recorded = true;
         r.recorded = m["accuracy"].get<double>();
-        r.recorded_from = "metrics.jsonl " + opt.split + " at step " + std::to_string(r.checkpoint_step);
+        r.recorded_from =
+            "metrics.jsonl " + opt.split + " at step " + std::to_string(r.checkpoint_step);
       }
     }
   }

@@ -98,7 +98,9 @@ void Settings::set(const std::string& key, const std::string& value, const std::
   it->second = {value, source};
 }
 
-bool Settings::has(const std::string& key) const { return entries_.count(key) > 0; }
+bool Settings::has(const std::string& key) const {
+  return entries_.count(key) > 0;
+}
 
 const std::string& Settings::get(const std::string& key) const {
   auto it = entries_.find(key);

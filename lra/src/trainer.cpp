@@ -12,10 +12,9 @@
 #include "lra/lra/trainer.hpp"
 
 #include <fcntl.h>
+#include <oneapi/tbb/version.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-#include <oneapi/tbb/version.h>
 
 #include <chrono>
 #include <cmath>
@@ -49,9 +48,12 @@ double seconds_since(Clock::time_point t0) {
 
 std::string format_duration(double s) {
   char buf[32];
-  if (s < 60) std::snprintf(buf, sizeof buf, "%.0fs", s);
-  else if (s < 3600) std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
-  else std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, (int(s) % 3600) / 60);
+  if (s < 60)
+    std::snprintf(buf, sizeof buf, "%.0fs", s);
+  else if (s < 3600)
+    std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, (int(s) % 3600) / 60);
   return buf;
 }
 
@@ -97,8 +99,11 @@ struct Interval {
   double loss_sum = 0.0, gnorm_sum = 0.0;
   int64_t correct = 0, seen = 0, steps = 0;
   json to_json() const {
-    return {{"loss_sum", loss_sum}, {"gnorm_sum", gnorm_sum}, {"correct", correct},
-            {"seen", seen}, {"steps", steps}};
+    return {{"loss_sum", loss_sum},
+            {"gnorm_sum", gnorm_sum},
+            {"correct", correct},
+            {"seen", seen},
+            {"steps", steps}};
   }
   void from_json(const json& j) {
     loss_sum = j.at("loss_sum").get<double>();
@@ -180,9 +185,8 @@ ModelConfig model_config(const Settings& s, const TaskInfo& task) {
   return c;
 }
 
-EvalResult evaluate(LraModel& model, const data::Split& split, int64_t batch_size,
-                    int64_t max_len, int64_t max_batches,
-                    const std::function<void(size_t, size_t)>& progress) {
+EvalResult evaluate(LraModel& model, const data::Split& split, int64_t batch_size, int64_t max_len,
+                    int64_t max_batches, const std::function<void(size_t, size_t)>& progress) {
   NoGradGuard no_grad;
   nn::ForwardContext ctx;  // eval: no dropout
   EvalResult r;
@@ -230,8 +234,10 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
   const uint64_t seed = uint64_t(s.get_int("seed"));
   LRA_CHECK(steps > 0, ConfigError, "steps must be positive (got ", steps, ")");
   LRA_CHECK(batch > 0, ConfigError, "batch must be positive (got ", batch, ")");
-  LRA_CHECK(!data.train.examples.empty(), DataError, "the training split is empty (", data.train.source, ")");
-  LRA_CHECK(!data.val.examples.empty(), DataError, "the validation split is empty (", data.val.source, ")");
+  LRA_CHECK(!data.train.examples.empty(), DataError, "the training split is empty (",
+            data.train.source, ")");
+  LRA_CHECK(!data.val.examples.empty(), DataError, "the validation split is empty (",
+            data.val.source, ")");
   LRA_CHECK(!opt.resume || !opt.out_dir.empty(), ConfigError, "resume needs the run folder");
 
   const std::string& dir = opt.out_dir;
@@ -292,8 +298,9 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
                {"final_train_loss", double(final_train_loss)},
                {"elapsed_seconds", elapsed()},
                {"seed", seed},
-               {"rng", "counter-based: dropout key (seed, step, site); data order "
-                       "epoch_order(n_train, seed, epoch)"},
+               {"rng",
+                "counter-based: dropout key (seed, step, site); data order "
+                "epoch_order(n_train, seed, epoch)"},
                {"settings", settings_json}};
     auto meta = weights_meta(step, "state");
     meta["lra.state"] = st.dump();
@@ -318,8 +325,8 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
 
   if (opt.resume) {
     const std::string sp = path(run_files::state);
-    LRA_CHECK(fs::exists(sp), CheckpointError, "cannot resume ", dir, ": no ",
-              run_files::state, " (the run saved no checkpoint yet; start it again)");
+    LRA_CHECK(fs::exists(sp), CheckpointError, "cannot resume ", dir, ": no ", run_files::state,
+              " (the run saved no checkpoint yet; start it again)");
     std::map<std::string, std::string> meta;
     nn::NamedTensors all = load_checked(sp, &meta);
     json st;
@@ -346,13 +353,15 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
               "): pass the run's data folder with --data");
     nn::NamedTensors weights, moments;
     for (auto& [name, t] : all) {
-      if (name.rfind("adam.", 0) == 0) moments.emplace_back(name.substr(5), t);
-      else weights.emplace_back(name, t);
+      if (name.rfind("adam.", 0) == 0)
+        moments.emplace_back(name.substr(5), t);
+      else
+        weights.emplace_back(name, t);
     }
     LRA_CHECK(meta.count("model") && meta.at("model") == mc.mechanism && meta.count("task") &&
                   meta.at("task") == task.name,
-              CheckpointError, "checkpoint ", sp, " is not of model ", mc.mechanism,
-              " on task ", task.name);
+              CheckpointError, "checkpoint ", sp, " is not of model ", mc.mechanism, " on task ",
+              task.name);
     nn::load_module_state(model, weights, sp);
     adam.load_state(moments, st.at("adam_steps").get<int64_t>());
     step0 = st.at("step").get<int64_t>();
@@ -377,8 +386,8 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
     // resume history in config.json
     if (fs::exists(path(run_files::config))) {
       json cfg = json::parse(read_file(path(run_files::config)));
-      cfg["resumes"].push_back({{"from_step", step0}, {"time", iso_time()},
-                                {"threads", num_threads()}});
+      cfg["resumes"].push_back(
+          {{"from_step", step0}, {"time", iso_time()}, {"threads", num_threads()}});
       write_file_atomic(path(run_files::config), cfg.dump(2) + "\n");
     }
     res.resumed_from = step0;
@@ -395,35 +404,35 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
               ConfigError, dir, " already holds a run: continue it with --resume ", dir,
               " or pick a new --out");
     api::EngineInfo ei = api::engine_info();
-    json cfg = {{"created", iso_time()},
-                {"task", task.name},
-                {"model", mc.mechanism},
-                {"preset", s.get("preset")},
-                {"seed", seed},
-                {"threads", num_threads()},
-                {"data_dir", opt.data_dir.empty() ? s.get("data") : opt.data_dir},
-                {"data",
-                 {{"train", data.train.examples.size()},
-                  {"val", data.val.examples.size()},
-                  {"test", data.test.examples.size()},
-                  {"train_fingerprint", fingerprint},
-                  {"notes", data.notes}}},
-                {"parameters", model.num_parameters()},
-                {"versions",
-                 {{"lra", ei.version},
-                  {"build_type", ei.build_type},
-                  {"compiler", ei.compiler},
-                  {"cxx_flags", ei.cxx_flags},
-                  {"blas", ei.blas_vendor + " " + ei.blas_version + " (" + ei.blas_core + ")"},
-                  {"tbb", std::to_string(TBB_VERSION_MAJOR) + "." +
-                              std::to_string(TBB_VERSION_MINOR)},
-                  {"nlohmann_json", std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." +
-                                        std::to_string(NLOHMANN_JSON_VERSION_MINOR) + "." +
-                                        std::to_string(NLOHMANN_JSON_VERSION_PATCH)},
-                  {"cpu", ei.cpu},
-                  {"simd", ei.simd_compiled}}},
-                {"info", opt.info},
-                {"resumes", json::array()}};
+    json cfg = {
+        {"created", iso_time()},
+        {"task", task.name},
+        {"model", mc.mechanism},
+        {"preset", s.get("preset")},
+        {"seed", seed},
+        {"threads", num_threads()},
+        {"data_dir", opt.data_dir.empty() ? s.get("data") : opt.data_dir},
+        {"data",
+         {{"train", data.train.examples.size()},
+          {"val", data.val.examples.size()},
+          {"test", data.test.examples.size()},
+          {"train_fingerprint", fingerprint},
+          {"notes", data.notes}}},
+        {"parameters", model.num_parameters()},
+        {"versions",
+         {{"lra", ei.version},
+          {"build_type", ei.build_type},
+          {"compiler", ei.compiler},
+          {"cxx_flags", ei.cxx_flags},
+          {"blas", ei.blas_vendor + " " + ei.blas_version + " (" + ei.blas_core + ")"},
+          {"tbb", std::to_string(TBB_VERSION_MAJOR) + "." + std::to_string(TBB_VERSION_MINOR)},
+          {"nlohmann_json", std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." +
+                                std::to_string(NLOHMANN_JSON_VERSION_MINOR) + "." +
+                                std::to_string(NLOHMANN_JSON_VERSION_PATCH)},
+          {"cpu", ei.cpu},
+          {"simd", ei.simd_compiled}}},
+        {"info", opt.info},
+        {"resumes", json::array()}};
     json sj = json::object();
     for (const auto& [k, e] : s.entries()) sj[k] = {{"value", e.value}, {"source", e.source}};
     cfg["settings"] = sj;
@@ -488,8 +497,8 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
         for (int64_t i = 0; i < g.numel(); ++i) bad += !std::isfinite(d[i]);
         if (bad) {
           param = name;
-          how = "gradient has " + std::to_string(bad) + " non-finite of " +
-                std::to_string(g.numel());
+          how =
+              "gradient has " + std::to_string(bad) + " non-finite of " + std::to_string(g.numel());
           break;
         }
       }
@@ -512,8 +521,11 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
       meta["epoch"] = std::to_string(epoch);
       saved = dir + "/diverged-step" + std::to_string(at) + ".safetensors";
       save_checked(saved, ev, meta);
-      metrics.append({{"step", at}, {"split", "train"}, {"event", "diverged"},
-                      {"reason", reason}, {"parameter", param}});
+      metrics.append({{"step", at},
+                      {"split", "train"},
+                      {"event", "diverged"},
+                      {"reason", reason},
+                      {"parameter", param}});
       json r = {{"status", "diverged"},
                 {"task", task.name},
                 {"model", mc.mechanism},
@@ -535,7 +547,8 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
       write_run_plots(dir);
     }
     std::string msg = "training diverged at step " + std::to_string(at) + ": " + reason +
-                      "; first parameter affected: " + param + (how.empty() ? "" : " (" + how + ")");
+                      "; first parameter affected: " + param +
+                      (how.empty() ? "" : " (" + how + ")");
     if (!saved.empty())
       msg += "; parameters, gradients and batch saved to " + saved +
              "; the last good checkpoint is untouched (" + path(run_files::last) + ")";
@@ -570,8 +583,7 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
     }
     lo.loss.backward();
     const float gnorm = nn::clip_grad_norm(params, clip);
-    if (!std::isfinite(gnorm))
-      diverge(step, "gradient norm is " + std::to_string(gnorm), true);
+    if (!std::isfinite(gnorm)) diverge(step, "gradient norm is " + std::to_string(gnorm), true);
     const float lr = sched.at(step);
     adam.step(lr);
 
@@ -656,8 +668,8 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
   res.peak_bytes = memory_stats().peak_bytes;
   if (res.interrupted) {
     if (files) write_run_plots(dir);
-    std::snprintf(line, sizeof line, "interrupted at step %lld/%lld: saved %s/%s",
-                  (long long)step, (long long)steps, dir.c_str(), run_files::last);
+    std::snprintf(line, sizeof line, "interrupted at step %lld/%lld: saved %s/%s", (long long)step,
+                  (long long)steps, dir.c_str(), run_files::last);
     log(line);
     return res;
   }

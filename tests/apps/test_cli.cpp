@@ -80,16 +80,52 @@ Result run(const std::vector<std::string>& args, const fs::path& cwd) {
 }
 
 // A tiny ListOps run's flags (generated data cached under cwd/data/).
-std::vector<std::string> tiny(const std::string& out, int steps, const std::string& extra_seed = "1") {
-  return {"train",          "--task",       "listops", "--preset",     "tiny",
-          "--steps",        std::to_string(steps),      "--layers",     "1",
-          "--dim",          "16",           "--qkv-dim", "16",         "--mlp-dim",
-          "32",             "--batch",      "4",        "--gen-train", "160",
-          "--gen-val",      "32",           "--gen-test", "32",        "--gen-max-len",
-          "60",             "--gen-min-len", "10",      "--max-len",   "64",
-          "--eval-every",   "5",            "--log-every", "2",        "--eval-batches",
-          "4",              "--dropout",    "0.1",      "--threads",   "1",
-          "--save-every",   "1",            "--seed",   extra_seed,    "--out",
+std::vector<std::string> tiny(const std::string& out, int steps,
+                              const std::string& extra_seed = "1") {
+  return {"train",
+          "--task",
+          "listops",
+          "--preset",
+          "tiny",
+          "--steps",
+          std::to_string(steps),
+          "--layers",
+          "1",
+          "--dim",
+          "16",
+          "--qkv-dim",
+          "16",
+          "--mlp-dim",
+          "32",
+          "--batch",
+          "4",
+          "--gen-train",
+          "160",
+          "--gen-val",
+          "32",
+          "--gen-test",
+          "32",
+          "--gen-max-len",
+          "60",
+          "--gen-min-len",
+          "10",
+          "--max-len",
+          "64",
+          "--eval-every",
+          "5",
+          "--log-every",
+          "2",
+          "--eval-batches",
+          "4",
+          "--dropout",
+          "0.1",
+          "--threads",
+          "1",
+          "--save-every",
+          "1",
+          "--seed",
+          extra_seed,
+          "--out",
           out};
 }
 
@@ -97,7 +133,8 @@ std::vector<json> stable_metrics(const fs::path& dir) {
   std::vector<json> out;
   for (const std::string& line : lra::read_metrics_lines(dir.string())) {
     json j = json::parse(line);
-    for (const char* k : {"steps_per_s", "elapsed_s", "eval_seconds", "peak_bytes", "peak_rss_bytes"})
+    for (const char* k :
+         {"steps_per_s", "elapsed_s", "eval_seconds", "peak_bytes", "peak_rss_bytes"})
       j.erase(k);
     out.push_back(j);
   }
@@ -196,7 +233,8 @@ TEST_CASE("cli: SIGINT saves last and exits cleanly; the run resumes to the same
   std::vector<std::string> args = tiny("run", steps);
   Child c = spawn(args, d);
   const auto t0 = std::chrono::steady_clock::now();
-  while (last_step(d / "run") < 4 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60))
+  while (last_step(d / "run") < 4 &&
+         std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60))
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   ::kill(c.pid, SIGINT);
   const int code = wait_exit(c);

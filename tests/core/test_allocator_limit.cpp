@@ -12,9 +12,9 @@
 using namespace lra;
 
 TEST_CASE("allocator: a request over the memory limit throws and names the sizes") {
-  Tensor keep = Tensor::zeros({1024});  // 4 KiB live
+  Tensor keep = Tensor::zeros({1024});                       // 4 KiB live
   set_memory_limit(memory_stats().live_bytes + (1u << 20));  // 1 MiB of headroom
-  CHECK_NOTHROW(Tensor::empty({128 * 1024}));                 // 512 KiB: fits
+  CHECK_NOTHROW(Tensor::empty({128 * 1024}));                // 512 KiB: fits
   try {
     Tensor big = Tensor::empty({1024 * 1024});  // 4 MiB: does not
     CHECK(false);
@@ -32,11 +32,11 @@ TEST_CASE("copy_: strided layouts match an element-by-element copy") {
   Tensor base = Tensor::empty({3, 5, 7, 9});
   fill_uniform(base, rng_key(1, {rng_tag("copy")}), -1.0f, 1.0f);
   const std::vector<Tensor> views = {
-      base.permute({0, 2, 1, 3}),              // merge heads: unit inner stride both sides
-      base.permute({0, 1, 3, 2}),              // last two axes swapped: tiled transpose
-      base.permute({3, 2, 1, 0}),              // full reversal
-      base.slice(3, 1, 8).slice(1, 0, 4),      // gaps
-      base.select(3, 2),                       // no unit stride at all
+      base.permute({0, 2, 1, 3}),                // merge heads: unit inner stride both sides
+      base.permute({0, 1, 3, 2}),                // last two axes swapped: tiled transpose
+      base.permute({3, 2, 1, 0}),                // full reversal
+      base.slice(3, 1, 8).slice(1, 0, 4),        // gaps
+      base.select(3, 2),                         // no unit stride at all
       base.slice(0, 1, 2).expand({4, 5, 7, 9}),  // broadcast (stride 0) source
   };
   for (const Tensor& v : views) {

@@ -204,7 +204,8 @@ TEST_CASE("matmul_into: alpha, beta and checks") {
   CHECK_THROWS_AS(kern::matmul_into(strided, a, b, false, true), ShapeError);
 }
 
-TEST_CASE("matmul: the own kernel's shapes (skinny, edges, k chunks, k split), thread-independent") {
+TEST_CASE(
+    "matmul: the own kernel's shapes (skinny, edges, k chunks, k split), thread-independent") {
   // rows not a multiple of 6, columns not a multiple of 16, k over several chunks of 128
   check_matmul(rnd({301, 200}, 21), rnd({200, 70}, 22));
   check_matmul(rnd({301, 200}, 21), rnd({70, 200}, 23), false, true);

@@ -255,9 +255,9 @@ TEST_CASE("api: load_model on the run folder of a short training run") {
   data.test.examples.assign(ex.begin() + 40, ex.end());
   const lra::TaskInfo& task = lra::find_task("listops");
   lra::api::ModelSpec spec = spec_of("listops", "tiny");
-  spec.settings = {{"steps", "2"},     {"batch", "4"},      {"layers", "1"},
-                   {"dim", "16"},      {"qkv_dim", "16"},   {"mlp_dim", "32"},
-                   {"eval_every", "2"}, {"max_len", "40"},  {"log_every", "1"}};
+  spec.settings = {{"steps", "2"},      {"batch", "4"},    {"layers", "1"},
+                   {"dim", "16"},       {"qkv_dim", "16"}, {"mlp_dim", "32"},
+                   {"eval_every", "2"}, {"max_len", "40"}, {"log_every", "1"}};
   lra::train(lra::api::resolve_settings(spec), task, data, (dir / "run").string(), {});
 
   std::unique_ptr<lra::LraModel> model = lra::api::load_model((dir / "run").string());

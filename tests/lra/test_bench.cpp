@@ -96,7 +96,9 @@ TEST_CASE("child processes: result line, crash and timeout") {
   bench::Config c = tiny("local", 16);
   // a stand-in child that prints a result line; the config arrives as the last argument ($0)
   bench::Result ok = bench::run_in_child(
-      {"/bin/sh", "-c", "echo progress; echo '{\"status\":\"ok\",\"median_ms\":5,\"steps_per_s\":200}'"}, c);
+      {"/bin/sh", "-c",
+       "echo progress; echo '{\"status\":\"ok\",\"median_ms\":5,\"steps_per_s\":200}'"},
+      c);
   CHECK(ok.ok());
   CHECK(ok.median_ms == 5.0);
   bench::Result crash = bench::run_in_child({"/bin/sh", "-c", "kill -9 $$"}, c);
@@ -114,9 +116,9 @@ TEST_CASE("child processes: result line, crash and timeout") {
 TEST_CASE("speed-up, memory ratio and crossover against the Transformer") {
   bench::Sweep s;
   s.results = {fake("transformer", 1024, 10, 1000), fake("transformer", 2048, 5, 4000),
-               fake("local", 1024, 5, 500),        fake("local", 2048, 10, 1000),
-               fake("linear", 1024, 20, 500),      fake("linear", 2048, 20, 500),
-               fake("sinkhorn", 1024, 2, 500),     fake("sinkhorn", 2048, 2.5, 500)};
+               fake("local", 1024, 5, 500),         fake("local", 2048, 10, 1000),
+               fake("linear", 1024, 20, 500),       fake("linear", 2048, 20, 500),
+               fake("sinkhorn", 1024, 2, 500),      fake("sinkhorn", 2048, 2.5, 500)};
   CHECK(bench::speedup(s, "local", 1024) == doctest::Approx(0.5));
   CHECK(bench::speedup(s, "local", 2048) == doctest::Approx(2.0));
   CHECK(bench::memory_ratio(s, "local", 2048) == doctest::Approx(0.25));

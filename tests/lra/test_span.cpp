@@ -7,9 +7,9 @@
 
 #include "lra/core/io.hpp"
 #include "lra/core/kernels.hpp"
+#include "lra/lra/run.hpp"
 #include "lra/lra/span.hpp"
 #include "lra/lra/task.hpp"
-#include "lra/lra/run.hpp"
 #include "lra/nn/checkpoint.hpp"
 #include "task_helpers.hpp"
 
@@ -122,8 +122,11 @@ TEST_CASE("span of a run folder: settings, best checkpoint and validation data")
     Settings s;
     for (auto& [k, v] : cfg["settings"].items())
       if (s.has(k))
-        s.set(k, v.is_object() ? v["value"].get<std::string>()
-                               : v.is_string() ? v.get<std::string>() : v.dump(), "test");
+        s.set(k,
+              v.is_object()   ? v["value"].get<std::string>()
+              : v.is_string() ? v.get<std::string>()
+                              : v.dump(),
+              "test");
     LraModel model(model_config(s, task));
     save_checked(run + "/best.safetensors", nn::module_state(model),
                  {{"task", "listops"}, {"model", mech}});
@@ -137,8 +140,10 @@ TEST_CASE("span of a run folder: settings, best checkpoint and validation data")
     CHECK(r.per_layer.size() == 1);
     CHECK(r.per_head.at(0).size() == 2);
     CHECK(r.mean_length > 5);
-    if (std::string(mech) == "local") CHECK(r.span == 0.0);
-    else CHECK(r.span > 1.0);
+    if (std::string(mech) == "local")
+      CHECK(r.span == 0.0);
+    else
+      CHECK(r.span > 1.0);
     std::string md = span::markdown({r});
     CHECK(md.find("| listops |") != std::string::npos);
     CHECK(span::svg({r}).rfind("<svg", 0) == 0);

@@ -41,12 +41,21 @@ const TaskData& tiny_data() {
 Settings tiny_settings(int64_t steps, uint64_t seed = 1) {
   Settings s;
   for (const auto& [k, v] : find_task("listops").preset("tiny").settings) s.set(k, v, "preset");
-  const std::pair<const char*, std::string> o[] = {
-      {"steps", std::to_string(steps)}, {"batch", "4"},       {"layers", "1"},
-      {"dim", "16"},                    {"heads", "2"},       {"qkv_dim", "16"},
-      {"mlp_dim", "32"},                {"dropout", "0.1"},   {"warmup", "3"},
-      {"eval_every", "4"},              {"log_every", "3"},   {"eval_batches", "4"},
-      {"max_len", "64"},                {"threads", "1"},     {"seed", std::to_string(seed)}};
+  const std::pair<const char*, std::string> o[] = {{"steps", std::to_string(steps)},
+                                                   {"batch", "4"},
+                                                   {"layers", "1"},
+                                                   {"dim", "16"},
+                                                   {"heads", "2"},
+                                                   {"qkv_dim", "16"},
+                                                   {"mlp_dim", "32"},
+                                                   {"dropout", "0.1"},
+                                                   {"warmup", "3"},
+                                                   {"eval_every", "4"},
+                                                   {"log_every", "3"},
+                                                   {"eval_batches", "4"},
+                                                   {"max_len", "64"},
+                                                   {"threads", "1"},
+                                                   {"seed", std::to_string(seed)}};
   for (const auto& [k, v] : o) s.set(k, v, "test");
   return s;
 }
@@ -56,14 +65,17 @@ std::vector<json> stable_metrics(const fs::path& dir) {
   std::vector<json> out;
   for (const std::string& line : read_metrics_lines(dir.string())) {
     json j = json::parse(line);
-    for (const char* k : {"steps_per_s", "elapsed_s", "eval_seconds", "peak_bytes", "peak_rss_bytes"})
+    for (const char* k :
+         {"steps_per_s", "elapsed_s", "eval_seconds", "peak_bytes", "peak_rss_bytes"})
       j.erase(k);
     out.push_back(j);
   }
   return out;
 }
 
-std::string file_bytes(const fs::path& p) { return read_file(p.string()); }
+std::string file_bytes(const fs::path& p) {
+  return read_file(p.string());
+}
 
 TrainResult run(const Settings& s, const fs::path& dir, std::vector<float>* losses = nullptr,
                 int64_t stop_at = 0, bool resume = false) {
@@ -104,12 +116,13 @@ TEST_CASE("trainer: 2N steps equal N steps + resume N, bit for bit") {
   CHECK(ra.best_step == rb.best_step);
   // metrics.jsonl continues with no gap and no duplicate
   CHECK(stable_metrics(a) == stable_metrics(b));
-  for (const char* f : {"config.json", "results.json", "loss.svg", "accuracy.svg",
-                        "last.state.safetensors"})
+  for (const char* f :
+       {"config.json", "results.json", "loss.svg", "accuracy.svg", "last.state.safetensors"})
     CHECK(fs::exists(b / f));
 }
 
-TEST_CASE("trainer: resume after a stop at an evaluation step, and resume of other settings refused") {
+TEST_CASE(
+    "trainer: resume after a stop at an evaluation step, and resume of other settings refused") {
   const Settings s = tiny_settings(10);
   fs::path a = fresh_dir("trainer", "evalstop_a"), b = fresh_dir("trainer", "evalstop_b");
   fs::remove_all(a), fs::remove_all(b);

@@ -26,7 +26,7 @@ struct MemoryStats {
 void* allocate_bytes(size_t bytes);  // 64-byte aligned; bytes may be 0
 void free_bytes(void* ptr, size_t bytes);
 MemoryStats memory_stats();
-void reset_peak_memory();  // peak := live
+void reset_peak_memory();      // peak := live
 void release_cached_memory();  // hand cached blocks back to the OS
 // Budget on live bytes (0: none). A request that would take live bytes above it throws
 // MemoryLimitExceeded (a std::bad_alloc naming the request, the live bytes and the limit), and

@@ -11,7 +11,20 @@ namespace lra::kern {
 
 // ---- elementwise ------------------------------------------------------------------------
 enum class Unary : uint8_t {
-  Neg, Exp, Log, Sqrt, Rsqrt, Tanh, Relu, Gelu, Elu, Sigmoid, Silu, Abs, Square, COUNT
+  Neg,
+  Exp,
+  Log,
+  Sqrt,
+  Rsqrt,
+  Tanh,
+  Relu,
+  Gelu,
+  Elu,
+  Sigmoid,
+  Silu,
+  Abs,
+  Square,
+  COUNT
 };
 const char* unary_name(Unary op);
 Tensor unary(Unary op, const Tensor& x);
@@ -54,9 +67,8 @@ void matmul_into(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a, bool
 // b (n, k) with trans_b; lda/ldb/ldc are row strides. Uses the own AVX-512 kernel where it beats
 // OpenBLAS on such skinny shapes (core/src/matmul.cpp, Note [own kernel]), else cblas_sgemm.
 // beta = 0: c is not read (may be uninitialised).
-void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-           int64_t ldc);
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
 // ---- softmax along the last axis --------------------------------------------------------
 // x: (B, ..., N). lengths: undefined, or i32 (B): keys j >= lengths[b] get weight 0 (a row

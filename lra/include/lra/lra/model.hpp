@@ -24,8 +24,8 @@ namespace lra {
 struct ModelConfig {
   std::string mechanism = "transformer";
   std::map<std::string, std::string> mechanism_params;  // "block=64", ...
-  int64_t vocab = 0;    // token ids in [0, vocab), 0 = padding
-  int64_t max_len = 0;  // tokens per sequence, without CLS
+  int64_t vocab = 0;                                    // token ids in [0, vocab), 0 = padding
+  int64_t max_len = 0;                                  // tokens per sequence, without CLS
   int64_t dim = 64;
   int64_t heads = 2;
   int64_t qkv_dim = 64;

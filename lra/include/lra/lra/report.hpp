@@ -15,8 +15,8 @@ namespace lra {
 std::optional<double> paper_accuracy(const std::string& model, const std::string& task);
 
 struct ReportCell {
-  int n = 0;                  // runs
-  double mean = 0, std = 0;   // % ; std is the sample standard deviation (0 when n == 1)
+  int n = 0;                 // runs
+  double mean = 0, std = 0;  // % ; std is the sample standard deviation (0 when n == 1)
   std::vector<std::string> runs;
   std::optional<double> paper;
 };

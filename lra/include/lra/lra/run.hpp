@@ -80,7 +80,7 @@ void write_run_plots(const std::string& dir);
 
 // ---- eval ----------------------------------------------------------------------------------
 struct RunEvalOptions {
-  std::string split = "test";      // test or val
+  std::string split = "test";       // test or val
   std::string checkpoint = "best";  // best or last
   std::string data_dir;             // "" : the run's recorded data folder
   int threads = -1;                 // < 0: the run's setting

@@ -31,8 +31,8 @@ struct EvalResult {
 
 // Evaluates `model` on `split` (no gradients, no dropout) in batches of `batch_size`, in
 // order; max_batches > 0 evaluates only the first max_batches batches.
-EvalResult evaluate(LraModel& model, const data::Split& split, int64_t batch_size,
-                    int64_t max_len, int64_t max_batches = 0,
+EvalResult evaluate(LraModel& model, const data::Split& split, int64_t batch_size, int64_t max_len,
+                    int64_t max_batches = 0,
                     const std::function<void(size_t done, size_t total)>& progress = {});
 
 // Model configuration from resolved settings and the task.
@@ -65,12 +65,12 @@ struct TrainResult {
 // What the app shows while training runs.
 struct StepInfo {
   int64_t step = 0, total = 0;
-  float loss = 0.0f;                      // this step's
-  double interval_loss = 0.0;             // mean since the last log line
+  float loss = 0.0f;           // this step's
+  double interval_loss = 0.0;  // mean since the last log line
   double interval_accuracy = 0.0;
   double lr = 0.0, grad_norm = 0.0;
-  double steps_per_second = 0.0;          // since this session started
-  double elapsed = 0.0, eta = 0.0;        // seconds
+  double steps_per_second = 0.0;    // since this session started
+  double elapsed = 0.0, eta = 0.0;  // seconds
 };
 
 struct TrainHooks {
