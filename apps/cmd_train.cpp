@@ -25,6 +25,18 @@
 #endif
 
 namespace lra::app {
+
+GenerateOptions generate_options(const Settings& s) {
+  GenerateOptions g;
+  g.train = s.get_int("gen_train");
+  g.val = s.get_int("gen_val");
+  g.test = s.get_int("gen_test");
+  g.seed = uint64_t(s.get_int("seed"));
+  if (!s.get("gen_min_len").empty()) g.min_len = s.get_int("gen_min_len");
+  if (!s.get("gen_max_len").empty()) g.max_len = s.get_int("gen_max_len");
+  return g;
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -40,17 +52,6 @@ std::string timestamp() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::localtime(&t));
   return buf;
-}
-
-GenerateOptions generate_options(const Settings& s) {
-  GenerateOptions g;
-  g.train = s.get_int("gen_train");
-  g.val = s.get_int("gen_val");
-  g.test = s.get_int("gen_test");
-  g.seed = uint64_t(s.get_int("seed"));
-  if (!s.get("gen_min_len").empty()) g.min_len = s.get_int("gen_min_len");
-  if (!s.get("gen_max_len").empty()) g.max_len = s.get_int("gen_max_len");
-  return g;
 }
 
 // The data folder for a run: --data, or a generated set cached under data/ by its settings.
@@ -182,9 +183,18 @@ int run_seeds(const Settings& base, const std::string& out, const TrainArgs& a) 
                             {"preset", base.get("preset")},
                             {"seeds", seeds},
                             {"runs", nlohmann::json::array()}};
+  // Every seed trains on one data set, so the spread is the initialisation's, not the data's:
+  // a generated set is made once, with the first seed.
+  Settings shared = base;
+  if (base.get("data").empty()) {
+    Settings first = base;
+    first.set("seed", std::to_string(seeds[0]), "flag --seeds");
+    shared.set("data", data_folder(first, find_task(base.get("task"))),
+               "generated once for every seed of --seeds");
+  }
   std::vector<double> test, val;
   for (uint64_t seed : seeds) {
-    Settings s = base;
+    Settings s = shared;
     s.set("seed", std::to_string(seed), "flag --seeds");
     const std::string dir = out + "/seed-" + std::to_string(seed);
     const bool resume =

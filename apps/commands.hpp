@@ -3,10 +3,16 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
+#include "lra/lra/settings.hpp"
+#include "lra/lra/task.hpp"
+
 namespace lra::app {
 
 // A subcommand's action, run after parsing; returns the process exit code.
 using Action = std::function<int()>;
+
+// The generator options a run's settings ask for (gen_train/val/test, gen_min/max_len, seed).
+GenerateOptions generate_options(const Settings& s);
 
 void add_train_command(CLI::App& app, Action& action);
 void add_data_command(CLI::App& app, Action& action);
@@ -18,5 +24,6 @@ void add_bench_command(CLI::App& app, Action& action);            // cmd_bench.c
 void add_span_command(CLI::App& app, Action& action);             // cmd_span.cpp
 void add_attention_command(CLI::App& app, Action& action);        // cmd_attention.cpp
 void add_bench_attention_command(CLI::App& app, Action& action);  // cmd_bench_attention.cpp
+void add_suite_command(CLI::App& app, Action& action);            // cmd_suite.cpp
 
 }  // namespace lra::app

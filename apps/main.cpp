@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   lra::app::add_span_command(app, action);
   lra::app::add_attention_command(app, action);
   lra::app::add_bench_attention_command(app, action);
+  lra::app::add_suite_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,6 +10,7 @@
 
 #include "lra/core/error.hpp"
 #include "lra/lra/run.hpp"
+#include "lra/lra/task.hpp"
 
 namespace lra {
 namespace {
@@ -89,12 +90,14 @@ void mean_std(const std::vector<double>& v, double& mean, double& std) {
   std = std::sqrt(ss / double(v.size() - 1));
 }
 
+std::string ReportColumn::header() const {
+  std::string h = title + " (" + (preset.empty() ? "no preset" : preset) + ", " +
+                  std::to_string(steps) + " steps";
+  return h + (smoke ? ", SMOKE RUN: not a result)" : ")");
+}
+
 Report make_report(const std::vector<std::string>& paths) {
   Report rep;
-  for (const auto& [t, title] : kColumns) {
-    rep.tasks.push_back(t);
-    rep.titles.push_back(title);
-  }
   std::vector<fs::path> runs;
   for (const std::string& p : paths) {
     LRA_CHECK(fs::exists(p), ConfigError, "report: ", p, " does not exist");
@@ -102,10 +105,19 @@ Report make_report(const std::vector<std::string>& paths) {
     find_runs(p, 2, runs);
     if (runs.size() == before) rep.skipped.push_back(p + ": no run folder (config.json) found");
   }
-  // (model, task) -> accuracies (%), run folders
-  std::map<std::pair<std::string, std::string>,
-           std::pair<std::vector<double>, std::vector<std::string>>>
-      cells;
+  // Runs by column (task, preset, length, steps) and model.
+  struct Runs {
+    std::vector<double> acc, wall, speed;
+    std::vector<std::string> dirs;
+    int64_t batch = 0;
+  };
+  auto column_order = [](const ReportColumn& c) {
+    size_t t = 0;
+    while (t < kColumns.size() && kColumns[t].first != c.task) ++t;
+    return std::make_tuple(t, c.task, c.max_len, c.preset, c.steps);
+  };
+  std::map<decltype(column_order(ReportColumn{})), ReportColumn> columns;
+  std::map<std::pair<decltype(column_order(ReportColumn{})), std::string>, Runs> cells;
   std::set<std::string> seen;
   for (const fs::path& p : runs) {
     const std::string dir = fs::weakly_canonical(p).string();
@@ -122,34 +134,70 @@ Report make_report(const std::vector<std::string>& paths) {
           dir + ": " + (r.has_results ? "status " + r.status : "not finished (no results.json)"));
       continue;
     }
-    auto& c = cells[{r.settings.get("model"), r.settings.get("task")}];
-    c.first.push_back(100.0 * r.test_accuracy);
-    c.second.push_back(dir);
+    ReportColumn col;
+    col.task = r.settings.get("task");
+    col.title = col.task;
+    int64_t task_len = 0;
+    for (const TaskInfo& t : tasks())
+      if (t.name == col.task)
+        col.title = t.title.substr(0, t.title.find(':')), task_len = t.seq_len;
+    col.preset = r.settings.has("preset") ? r.settings.get("preset") : "";
+    col.max_len = r.settings.has("max_len") ? r.settings.get_int("max_len") : 0;
+    if (col.max_len <= 0) col.max_len = task_len;
+    if (col.max_len != task_len) col.title += "-" + std::to_string(col.max_len);
+    col.steps = r.steps;
+    col.smoke = col.preset == "tiny";
+    const auto key = column_order(col);
+    columns.emplace(key, col);
+    Runs& c = cells[{key, r.settings.get("model")}];
+    c.acc.push_back(100.0 * r.test_accuracy);
+    c.wall.push_back(r.wall_seconds);
+    c.speed.push_back(r.wall_seconds > 0 ? double(r.steps) / r.wall_seconds : 0.0);
+    c.dirs.push_back(dir);
+    if (c.batch == 0 && r.settings.has("batch")) c.batch = r.settings.get_int("batch");
   }
   LRA_CHECK(!cells.empty(), ConfigError, "report: no finished run among the given folders");
+  std::vector<decltype(column_order(ReportColumn{}))> keys;
+  for (const auto& [key, col] : columns) {
+    keys.push_back(key);
+    rep.columns.push_back(col);
+  }
 
   // Rows: the paper's models in its order, then any other model, each only if it has runs.
   std::vector<std::string> models;
   for (const PaperRow& r : kPaper) models.push_back(r.model);
   for (const auto& [key, v] : cells)
-    if (std::find(models.begin(), models.end(), key.first) == models.end())
-      models.push_back(key.first);
+    if (std::find(models.begin(), models.end(), key.second) == models.end())
+      models.push_back(key.second);
+  // The LRA average needs one column for each of the five tasks, none of them a smoke run.
+  std::set<std::string> five;
+  bool one_each = true;
+  for (const ReportColumn& c : rep.columns) {
+    if (c.task == "pathx") continue;
+    one_each = one_each && !c.smoke && five.insert(c.task).second;
+  }
+  one_each = one_each && five.size() == 5;
   for (const std::string& m : models) {
     ReportRow row;
     row.model = m;
-    bool any = false, all5 = true;
+    bool any = false, all5 = one_each;
     double sum = 0;
-    for (size_t i = 0; i < rep.tasks.size(); ++i) {
+    for (size_t i = 0; i < keys.size(); ++i) {
       ReportCell cell;
-      cell.paper = paper_accuracy(m, rep.tasks[i]);
-      auto it = cells.find({m, rep.tasks[i]});
+      cell.paper = paper_accuracy(m, rep.columns[i].task);
+      auto it = cells.find({keys[i], m});
       if (it != cells.end()) {
-        cell.n = int(it->second.first.size());
-        mean_std(it->second.first, cell.mean, cell.std);
-        cell.runs = it->second.second;
+        const Runs& r = it->second;
+        cell.n = int(r.acc.size());
+        mean_std(r.acc, cell.mean, cell.std);
+        double unused = 0;
+        mean_std(r.wall, cell.wall_seconds, unused);
+        mean_std(r.speed, cell.steps_per_s, unused);
+        cell.batch = r.batch;
+        cell.runs = r.dirs;
         any = true;
       }
-      if (i < 5) {
+      if (rep.columns[i].task != "pathx") {
         if (cell.n == 0)
           all5 = false;
         else
@@ -162,39 +210,64 @@ Report make_report(const std::vector<std::string>& paths) {
     if (const PaperRow* pr = paper_row(m)) row.paper_average = pr->avg;
     rep.rows.push_back(row);
   }
-  // Cells for tasks outside Table 1 (e.g. pathfinder64) are reported as skipped.
-  for (const auto& [key, v] : cells)
-    if (std::find(rep.tasks.begin(), rep.tasks.end(), key.second) == rep.tasks.end())
-      for (const std::string& d : v.second)
-        rep.skipped.push_back(d + ": task " + key.second + " is not a Table 1 column");
   return rep;
 }
 
+namespace {
+
+std::string model_title(const std::string& model) {
+  const PaperRow* pr = paper_row(model);
+  return pr ? pr->title : model;
+}
+
+std::string ours(const ReportCell& c) {
+  if (c.n == 0) return "-";
+  if (c.n == 1) return pct(c.mean);
+  return pct(c.mean) + " ± " + pct(c.std) + " (n=" + std::to_string(c.n) + ")";
+}
+
+}  // namespace
+
 std::string Report::markdown() const {
   std::string o = "| Model |";
-  for (const std::string& t : titles) o += " " + t + " |";
+  for (const ReportColumn& c : columns) o += " " + c.header() + " |";
   o += " Avg |\n|---|";
-  for (size_t i = 0; i <= titles.size(); ++i) o += "---|";
+  for (size_t i = 0; i <= columns.size(); ++i) o += "---|";
   o += "\n";
   for (const ReportRow& r : rows) {
-    const PaperRow* pr = paper_row(r.model);
-    o += "| " + std::string(pr ? pr->title : r.model.c_str()) + " |";
+    o += "| " + model_title(r.model) + " |";
     for (size_t i = 0; i < r.cells.size(); ++i) {
       const ReportCell& c = r.cells[i];
-      std::string paper = c.paper ? pct(*c.paper) : (tasks[i] == "pathx" && pr ? "FAIL" : "-");
-      std::string ours = "-";
-      if (c.n == 1)
-        ours = pct(c.mean);
-      else if (c.n > 1)
-        ours = pct(c.mean) + " ± " + pct(c.std) + " (n=" + std::to_string(c.n) + ")";
-      o += " " + ours + " (paper " + paper + ") |";
+      const std::string paper = c.paper                                              ? pct(*c.paper)
+                                : (columns[i].task == "pathx" && paper_row(r.model)) ? "FAIL"
+                                                                                     : "-";
+      o += " " + ours(c) + " (paper " + paper + ") |";
     }
     o += " " + (r.average ? pct(*r.average) : std::string("-")) + " (paper " +
          (r.paper_average ? pct(*r.paper_average) : std::string("-")) + ") |\n";
   }
-  o += "\nTest accuracy (%) of the best-validation checkpoint; mean ± sample std over runs; "
-       "paper = LRA Table 1 (Tay et al., ICLR 2021). Avg = mean of the five non-Path-X tasks, "
-       "shown only when all five have runs.\n";
+  o +=
+      "\nTest accuracy (%) of the best-validation checkpoint; mean ± sample std over runs (seeds); "
+      "paper = LRA Table 1 (Tay et al., ICLR 2021), trained far longer on the full-length "
+      "tasks. A column is one task under one preset, length and step count; SMOKE RUN columns "
+      "come from the tiny preset and measure nothing. Avg = mean of the five non-Path-X tasks, "
+      "shown only when each has exactly one column and none is a smoke run.\n";
+  o += "\n| Task | Model | Preset | Steps | Examples seen | Wall time | Steps/s | Seeds | Test % "
+       "| Paper % |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const ReportRow& r : rows)
+    for (size_t i = 0; i < r.cells.size(); ++i) {
+      const ReportCell& c = r.cells[i];
+      const ReportColumn& col = columns[i];
+      if (c.n == 0) continue;
+      char line[512];
+      std::snprintf(line, sizeof line,
+                    "| %s | %s | %s%s | %lld | %lld | %.1f min | %.2f | %d | %s | %s |\n",
+                    col.title.c_str(), model_title(r.model).c_str(), col.preset.c_str(),
+                    col.smoke ? " (smoke)" : "", (long long)col.steps,
+                    (long long)(col.steps * c.batch), c.wall_seconds / 60.0, c.steps_per_s, c.n,
+                    ours(c).c_str(), c.paper ? pct(*c.paper).c_str() : "-");
+      o += line;
+    }
   if (!skipped.empty()) {
     o += "\nNot counted:\n";
     for (const std::string& s : skipped) o += "- " + s + "\n";
@@ -205,18 +278,28 @@ std::string Report::markdown() const {
 std::string Report::json() const {
   using nlohmann::json;
   json j;
-  j["columns"] = tasks;
-  j["titles"] = titles;
+  j["columns"] = json::array();
+  for (const ReportColumn& c : columns)
+    j["columns"].push_back({{"task", c.task},
+                            {"title", c.title},
+                            {"preset", c.preset},
+                            {"max_len", c.max_len},
+                            {"steps", c.steps},
+                            {"smoke", c.smoke}});
   j["rows"] = json::array();
   for (const ReportRow& r : rows) {
     json row = {{"model", r.model}};
-    json cells = json::object();
+    json cells = json::array();
     for (size_t i = 0; i < r.cells.size(); ++i) {
       const ReportCell& c = r.cells[i];
       json cj = {{"n", c.n}, {"runs", c.runs}};
-      if (c.n > 0) cj["mean"] = c.mean, cj["std"] = c.std;
+      if (c.n > 0) {
+        cj["mean"] = c.mean, cj["std"] = c.std;
+        cj["wall_seconds"] = c.wall_seconds, cj["steps_per_s"] = c.steps_per_s;
+        cj["examples_seen"] = columns[i].steps * c.batch;
+      }
       cj["paper"] = c.paper ? json(*c.paper) : json(nullptr);
-      cells[tasks[i]] = cj;
+      cells.push_back(cj);
     }
     row["cells"] = cells;
     row["average"] = r.average ? json(*r.average) : json(nullptr);
@@ -224,7 +307,9 @@ std::string Report::json() const {
     j["rows"].push_back(row);
   }
   j["skipped"] = skipped;
-  j["units"] = "test accuracy %, best-validation checkpoint; std = sample std (n-1)";
+  j["units"] =
+      "test accuracy %, best-validation checkpoint; std = sample std (n-1); cells[i] "
+      "belongs to columns[i]";
   return j.dump(2) + "\n";
 }
 

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -260,11 +261,111 @@ TEST_CASE("cli: --seeds records mean and std; report builds Table 1 from the fol
   CHECK(s["runs"].size() == 2);
   CHECK(s["test_accuracy"].contains("mean"));
   CHECK(s["test_accuracy"].contains("std"));
+  json c1 = json::parse(lra::read_file((d / "multi/seed-1/config.json").string()));
+  json c2 = json::parse(lra::read_file((d / "multi/seed-2/config.json").string()));
+  CHECK(c1["data_dir"] == c2["data_dir"]);  // one data set for every seed
   Result rep = run({"report", "multi", "--json", "table.json"}, d);
   REQUIRE_MESSAGE(rep.code == 0, rep.err);
   CHECK(rep.out.find("| Transformer |") != std::string::npos);
   CHECK(rep.out.find("(n=2)") != std::string::npos);
   CHECK(rep.out.find("(paper 36.37)") != std::string::npos);
   json t = json::parse(lra::read_file((d / "table.json").string()));
-  CHECK(t["rows"][0]["cells"]["listops"]["n"] == 2);
+  CHECK(t["rows"][0]["cells"][0]["n"] == 2);
+}
+
+namespace {
+
+// `lra_cpu suite` of a tiny ListOps grid (small model, small generated data set).
+std::vector<std::string> tiny_suite(const std::string& out, const std::string& models,
+                                    const std::string& seeds, int steps) {
+  std::vector<std::string> v = {"suite",   "--tasks", "listops",  "--models", models,
+                                "--seeds", seeds,     "--preset", "tiny",     "--jobs",
+                                "2",       "--out",   out};
+  for (const std::string kv :
+       {"layers=1", "dim=16", "qkv_dim=16", "mlp_dim=32", "batch=4", "gen_train=160", "gen_val=32",
+        "gen_test=32", "gen_max_len=60", "gen_min_len=10", "max_len=64", "eval_every=50",
+        "log_every=10", "eval_batches=4", "save_every=10"})
+    v.insert(v.end(), {"--set", kv});
+  v.insert(v.end(), {"--set", "steps=" + std::to_string(steps)});
+  return v;
+}
+
+double test_accuracy(const fs::path& run) {
+  return json::parse(lra::read_file((run / "results.json").string()))["test_accuracy"];
+}
+
+}  // namespace
+
+TEST_CASE("cli: suite runs the grid on one shared data set, skips finished cells, reports") {
+  fs::path d = scratch("suite");
+  Result r = run(tiny_suite("grid", "transformer,linear", "1,2", 8), d);
+  REQUIRE_MESSAGE(r.code == 0, r.out << r.err);
+  CHECK(r.out.find("4 cells (1 tasks x 2 models x 2 seeds), 0 done, 4 to run") !=
+        std::string::npos);
+  for (const char* cell :
+       {"transformer/seed1", "transformer/seed2", "linear/seed1", "linear/seed2"}) {
+    const fs::path run = d / "grid/listops" / cell;
+    REQUIRE(fs::exists(run / "results.json"));
+    json cfg = json::parse(lra::read_file((run / "config.json").string()));
+    CHECK(cfg["data_dir"] == fs::weakly_canonical(d / "grid/data/listops").string());
+  }
+  json rep = json::parse(lra::read_file((d / "grid/report.json").string()));
+  REQUIRE(rep["rows"].size() == 2);
+  CHECK(rep["rows"][0]["cells"][0]["n"] == 2);
+  CHECK(rep["columns"][0]["smoke"] == true);
+  CHECK(lra::read_file((d / "grid/report.md").string()).find("SMOKE RUN") != std::string::npos);
+
+  // Again: nothing to do, nothing rewritten.
+  const std::string before =
+      lra::read_file((d / "grid/listops/linear/seed2/results.json").string());
+  Result again = run(tiny_suite("grid", "transformer,linear", "1,2", 8), d);
+  REQUIRE(again.code == 0);
+  CHECK(again.out.find("4 done, 0 to run") != std::string::npos);
+  CHECK(lra::read_file((d / "grid/listops/linear/seed2/results.json").string()) == before);
+}
+
+TEST_CASE("cli: a suite stopped by SIGINT resumes its cell to the uninterrupted result") {
+  fs::path d = scratch("suite_sigint");
+  const int steps = 600;
+  Result ref = run(tiny_suite("ref", "transformer", "1", steps), d);
+  REQUIRE_MESSAGE(ref.code == 0, ref.out << ref.err);
+  Child c = spawn(tiny_suite("grid", "transformer", "1", steps), d);
+  const fs::path cell = d / "grid/listops/transformer/seed1";
+  const auto t0 = std::chrono::steady_clock::now();
+  while (last_step(cell) < 20 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60))
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ::kill(c.pid, SIGINT);
+  const int code = wait_exit(c);
+  if (code == 0) return;  // the cell finished before the signal
+  CHECK(code == 130);
+  CHECK(!fs::exists(cell / "results.json"));
+  Result again = run(tiny_suite("grid", "transformer", "1", steps), d);
+  REQUIRE_MESSAGE(again.code == 0, again.out << again.err);
+  CHECK(again.out.find("suite: resume listops/transformer seed 1") != std::string::npos);
+  CHECK(test_accuracy(cell) == test_accuracy(d / "ref/listops/transformer/seed1"));
+  CHECK(stable_metrics(cell).back() == stable_metrics(d / "ref/listops/transformer/seed1").back());
+}
+
+TEST_CASE("cli: suite refuses bad flags before any work, exit 2") {
+  fs::path d = scratch("suite_bad");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--tasks", "lisops"}, "lisops"},
+      {{"--models", "transfomer"}, "transfomer"},
+      {{"--set", "stpes=3"}, "did you mean steps"},
+      {{"--set", "model=linear"}, "--models"},
+      {{"--data", "listops"}, "NAME=VALUE"},
+      {{"--data", "listops=nowhere"}, "no such folder"},
+      {{"--jobs", "0"}, "--jobs"}};
+  for (const auto& [extra, message] : cases) {
+    std::vector<std::string> args = tiny_suite("grid", "transformer", "1", 5);
+    auto same = std::find(args.begin(), args.end(), extra[0]);
+    if (same != args.end() && extra[0] != "--set")
+      *(same + 1) = extra[1];  // replace the flag's value
+    else
+      args.insert(args.end(), extra.begin(), extra.end());
+    Result r = run(args, d);
+    CHECK_MESSAGE(r.code == 2, extra.back());
+    CHECK_MESSAGE(r.err.find(message) != std::string::npos, r.err);
+    CHECK(!fs::exists(d / "grid/data"));
+  }
 }

@@ -41,6 +41,7 @@ const TaskData& tiny_data() {
 Settings tiny_settings(int64_t steps, uint64_t seed = 1) {
   Settings s;
   for (const auto& [k, v] : find_task("listops").preset("tiny").settings) s.set(k, v, "preset");
+  s.set("preset", "tiny", "test");
   const std::pair<const char*, std::string> o[] = {{"steps", std::to_string(steps)},
                                                    {"batch", "4"},
                                                    {"layers", "1"},
@@ -302,7 +303,12 @@ TEST_CASE("report: two real run folders in the Table 1 layout with the paper's n
   REQUIRE(r.rows.size() == 1);
   CHECK(r.rows[0].model == "transformer");
   const ReportCell& c = r.rows[0].cells[0];
-  CHECK(r.tasks[0] == "listops");
+  REQUIRE(r.columns.size() == 1);
+  CHECK(r.columns[0].task == "listops");
+  CHECK(r.columns[0].title == "ListOps-" + std::to_string(r.columns[0].max_len));
+  CHECK(r.columns[0].steps == 4);
+  CHECK(r.columns[0].preset == "tiny");
+  CHECK(r.columns[0].smoke);
   CHECK(c.n == 2);
   REQUIRE(c.paper.has_value());
   CHECK(*c.paper == doctest::Approx(36.37));
@@ -313,9 +319,14 @@ TEST_CASE("report: two real run folders in the Table 1 layout with the paper's n
   CHECK(md.find("| Transformer |") != std::string::npos);
   CHECK(md.find("(paper 36.37)") != std::string::npos);
   CHECK(md.find("(paper 54.39)") != std::string::npos);
+  CHECK(md.find("ListOps-64 (tiny, 4 steps, SMOKE RUN: not a result)") != std::string::npos);
+  CHECK(md.find("| ListOps-64 | Transformer | tiny (smoke) | 4 | 16 |") != std::string::npos);
   json j = json::parse(r.json());
-  CHECK(j["rows"][0]["cells"]["listops"]["n"] == 2);
-  CHECK(j["rows"][0]["cells"]["listops"]["paper"] == doctest::Approx(36.37));
+  CHECK(j["rows"][0]["cells"][0]["n"] == 2);
+  CHECK(j["rows"][0]["cells"][0]["paper"] == doctest::Approx(36.37));
+  CHECK(j["columns"][0]["task"] == "listops");
+  CHECK(j["rows"][0]["cells"][0]["examples_seen"].get<int64_t>() ==
+        a.steps * a.settings.get_int("batch"));
   CHECK_THROWS_AS(make_report({fresh_dir("trainer", "empty").string()}), ConfigError);
 }
 

@@ -2,7 +2,8 @@
 // (LRA.md section 5): one row per model, one column per task (ListOps, Text, Retrieval,
 // Image, Pathfinder, Path-X) and the LRA average over the five non-Path-X tasks. A cell is the
 // test accuracy (%) of the best-validation checkpoint, "mean +- std" over the runs (seeds) of
-// that model and task, next to the paper's number for the same cell.
+// that model and task, next to the paper's number for the same cell. Every column names its
+// preset, length and steps, and a smoke preset's column says so.
 #pragma once
 #include <optional>
 #include <string>
@@ -17,23 +18,37 @@ std::optional<double> paper_accuracy(const std::string& model, const std::string
 struct ReportCell {
   int n = 0;                 // runs
   double mean = 0, std = 0;  // % ; std is the sample standard deviation (0 when n == 1)
+  double wall_seconds = 0;   // mean wall time of a run
+  double steps_per_s = 0;    // mean training steps per second
+  int64_t batch = 0;         // examples per step (of the first run)
   std::vector<std::string> runs;
   std::optional<double> paper;
 };
 
+// A column is one task under one training setting: runs of different presets, lengths or
+// step counts are never averaged together.
+struct ReportColumn {
+  std::string task;            // task name, e.g. "listops"
+  std::string title;           // e.g. "ListOps-500": the task's title, -<max_len> when cut
+  std::string preset;          // the runs' preset ("" when none recorded)
+  int64_t max_len = 0;         // tokens per example
+  int64_t steps = 0;           // training steps per run
+  bool smoke = false;          // a smoke preset (tiny): not a result
+  std::string header() const;  // e.g. "ListOps-500 (cpu, 3000 steps)"
+};
+
 struct ReportRow {
   std::string model;
-  std::vector<ReportCell> cells;  // one per Report::tasks
+  std::vector<ReportCell> cells;  // one per Report::columns
   std::optional<double> average;  // mean of the five non-Path-X means, when all five exist
   std::optional<double> paper_average;
 };
 
 struct Report {
-  std::vector<std::string> tasks;   // task names, Table 1 order
-  std::vector<std::string> titles;  // column titles
+  std::vector<ReportColumn> columns;  // Table 1 task order, then preset, length, steps
   std::vector<ReportRow> rows;
   std::vector<std::string> skipped;  // folders not counted, with the reason
-  std::string markdown() const;
+  std::string markdown() const;      // Table 1 layout, then one line per cell with its cost
   std::string json() const;
 };
 
