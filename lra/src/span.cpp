@@ -184,7 +184,7 @@ std::string json(const Result& r) {
 }
 
 std::string markdown(const std::vector<Result>& results) {
-  // Figure 2 read off the bar chart by a third party (LRA.md section 7): approximate.
+  // Figure 2 read off the bar chart by a third party (docs/lra.md section 9): approximate.
   static const std::map<std::string, double> paper = {
       {"listops", 750}, {"text", 350}, {"retrieval", 1350}, {"image", 250}, {"pathfinder", 550}};
   std::ostringstream o;

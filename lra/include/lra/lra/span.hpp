@@ -1,4 +1,4 @@
-// Required attention span (LRA paper section 2.3, Figure 2; LRA.md section 7).
+// Required attention span (LRA paper section 2.3, Figure 2; docs/lra.md section 9).
 //
 // For one attention module (a layer's head) and one input, with weights a_ij (the mechanism's
 // dense face: what query i gives key j) and valid positions i, j < len:
