@@ -714,6 +714,20 @@ class ReformerAttention : public MultiHeadAttention {
     return w;
   }
 
+  // Round 0's sorted positions (valid ones in bucket order, then the padding).
+  Tensor display_order(const Tensor& q, const Tensor& lengths,
+                       const nn::ForwardContext& ctx) override {
+    auto plan = make_plan(cfg_, q, lengths, hash_key(ctx));
+    Tensor order = Tensor::empty({plan->batch, plan->heads, plan->n}, DType::I32);
+    int32_t* po = order.data<int32_t>();
+    for (int64_t bh = 0; bh < plan->bh_count(); ++bh) {
+      const int32_t* perm = plan->perm_row(0, bh);
+      for (int64_t s = 0; s < plan->padded; ++s)
+        if (perm[s] < plan->n) *po++ = perm[s];
+    }
+    return order;
+  }
+
  private:
   uint64_t hash_key(const nn::ForwardContext& ctx) const {
     return rng_key(ctx.key(path() + ".lsh"), {uint64_t(layer_)});
