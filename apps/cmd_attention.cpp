@@ -25,7 +25,8 @@ void add_attention_command(CLI::App& app, Action& action) {
   cmd->add_option("--len", f->opt.len, "sequence length N (1..2048)")->capture_default_str();
   cmd->add_option("--seed", f->opt.seed, "initialisation and random-input seed")
       ->capture_default_str();
-  cmd->add_option("--head", f->opt.head, "head to draw (the model has 2)")->capture_default_str();
+  cmd->add_option("--head", f->opt.head, "head to draw (a fresh model has 2)")
+      ->capture_default_str();
   cmd->add_option("--layer", f->opt.layer, "encoder layer to draw")->capture_default_str();
   cmd->add_option("--layer-input", f->layer_input,
                   "random: N random bytes; text: the bytes of --text (id = byte + 1), rest padding")
