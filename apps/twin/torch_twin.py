@@ -4,7 +4,7 @@ torch_twin.py -- the PyTorch (1.13) twin of lra_cpu's bench: the same LRA encode
 timed the same way, so `lra_cpu bench --twin /usr/bin/python3` can run it next to each of its own
 configurations (apps/cmd_bench.cpp, lra/src/bench.cpp). The build and the tests never need it.
 
-Credit: copied from the team's PyTorch peer (shared/peer/torch_lra.py, whose RESULTS.md holds the
+Credit: copied from the team's PyTorch peer (torch_lra.py; docs/performance.md section 4 holds the
 recorded anchors and the environment traps); changes: `--attn transformer` is an alias of softmax
 (lra_cpu's registry name), the CPU time per step (`cpu_ms`, median of time.process_time()
 differences: all threads), and the header. The twin implements 5 of lra_cpu's 11 mechanisms

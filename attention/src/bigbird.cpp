@@ -26,7 +26,7 @@
 // LRA and original BigBird block-sparse paths apply none).
 //
 // Where the released LRA code (models/bigbird/bigbird_attention.py) differs — documented, not
-// copied (XFORMERS.md section 9):
+// copied (docs/mechanisms.md section 8):
 //   - pads N to a multiple of b and, like local attention, adds a whole extra block when N is
 //     already a multiple; the pattern is built for the padded batch length, so the "last"
 //     global block of a short sequence is made of padding;

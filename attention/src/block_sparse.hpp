@@ -1,5 +1,5 @@
 // Block-sparse online-softmax attention: FlashAttention's tiled algorithm (Dao et al. 2022,
-// shared/XFORMERS.md sections 14 and 21) over a list of (query tile, key tile) pairs.
+// docs/mechanisms.md section 4) over a list of (query tile, key tile) pairs.
 //
 // One kernel serves every exact softmax pattern in this folder:
 //   transformer (kernel=flash)  every query tile visits every key tile

@@ -20,7 +20,7 @@
 // is ignored, as in LRA and the paper).
 // Where the released LRA code differs (documented, not copied):
 //   - no padding mask: pad keys enter KV and z, so valid outputs depend on padding. Here φ(K)
-//     is zeroed at pads (XFORMERS.md section 20), so pads get no weight and no gradient.
+//     is zeroed at pads (docs/mechanisms.md section 2), so pads get no weight and no gradient.
 //   - causal mode (prefix sums) exists in the paper, not needed for LRA's encoders; not built.
 #include "lowrank_ops.hpp"
 #include "lra/autograd/ops.hpp"

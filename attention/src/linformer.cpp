@@ -7,7 +7,7 @@
 //   P  = softmax_r(Q K'ᵀ / √d)              over the k projected keys            (B, H, N, k)
 //   O  = P V'                                                                    (B, H, N, d)
 // Zeroing the columns of E at pads is the same as zeroing the rows of K and V at pads before
-// the projection (XFORMERS.md section 20), and cheaper: a (B, k, N) mask product instead of a
+// the projection (docs/mechanisms.md section 2), and cheaper: a (B, k, N) mask product instead of a
 // (B, H, N, d) copy.
 //
 // Cost: time O(B·H·N·k·d), memory O(B·H·N·k) (scores and weights over k, not N, keys), plus the

@@ -13,11 +13,11 @@
 // Cost: time O(B·H·N·b·d), memory O(B·H·N·d) (the N·b weights are recomputed in backward,
 // never stored). Dense face: the (B, H, N, N) block-diagonal softmax weights.
 //
-// Hyper-parameters: block = 50 (LRA's encoder default, shared/LRA.md section 8; LRA's image
-// configs use 64; the PyTorch peer in shared/peer uses 256).
+// Hyper-parameters: block = 50 (LRA's encoder default, docs/mechanisms.md section 5; LRA's image
+// configs use 64; the PyTorch twin of docs/performance.md section 4 uses 256).
 //
 // Where the released LRA code (models/local/local_attention.py) differs — documented, not
-// copied (XFORMERS.md section 2):
+// copied (docs/mechanisms.md section 5):
 //   - it pads N up with b − (N mod b) positions, i.e. a whole extra block when N is already a
 //     multiple of b, and marks those pad positions valid (−1e9 boolean padding);
 //   - it reshapes (B, N, H, d) row-major to (B, b, N/b, H, d) and attends over the size-b axis,

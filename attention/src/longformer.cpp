@@ -27,7 +27,7 @@
 // global mask); global=cls makes position 0 global, as the paper does for classification.
 //
 // Where the released LRA code (models/longformer/longformer_attention.py) differs — documented,
-// not copied (XFORMERS.md section 4):
+// not copied (docs/mechanisms.md section 7):
 //   - it builds dense (1, 1, N, N) window and global masks and runs full N² attention, so its
 //     cost is that of the Transformer (it could not benchmark the window; this kernel can);
 //   - global_mask defaults to None: no global tokens, yet the global branch (three more

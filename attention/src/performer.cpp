@@ -15,7 +15,7 @@
 // The largest feature is thus 1, so eps = 0 (allowed) gives no NaN even for |q| ~ 60 or huge pads
 // (the reference subtracts only max w·x', so a large |x|²/2 underflows every feature: 0/0).
 // Padding: φK rows at pads are 0 and pads are excluded from the key max, so pads get no weight and
-// cannot shift valid outputs (XFORMERS.md section 20).
+// cannot shift valid outputs (docs/mechanisms.md section 2).
 //
 // Cost: time O(B·H·N·m·d) (feature GEMMs N×d×m for Q and K, plus the two linear-attention GEMMs),
 // memory O(B·H·N·m) for φQ, φK plus O(m·d) for W and S. The projection is one

@@ -56,18 +56,18 @@
 //   dedup       = true  a key found by several rounds counts once (the union P_i = ∪_r P_i^r of
 //                 the paper); false: it counts once per round
 //
-// Padding (XFORMERS.md §20): padded positions are hashed to an extra bucket n_b that sorts
-// last, so the sorted order and chunks of the valid tokens never depend on padded inputs;
+// Padding (docs/mechanisms.md section 2): padded positions are hashed to an extra bucket n_b that
+// sorts last, so the sorted order and chunks of the valid tokens never depend on padded inputs;
 // padded keys get −1e9 by their original position (carried through the sort); chunks with no
 // valid token look back nowhere; wrap goes to the last chunk holding a valid token. A padded
 // query whose window holds no valid key spreads its weight uniformly over the padded keys it
 // sees (logit 0, not −1e9: −1e9 + log 2 rounds to −1e9 in f32 and would spoil its lse).
 //
 // Where the released LRA code differs (quirks, documented and not copied;
-// models/reformer/reformer_attention.py, LRA.md §8): the rotations come from a fixed
-// PRNGKey(0), so the hash never changes across steps, layers or heads (here: fresh per forward,
-// keyed per step, layer and round); keys are not normalised; no self-mask and no padding mask
-// (pads are sorted among valid tokens and get weight); logits are multiplied by √d instead of
+// models/reformer/reformer_attention.py, docs/mechanisms.md section 10): the rotations come from a
+// fixed PRNGKey(0), so the hash never changes across steps, layers or heads (here: fresh per
+// forward, keyed per step, layer and round); keys are not normalised; no self-mask and no padding
+// mask (pads are sorted among valid tokens and get weight); logits are multiplied by √d instead of
 // divided; qkv width forced to the model width; no output projection; chunks are cut from the
 // concatenation of all rounds (n_h·n_b chunks, as in trax), so with n_h > 1 chunk 0 of round r
 // would look back into round r−1 (here rounds are separate and the look-back wraps within a
@@ -712,6 +712,20 @@ class ReformerAttention : public MultiHeadAttention {
       }
     });
     return w;
+  }
+
+  // Round 0's sorted positions (valid ones in bucket order, then the padding).
+  Tensor display_order(const Tensor& q, const Tensor& lengths,
+                       const nn::ForwardContext& ctx) override {
+    auto plan = make_plan(cfg_, q, lengths, hash_key(ctx));
+    Tensor order = Tensor::empty({plan->batch, plan->heads, plan->n}, DType::I32);
+    int32_t* po = order.data<int32_t>();
+    for (int64_t bh = 0; bh < plan->bh_count(); ++bh) {
+      const int32_t* perm = plan->perm_row(0, bh);
+      for (int64_t s = 0; s < plan->padded; ++s)
+        if (perm[s] < plan->n) *po++ = perm[s];
+    }
+    return order;
   }
 
  private:

@@ -37,14 +37,14 @@
 // Learned beyond W_q,k,v,o: SortNet "sortnet_weight" (H, d, N_max), "sortnet_bias" (H, N_max),
 // N_max = ceil(max_len / block) (the LRA code's max_num_blocks; 25 there).
 //
-// Padding (XFORMERS.md §20): padded keys and values are zeroed before block means and sorting;
-// the Sinkhorn runs on the valid blocks only (rows and columns of fully padded blocks are cut
-// off by a −1e9 bias, so S_IJ = 0 exactly between a valid and a padded block and the valid
-// part is doubly stochastic on its own); own-block padded keys get −1e9; a sorted slot t is
-// masked only when no valid block has a valid position t (a single partial block).
+// Padding (docs/mechanisms.md section 2): padded keys and values are zeroed before block means and
+// sorting; the Sinkhorn runs on the valid blocks only (rows and columns of fully padded blocks are
+// cut off by a −1e9 bias, so S_IJ = 0 exactly between a valid and a padded block and the valid part
+// is doubly stochastic on its own); own-block padded keys get −1e9; a sorted slot t is masked only
+// when no valid block has a valid position t (a single partial block).
 //
 // Where the released LRA code differs (quirks, documented and not copied;
-// models/sinkhorn_transformer/sinkhorn_attention.py, LRA.md §8, XFORMERS.md §7):
+// models/sinkhorn_transformer/sinkhorn_attention.py, docs/mechanisms.md section 11):
 //   - sort_activation='softmax' by default: R is only row-softmaxed, no Sinkhorn iterations
 //     (its Sinkhorn path uses n_iters=1, temperature 1, logits clipped to ±1);
 //   - (a) blocks are formed by a strided reshape (block = positions j, j+N_B, j+2N_B, ...)

@@ -7,8 +7,9 @@
 // Backward: dV = Pᵀ dO; dP = dO Vᵀ; dS = P ∘ (dP − rowsum(dP ∘ P)); dQ = dS K/√d; dK = dSᵀ Q/√d.
 //
 // Two kernels compute the same O:
-//   kernel=flash (default)  FlashAttention's tiled online softmax (Dao et al. 2022; XFORMERS.md
-//                           section 14), block_sparse.hpp with every tile pair visited. Stores
+//   kernel=flash (default)  FlashAttention's tiled online softmax (Dao et al. 2022;
+//   docs/mechanisms.md
+//                           section 4), block_sparse.hpp with every tile pair visited. Stores
 //                           O and one log-sum-exp per row; backward recomputes P tile by tile
 //                           and regenerates the dropout mask from its counter-based key.
 //                           Time O(B·H·N²·d), extra memory O(B·H·N) (+ O(N·d) partial sums).

@@ -27,7 +27,7 @@
 // and that is what a classifier needs. causal=true gives the paper's autoregressive pattern.
 //
 // Where the released LRA code (models/sparse_transformer/sparse_attention.py) differs —
-// documented, not copied (XFORMERS.md section 3):
+// documented, not copied (docs/mechanisms.md section 6):
 //   - Fixed2 also keeps the first column of every block (j mod l = 0, from reading the paper's
 //     {t, ..., l} with l ≡ 0), so each block has c + 1 summary columns;
 //   - the merged mask is ANDed with a lower-triangular (causal) mask even for classification,

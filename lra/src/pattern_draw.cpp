@@ -119,6 +119,7 @@ std::string svg(const Pattern& p) {
   g.y_label = "query";
   g.rows = g.cols = p.n;
   g.cell = default_scale(p.n);
+  g.labels = p.labels;
   std::vector<std::string> colours;
   for (const Rgb& c : palette()) colours.push_back(css(c));
   g.colors.reserve(p.weights.size());

@@ -23,7 +23,7 @@ const std::vector<std::pair<std::string, std::string>> kColumns = {
     {"retrieval", "Retrieval"},   {"image", "Image"},
     {"pathfinder", "Pathfinder"}, {"pathx", "Path-X"}};
 
-// LRA.md section 5 (paper Table 1). Path-X is FAIL for every model (no number).
+// docs/lra.md section 7 (paper Table 1). Path-X is FAIL for every model (no number).
 struct PaperRow {
   const char* model;
   const char* title;

@@ -74,7 +74,9 @@ void visit_layer_weights(LraModel& model, const Tensor& tokens, const Tensor& le
     attn::MultiHeadAttention& att = model.attention(l);
     Var h = rev ? model.reversible_encoder().block(l).ln1().forward(x2)
                 : model.encoder().block(l).ln1().forward(x);
-    visit(l, att.dense_weights(att.project_q(h).data(), att.project_k(h).data(), lens, ctx), lens);
+    const Tensor q = att.project_q(h).data();
+    visit(l, att.dense_weights(q, att.project_k(h).data(), lens, ctx), lens,
+          att.display_order(q, lens, ctx));
     if (rev)
       model.reversible_encoder().block(l).forward(x, x2, lens, ctx);
     else
@@ -84,9 +86,10 @@ void visit_layer_weights(LraModel& model, const Tensor& tokens, const Tensor& le
 
 Tensor model_spans(LraModel& model, const Tensor& tokens, const Tensor& lengths) {
   std::vector<Tensor> per_layer;
-  visit_layer_weights(model, tokens, lengths, [&](int, const Tensor& w, const Tensor& lens) {
-    per_layer.push_back(attention_span(w, lens));
-  });
+  visit_layer_weights(model, tokens, lengths,
+                      [&](int, const Tensor& w, const Tensor& lens, const Tensor&) {
+                        per_layer.push_back(attention_span(w, lens));
+                      });
   const int64_t layers = int64_t(per_layer.size()), B = tokens.size(0);
   const int64_t H = layers ? per_layer[0].size(1) : 0;
   Tensor out = Tensor::empty({layers, B, H});
@@ -184,7 +187,7 @@ std::string json(const Result& r) {
 }
 
 std::string markdown(const std::vector<Result>& results) {
-  // Figure 2 read off the bar chart by a third party (LRA.md section 7): approximate.
+  // Figure 2 read off the bar chart by a third party (docs/lra.md section 9): approximate.
   static const std::map<std::string, double> paper = {
       {"listops", 750}, {"text", 350}, {"retrieval", 1350}, {"image", 250}, {"pathfinder", 550}};
   std::ostringstream o;

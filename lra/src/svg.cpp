@@ -159,9 +159,16 @@ std::string render(const Plot& plot) {
 }
 
 std::string render(const Grid& grid) {
-  const double left = 34, top = 46, right = 16, swatch = 12, line = 18;
+  // Token labels need a margin of their longest label on the left and on top.
+  // Cells smaller than the font get every step-th label.
+  const double font = std::clamp(grid.cell * 0.85, 5.0, 11.0);
+  const size_t step = size_t(std::ceil(font / grid.cell - 1e-9));
+  size_t longest = 0;
+  for (const std::string& l : grid.labels) longest = std::max(longest, l.size());
+  const double margin = grid.labels.empty() ? 0.0 : 0.62 * font * double(longest) + 6;
+  const double left = 34 + margin, top = 46 + margin, right = 16, swatch = 12, line = 18;
   const double pw = double(grid.cols) * grid.cell, ph = double(grid.rows) * grid.cell;
-  const double W = std::max(left + pw + right, 560.0);
+  const double W = std::max({left + pw + right, 560.0, 8.0 * double(grid.title.size()) + 20});
   const double ramps_top = top + ph + 30;
   const double H = ramps_top + line * double(grid.ramps.size()) + 26;
   std::ostringstream o;
@@ -196,9 +203,21 @@ std::string render(const Grid& grid) {
   o << "</g>\n";
   o << "<rect x=\"" << num(left) << "\" y=\"" << num(top) << "\" width=\"" << num(pw)
     << "\" height=\"" << num(ph) << "\" fill=\"none\" stroke=\"#444\"/>\n";
-  o << "<text x=\"" << num(left + pw / 2) << "\" y=\"" << num(top - 6)
+  if (!grid.labels.empty()) {
+    o << "<g font-family=\"monospace\" font-size=\"" << num(font) << "\" fill=\"#222\">\n";
+    for (size_t i = 0; i < grid.labels.size(); i += step) {
+      const double mid = (double(i) + 0.5) * grid.cell + font * 0.35;
+      const std::string text = escape(grid.labels[i]);
+      o << "<text x=\"" << num(left - 3) << "\" y=\"" << num(top + mid) << "\" text-anchor=\"end\">"
+        << text << "</text>\n";
+      o << "<text transform=\"translate(" << num(left + mid) << "," << num(top - 3)
+        << ") rotate(-90)\">" << text << "</text>\n";
+    }
+    o << "</g>\n";
+  }
+  o << "<text x=\"" << num(left + pw / 2) << "\" y=\"" << num(top - margin - 6)
     << "\" text-anchor=\"middle\">" << escape(grid.x_label) << "</text>\n";
-  o << "<text transform=\"translate(" << num(left - 8) << "," << num(top + ph / 2)
+  o << "<text transform=\"translate(" << num(left - margin - 8) << "," << num(top + ph / 2)
     << ") rotate(-90)\" text-anchor=\"middle\">" << escape(grid.y_label) << "</text>\n";
   double y = ramps_top;
   for (const Ramp& ramp : grid.ramps) {

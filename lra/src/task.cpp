@@ -1,8 +1,8 @@
 // The task registry: what each LRA task reads, its generator (synthetic tasks) and presets.
 //
-// Preset kinds (LRA.md "decisions" 2):
-//   paper  the LRA repo config of the task (LRA.md 2.1), with what is broken there repaired
-//          and said so in `source`;
+// Preset kinds (docs/lra.md section 1, decision 2):
+//   paper  the LRA repo config of the task (docs/lra.md section 4), with what is broken there
+//          repaired and said so in `source`;
 //   cpu    a 2-layer, 64-wide model in the style of the PyTorch LRA reproductions, sized to
 //          train on a 2-core laptop in under an hour with the softmax transformer;
 //   tiny   a smoke run of about a minute.
@@ -69,7 +69,7 @@ TaskInfo listops_task() {
   t.generate = generate_listops;
   t.presets = {
       {"paper",
-       "LRA repo listops/configs/base_listops_config.py (LRA.md 2.1); eval every 250 not 50",
+       "LRA repo listops/configs/base_listops_config.py (docs/lra.md §4); eval every 250 not 50",
        {{"layers", "4"},
         {"dim", "512"},
         {"heads", "8"},
@@ -87,7 +87,7 @@ TaskInfo listops_task() {
         {"weight_decay", "0.1"},
         {"eval_every", "250"}}},
       {"cpu",
-       "2-layer, 64-wide model of the PyTorch LRA reproductions (XFORMERS.md 0), sized for a "
+       "2-layer, 64-wide model of the PyTorch LRA reproductions (docs/lra.md §1), sized for a "
        "2-core laptop, on a generated 96K/2K/2K set of expressions of 100-500 tokens (the LRA "
        "generator's, cut from 2000) and the LRA config's sinusoidal positions (learned ones "
        "stalled at 33.7% test); lr/schedule/steps chosen here. The Transformer reached 35.25% "
@@ -131,8 +131,8 @@ TaskInfo text_task() {
   };
   t.presets = {
       {"paper",
-       "LRA repo text_classification/configs/base_tc_config.py (LRA.md 2.1): length 1000 as the "
-       "config (the paper used 4000: --max-len 4000); eval every 500 steps, not every 100",
+       "LRA repo text_classification/configs/base_tc_config.py (docs/lra.md §4): length 1000 as "
+       "the config (the paper used 4000: --max-len 4000); eval every 500 steps, not every 100",
        model(4, 256, 4, 256, 1024) + KV{{"dropout", "0.1"},
                                         {"attn_dropout", "0.1"},
                                         {"pooling", "cls"},
@@ -145,7 +145,7 @@ TaskInfo text_task() {
                                         {"weight_decay", "0.1"},
                                         {"eval_every", "500"}}},
       {"cpu",
-       "2-layer, 64-wide model of the PyTorch LRA reproductions (XFORMERS.md 0), sized for a "
+       "2-layer, 64-wide model of the PyTorch LRA reproductions (docs/lra.md §1), sized for a "
        "2-core laptop; length 1000 (LRA config); lr/schedule/steps chosen here (2500 steps x ~0.8 "
        "s on 2 cores with the softmax transformer: ~35 min)",
        model(2, 64, 2, 64, 128) + KV{{"dropout", "0.1"},
@@ -198,7 +198,7 @@ TaskInfo retrieval_task() {
   };
   t.presets = {
       {"paper",
-       "LRA repo matching/configs/base_match_config.py (LRA.md 2.1). Repaired: a real weight-"
+       "LRA repo matching/configs/base_match_config.py (docs/lra.md §4). Repaired: a real weight-"
        "shared two-tower model (the repo's get_model had none, issues #39/#42) whose CLS pooling "
        "uses a CLS token per document (the repo pooled each document's first byte). Kept: "
        "warm-up 8000 > 5000 steps, so the rate never leaves warm-up, as in the repo",
@@ -266,9 +266,9 @@ TaskInfo image_task() {
   t.load = [](const std::string& dir, int64_t) { return data::read_cifar10_folder(dir); };
   t.presets = {
       {"paper",
-       "LRA repo image/configs/cifar10/transformer_base.py over base_cifar10_config.py (LRA.md "
-       "2.1), with 8 heads as fixed upstream (the base config's 1 head gave 36%, issues "
-       "#16/#33); eval every 175 steps = 1 epoch",
+       "LRA repo image/configs/cifar10/transformer_base.py over base_cifar10_config.py "
+       "(docs/lra.md §4), with 8 heads as fixed upstream (the base config's 1 head gave 36%, "
+       "issues #16/#33); eval every 175 steps = 1 epoch",
        model(1, 128, 8, 64, 128) + KV{{"dropout", "0.3"},
                                       {"attn_dropout", "0.2"},
                                       {"pooling", "cls"},
@@ -327,10 +327,10 @@ std::vector<Preset> pathfinder_presets(int64_t size) {
   if (size == 32)
     return {
         {"paper",
-         "LRA repo image/configs/pathfinder32/transformer_base.py over its base config (LRA.md "
-         "2.1). Repaired: learned positions instead of sinusoidal (the official config stays at "
-         "chance; learned positions reach about 70%, issue #60). 200K generated images like the "
-         "release (160K/20K/20K); eval every 312 steps = 1 epoch",
+         "LRA repo image/configs/pathfinder32/transformer_base.py over its base config "
+         "(docs/lra.md §4). Repaired: learned positions instead of sinusoidal (the official config "
+         "stays at chance; learned positions reach about 70%, issue #60). 200K generated images "
+         "like the release (160K/20K/20K); eval every 312 steps = 1 epoch",
          model(4, 32, 4, 16, 32) +
              KV{{"dropout", "0.2"},
                 {"attn_dropout", "0.1"},
@@ -376,8 +376,8 @@ std::vector<Preset> pathfinder_presets(int64_t size) {
   if (size == 64)
     return {
         {"paper",
-         "LRA repo image/configs/pathfinder64/transformer_base.py over its base config (LRA.md "
-         "2.1); 200K generated images (160K/20K/20K); eval every 625 steps = 1 epoch",
+         "LRA repo image/configs/pathfinder64/transformer_base.py over its base config "
+         "(docs/lra.md §4); 200K generated images (160K/20K/20K); eval every 625 steps = 1 epoch",
          model(2, 32, 4, 32, 32) +
              KV{{"dropout", "0.1"},
                 {"attn_dropout", "0.1"},
@@ -422,8 +422,8 @@ std::vector<Preset> pathfinder_presets(int64_t size) {
     };
   return {
       {"paper",
-       "LRA repo image/configs/pathfinder128/transformer_base.py over its base config (LRA.md "
-       "2.1), gradient clip 1.0 as there; 200K generated images (160K/20K/20K). Every LRA model "
+       "LRA repo image/configs/pathfinder128/transformer_base.py over its base config (docs/lra.md "
+       "§4), gradient clip 1.0 as there; 200K generated images (160K/20K/20K). Every LRA model "
        "stayed at chance on Path-X",
        model(1, 32, 2, 16, 32) +
            KV{{"dropout", "0.1"},

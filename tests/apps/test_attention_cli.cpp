@@ -84,5 +84,21 @@ TEST_CASE("cli attention: bad requests exit with code 2 and name the problem") {
   r = attention(dir, "--model local --len 16 --attn block --out x.png");
   CHECK(r.code == 2);
   CHECK(r.err.find("'block' is not of the form name=value") != std::string::npos);
+
+  r = attention(dir, "--len 16 --out x.png");  // neither a mechanism nor a run
+  CHECK(r.code == 2);
+  CHECK(r.err.find("--model is required (or --run DIR") != std::string::npos);
+
+  r = attention(dir, "--model local --run somewhere --out x.png");
+  CHECK(r.code == 2);
+  CHECK(r.err.find("--model comes from the run folder") != std::string::npos);
+
+  r = attention(dir, "--run " + dir.string() + " --out x.png");  // no config.json there
+  CHECK(r.code == 2);
+  CHECK(r.err.find("is not a run folder (no config.json)") != std::string::npos);
+
+  r = attention(dir, "--model transformer --len 16 --order buckets --out x.png");
+  CHECK(r.code == 2);
+  CHECK(r.err.find("transformer has no bucket order") != std::string::npos);
   CHECK(!fs::exists(dir / "x.png"));
 }

@@ -1,14 +1,23 @@
 // Attention pattern pictures (lra/pattern.hpp): the PNG shows exactly the dense face's zeros,
-// the SVG is well-formed, every mechanism renders, and bad requests are ConfigErrors.
+// the SVG is well-formed, every mechanism renders, Reformer in bucket order, token labels, a
+// run folder's trained model, and bad requests are ConfigErrors.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "lra/attention/registry.hpp"
 #include "lra/core/error.hpp"
+#include "lra/core/io.hpp"
+#include "lra/lra/listops.hpp"
 #include "lra/lra/pattern.hpp"
 #include "lra/lra/png.hpp"
+#include "lra/lra/run.hpp"
+#include "lra/lra/task.hpp"
+#include "lra/lra/trainer.hpp"
+#include "task_helpers.hpp"
 
 using namespace lra;
 
@@ -147,4 +156,108 @@ TEST_CASE("pattern: bad requests are configuration errors that name the problem"
   CHECK_THROWS_AS(pattern::check_output("a.jpg"), ConfigError);
   CHECK_NOTHROW(pattern::check_output("a.png"));
   CHECK_NOTHROW(pattern::check_output("a.svg"));
+}
+
+TEST_CASE("pattern: reformer in bucket order is the same face permuted, its chunks contiguous") {
+  pattern::Options o;
+  o.model = "reformer";
+  o.len = 40;  // 10 buckets: chunks of c = 4 sorted slots
+  o.seed = 5;
+  const pattern::Pattern by_position = pattern::compute(o);
+  o.order = "buckets";
+  const pattern::Pattern by_bucket = pattern::compute(o);
+  const int64_t n = o.len, c = 4;
+  REQUIRE(by_bucket.n == n);
+  std::vector<int32_t> sorted = by_bucket.order;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t i = 0; i < n; ++i) REQUIRE(sorted[size_t(i)] == i);  // a permutation
+  bool moved = false;
+  for (int64_t s = 0; s < n; ++s) moved = moved || by_bucket.order[size_t(s)] != s;
+  CHECK(moved);  // random bytes do not hash in position order
+  for (int64_t s = 0; s < n; ++s)
+    for (int64_t t = 0; t < n; ++t) {
+      const float w = by_bucket.at(s, t);
+      CHECK(w == by_position.at(by_bucket.order[size_t(s)], by_bucket.order[size_t(t)]));
+      // a query sees its own chunk and the one before (chunk 0 wraps to the last)
+      const int64_t cs = s / c, ct = t / c, before = cs == 0 ? n / c - 1 : cs - 1;
+      if (w > 0.0f) CHECK_MESSAGE((ct == cs || ct == before), "s=" << s << " t=" << t);
+    }
+  CHECK(by_bucket.title.find("bucket order") != std::string::npos);
+
+  o.model = "transformer";  // no bucket order
+  CHECK(config_error(o).find("--order buckets: transformer has no bucket order") !=
+        std::string::npos);
+  o.order = "sorted";
+  CHECK(config_error(o).find("--order sorted is not one of") != std::string::npos);
+}
+
+TEST_CASE("pattern: text input labels each position and the SVG draws the labels") {
+  pattern::Options o;
+  o.model = "local";
+  o.len = 6;
+  o.text = "ab c<";
+  const pattern::Pattern p = pattern::compute(o);
+  CHECK(p.labels == std::vector<std::string>{"a", "b", "\u2423", "c", "<", ""});
+  const std::string svg = pattern::svg(p);
+  CHECK(svg.find(">a</text>") != std::string::npos);
+  CHECK(svg.find(">&lt;</text>") != std::string::npos);  // escaped
+  o.text.clear();
+  CHECK(pattern::compute(o).labels.empty());  // random bytes: no labels
+  CHECK(pattern::svg(pattern::compute(o)).find("monospace") == std::string::npos);
+}
+
+TEST_CASE("pattern: a run folder's trained model on one of its examples, with token labels") {
+  auto dir = lra_test::fresh_dir("pattern", "run");
+  const TaskInfo& task = find_task("listops");
+  GenerateOptions g;
+  g.train = 4, g.val = 3, g.test = 2, g.min_len = 10, g.max_len = 30, g.seed = 2;
+  const std::string data_dir = (dir / "data").string();
+  task.generate(data_dir, g);
+  const TaskData data = task.load(data_dir, 30);
+  const std::string run = (dir / "run").string();
+  make_dirs(run);
+  Settings s;
+  const std::pair<const char*, const char*> settings[] = {
+      {"task", "listops"}, {"model", "transformer"}, {"max_len", "30"}, {"layers", "2"},
+      {"dim", "16"},       {"heads", "2"},           {"qkv_dim", "16"}, {"mlp_dim", "16"},
+      {"pooling", "cls"}};
+  nlohmann::json cfg = {{"data_dir", data_dir}};
+  for (const auto& [k, v] : settings) {
+    s.set(k, v, "test");
+    cfg["settings"][k] = {{"value", v}, {"source", "test"}};
+  }
+  write_file_atomic(run + "/config.json", cfg.dump());
+  LraModel model(model_config(s, task));
+  save_checked(run + "/best.safetensors", nn::module_state(model),
+               {{"task", "listops"}, {"model", "transformer"}});
+
+  pattern::Options o;
+  o.run = run;
+  o.sample = 1;
+  o.layer = 1;
+  const pattern::Pattern p = pattern::compute(o);
+  const std::vector<int32_t>& ids = data.val.examples[1].tokens;
+  REQUIRE(p.n == int64_t(ids.size()) + 1);  // CLS first
+  REQUIRE(p.labels.size() == size_t(p.n));
+  CHECK(p.labels[0] == "<cls>");
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::string name = data::listops_token_name(ids[i]);
+    CHECK(p.labels[i + 1] == (name == "X" ? "]" : name));
+  }
+  for (int64_t i = 0; i < p.n; ++i) {  // softmax rows over the unpadded example
+    double sum = 0;
+    for (int64_t j = 0; j < p.n; ++j) sum += p.at(i, j);
+    CHECK(sum == doctest::Approx(1.0).epsilon(1e-4));
+  }
+  CHECK(p.title.find("listops val example 1") != std::string::npos);
+  CHECK(p.title.find("layer 1") != std::string::npos);
+
+  o.sample = 3;  // the val split has 3 examples
+  CHECK(config_error(o).find("--sample 3 is outside 0..2") != std::string::npos);
+  o.sample = 0;
+  o.layer = 2;
+  CHECK(config_error(o).find("--layer 2 is outside 0..1") != std::string::npos);
+  o.layer = 0;
+  o.checkpoint = "last";
+  CHECK_THROWS_AS(pattern::compute(o), CheckpointError);
 }

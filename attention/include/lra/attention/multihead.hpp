@@ -30,6 +30,15 @@ class MultiHeadAttention : public nn::TokenMixer {
   // the mechanism says so).
   virtual Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths,
                                const nn::ForwardContext& ctx) = 0;
+  // The order in which a picture of the dense face should show positions so that the
+  // mechanism's structure is visible: i32 (B, H, N), entry s = the position drawn s-th.
+  // Undefined (the default): position order. Reformer: its first round's (bucket, position)
+  // sort, in which its chunks are contiguous blocks.
+  virtual Tensor display_order(const Tensor& q, const Tensor& lengths,
+                               const nn::ForwardContext& ctx) {
+    (void)q, (void)lengths, (void)ctx;
+    return {};
+  }
 
   // Projections for tests and inspection: (B, N, D) -> (B, H, N, d).
   Var project_q(const Var& x) const { return split_heads(wq_->forward(x)); }

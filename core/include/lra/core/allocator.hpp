@@ -2,7 +2,7 @@
 //
 // Why: on this kind of VM the first touch of a fresh 4 KiB page costs 10-14 us, so an engine
 // that frees and re-maps its activations every step runs several times slower
-// (shared/peer/RESULTS.md section 2.4). Freed blocks go to a free list keyed by their rounded
+// (docs/performance.md section 2). Freed blocks go to a free list keyed by their rounded
 // size; large blocks are advised as transparent huge pages.
 //
 // Counters: live = bytes handed out now, peak = max live since the last reset_peak(),

@@ -1,7 +1,7 @@
 // Threading: one TBB arena owns every worker; BLAS always runs single-threaded inside it.
 //
 // Why: OpenBLAS's pthread pool and TBB's workers both busy-wait after a parallel region; on
-// 2 cores two spinning pools steal each other's core (shared/peer/RESULTS.md section 3).
+// 2 cores two spinning pools steal each other's core (docs/performance.md section 3).
 // So set_num_threads() sets OpenBLAS to 1 thread and lets TBB split large GEMMs itself.
 #pragma once
 #include <cstdint>

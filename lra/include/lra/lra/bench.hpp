@@ -1,8 +1,9 @@
-// Efficiency benchmark in the layout of the LRA paper's Table 2 (LRA.md section 6).
+// Efficiency benchmark in the layout of the LRA paper's Table 2 (docs/lra.md section 8).
 //
 // One configuration = (mechanism, sequence length, model preset, batch). Its measurement:
-//   build the LRA classifier (synthetic random tokens, no padding, as the PyTorch twin in
-//   shared/peer), run `warmup` untimed training steps, then up to `steps` timed ones, each
+//   build the LRA classifier (synthetic random tokens, no padding, as the PyTorch twin,
+//   docs/performance.md section 4), run `warmup` untimed training steps, then up to `steps` timed
+//   ones, each
 //     forward + loss | zero_grad + backward | Adam step       (or the forward alone: inference)
 //   and report the median step time, steps/s, the allocator's peak live bytes over the timed
 //   steps (parameters, moments and activations: the figure the paper's "memory" means) and the
@@ -181,7 +182,7 @@ std::string display_name(const std::string& model);
 // `lra_cpu bench --twin /usr/bin/python3` runs apps/twin/torch_twin.py (PyTorch 1.13, the team's
 // peer) in a child process right after each of our configurations, so machine noise hits both
 // alike, in the peer's "tuned" environment (glibc malloc that never returns memory, passive
-// OpenMP/OpenBLAS waiting: shared/peer/RESULTS.md section 3), same sizes, threads, mechanism
+// OpenMP/OpenBLAS waiting: docs/performance.md section 4), same sizes, threads, mechanism
 // hyper-parameters, warm-up and step budget. The twin has transformer, local, linformer, linear
 // and performer; the other mechanisms are reported as "n/a in twin".
 

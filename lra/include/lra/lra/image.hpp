@@ -1,4 +1,4 @@
-// Image: grayscale CIFAR-10 as sequences of 1024 pixel tokens (LRA.md section 2).
+// Image: grayscale CIFAR-10 as sequences of 1024 pixel tokens (docs/lra.md section 3.4).
 //
 // Files: the CIFAR-10 binary version, DIR/data_batch_1.bin .. data_batch_5.bin and
 // DIR/test_batch.bin (DIR may also be the parent of cifar-10-batches-bin/). Each file is a
@@ -11,7 +11,8 @@
 //
 // No padding: every image is exactly 1024 tokens, so Batch::lengths marks all of them valid.
 // Token 0 is a black pixel here, not padding. (LRA's model masks token 0 as padding, so it
-// drops black pixels from attention: a quirk this project does not copy, LRA.md decision 5.)
+// drops black pixels from attention: a quirk this project does not copy, docs/lra.md section 1,
+// decision 5.)
 //
 // Splits as LRA: train = the first 90% of data_batch_1..5 in order (45,000), validation = the
 // last 10% (5,000), test = test_batch.bin (10,000).

@@ -1,4 +1,4 @@
-// ListOps: the synthetic LRA task of nested list operations (LRA.md section 3).
+// ListOps: the synthetic LRA task of nested list operations (docs/lra.md sections 3.1, 5).
 //
 // An expression is a tree of MIN, MAX, MED (median) and SM (sum mod 10) over digits 0-9; the
 // label is its value (10 classes). Example with its label:

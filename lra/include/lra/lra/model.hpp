@@ -8,7 +8,8 @@
 //   -> pool (CLS row or mean over valid positions) -> head -> logits (B, classes)
 //
 // Dual (retrieval): both documents go through the same encoder (shared weights, no
-// cross-attention); the head sees [e1, e2] (LRA's default interaction), as in LRA.md §1.
+// cross-attention); the head sees [e1, e2] (LRA's default interaction), as in docs/lra.md
+// section 2.
 #pragma once
 #include <map>
 #include <memory>

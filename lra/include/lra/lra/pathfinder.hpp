@@ -1,4 +1,5 @@
-// Pathfinder and Path-X: are the two circles joined by one dashed curve? (LRA.md sections 2, 4)
+// Pathfinder and Path-X: are the two circles joined by one dashed curve? (docs/lra.md sections 3.5,
+// 6)
 //
 // Files: the LRA release layout, generated ones too (pathfinder_gen.hpp writes the same):
 //   <root>/metadata/<batch>.npy          text lines, space separated, despite the .npy name:

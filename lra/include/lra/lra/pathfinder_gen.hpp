@@ -1,4 +1,4 @@
-// Pathfinder generator: snakes of paddles with two circular markers (LRA.md section 4), our
+// Pathfinder generator: snakes of paddles with two circular markers (docs/lra.md section 6), our
 // own implementation of the idea of drewlinsley/pathfinder (snakes2.py), written from its
 // description. Writes the release layout that pathfinder.hpp reads.
 //

@@ -9,9 +9,16 @@
 //
 // Input: a freshly initialised LraModel (D = 64, 2 heads, byte vocabulary, learned positions,
 // mean pooling, o.layer + 1 layers, no dropout) reads N tokens: uniform random bytes keyed by
-// o.seed, or the bytes of o.text + 1 (ids 1..256; positions past the text are padding). The
-// picture is the dense face of layer o.layer, head o.head, on that layer's real input
+// o.seed, or the bytes of o.text + 1 (ids 1..256; positions past the text are padding). Or,
+// with o.run, the trained model of a run folder (lra/run.hpp: its settings, o.checkpoint)
+// reads example o.sample of its o.split split, unpadded (the first document for Retrieval).
+// The picture is the dense face of layer o.layer, head o.head, on that layer's real input
 // (span::visit_layer_weights, the code the span metric uses).
+//
+// Order: rows and columns are positions in order, or with o.order = "buckets" the mechanism's
+// display order (Reformer: its first round's LSH sort, so its chunks become diagonal blocks).
+// Labels: the token at each drawn position where the input is text (--text, ListOps, Text,
+// Retrieval; "<cls>" for a CLS token), drawn along both axes of the SVG.
 //
 // Colour: log10 |w| over kDecades decades below the largest |w| of the picture (smaller weights
 // get the lightest colour, never white): white = exactly 0, blues = positive (darker = larger),
@@ -38,6 +45,13 @@ struct Options {
   int layer = 0;
   std::string text;                           // empty: random bytes
   std::map<std::string, std::string> params;  // --attn, applied over picture_defaults
+  std::string order = "positions";            // or "buckets": the mechanism's display order
+  // A trained model instead of a fresh one (model, len, seed, text and params come from it):
+  std::string run;                  // run folder written by `lra_cpu train`
+  std::string checkpoint = "best";  // best or last
+  std::string split = "val";        // val or test
+  int64_t sample = 0;               // example index in that split
+  std::string data;                 // data folder override (empty: the run's own)
 };
 
 // Small-N-friendly hyper-parameters that keep each mechanism's structure visible at length
@@ -49,14 +63,18 @@ std::map<std::string, std::string> picture_defaults(const std::string& model, in
 
 struct Pattern {
   std::string model;
-  std::string title;           // mechanism, N, head, layer, input, hyper-parameters
-  int64_t n = 0;               // side of the square
-  std::vector<float> weights;  // n * n, row i = what query i gives each key
+  std::string title;                // mechanism, N, head, layer, input, hyper-parameters
+  int64_t n = 0;                    // side of the square
+  std::vector<float> weights;       // n * n in drawn order: row s = what position order[s] gives
+  std::vector<int32_t> order;       // n: the position drawn s-th (identity unless --order buckets)
+  std::vector<std::string> labels;  // n in drawn order: the token there; empty: no labels
   float at(int64_t i, int64_t j) const { return weights[size_t(i * n + j)]; }
 };
 
 // Throws ConfigError naming the problem: unknown model (listing the valid ones), len outside
-// 1..kMaxLen, head or layer out of range, text longer than len, bad or unknown --attn item.
+// 1..kMaxLen, head or layer out of range, text longer than len, bad or unknown --attn item,
+// unknown order or a mechanism without a bucket order, a sample outside the split; with a run
+// folder also CheckpointError / DataError naming the missing or bad file.
 Pattern compute(const Options& opt);
 
 // Palette index of weight w in a picture whose largest |weight| is `peak`: 0 = white (w == 0),

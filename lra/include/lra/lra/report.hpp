@@ -1,5 +1,5 @@
 // `lra_cpu report RUNS...`: run folders gathered into the layout of the LRA paper's Table 1
-// (LRA.md section 5): one row per model, one column per task (ListOps, Text, Retrieval,
+// (docs/lra.md section 7): one row per model, one column per task (ListOps, Text, Retrieval,
 // Image, Pathfinder, Path-X) and the LRA average over the five non-Path-X tasks. A cell is the
 // test accuracy (%) of the best-validation checkpoint, "mean +- std" over the runs (seeds) of
 // that model and task, next to the paper's number for the same cell. Every column names its

@@ -1,4 +1,4 @@
-// Retrieval: byte-level document matching on the ACL Anthology Network (LRA.md section 2).
+// Retrieval: byte-level document matching on the ACL Anthology Network (docs/lra.md section 3.3).
 //
 // Files (the LRA release's tsv_data/; DIR may be that folder or its parent):
 //   new_aan_pairs.train.tsv   new_aan_pairs.eval.tsv   new_aan_pairs.test.tsv

@@ -1,4 +1,4 @@
-// Required attention span (LRA paper section 2.3, Figure 2; LRA.md section 7).
+// Required attention span (LRA paper section 2.3, Figure 2; docs/lra.md section 9).
 //
 // For one attention module (a layer's head) and one input, with weights a_ij (the mechanism's
 // dense face: what query i gives key j) and valid positions i, j < len:
@@ -28,12 +28,14 @@ namespace lra::span {
 // length 0 gives 0.
 Tensor attention_span(const Tensor& weights, const Tensor& lengths = {});
 
-// Calls visit(layer, weights, encoder_lengths) for every layer in order: weights is the dense
-// face (B, H, N', N') of that layer's attention on its real input (eval mode, no dropout) for
-// one (single-tower) batch of tokens; encoder_lengths i32 (B) counts CLS. One layer's weights
-// are alive at a time. Read by the span metric and the pattern pictures (pattern.hpp).
-using LayerVisitor =
-    std::function<void(int layer, const Tensor& weights, const Tensor& encoder_lengths)>;
+// Calls visit(layer, weights, encoder_lengths, order) for every layer in order: weights is the
+// dense face (B, H, N', N') of that layer's attention on its real input (eval mode, no dropout)
+// for one (single-tower) batch of tokens; encoder_lengths i32 (B) counts CLS; order is the
+// mechanism's display order (MultiHeadAttention::display_order, undefined: position order).
+// One layer's weights are alive at a time. Read by the span metric and the pattern pictures
+// (pattern.hpp).
+using LayerVisitor = std::function<void(int layer, const Tensor& weights,
+                                        const Tensor& encoder_lengths, const Tensor& order)>;
 void visit_layer_weights(LraModel& model, const Tensor& tokens, const Tensor& lengths,
                          const LayerVisitor& visit);
 

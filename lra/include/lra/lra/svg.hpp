@@ -48,6 +48,7 @@ struct Grid {
   std::string image;                // if set: this image URI (e.g. a data: PNG, one pixel per
                                     // cell) is drawn pixelated in place of the cells
   std::vector<Ramp> ramps;
+  std::vector<std::string> labels;  // square grids: one per row (left) and column (top); or none
 };
 
 std::string render(const Grid& grid);

@@ -1,4 +1,4 @@
-// Text: byte-level IMDb sentiment classification (LRA.md section 2), from the user's copy.
+// Text: byte-level IMDb sentiment classification (docs/lra.md section 3.2), from the user's copy.
 //
 // Two layouts are read (the first that exists wins; DIR may also be the parent of aclImdb/):
 //   aclImdb   DIR/train/{neg,pos}/*.txt, DIR/test/{neg,pos}/*.txt   (the original release;

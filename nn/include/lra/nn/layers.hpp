@@ -1,5 +1,5 @@
-// Layers of the LRA transformer (LRA.md section 1, XFORMERS.md section 0), composed from the
-// differentiable ops of lra/autograd/ops.hpp. No layer has a kernel of its own.
+// Layers of the LRA transformer (docs/lra.md section 2, docs/mechanisms.md section 1), composed
+// from the differentiable ops of lra/autograd/ops.hpp. No layer has a kernel of its own.
 //
 //   tokens (B, N) -> Embedding -> + LearnedPositions | SinusoidalPositions -> Dropout
 //   -> Encoder: L x EncoderBlock (pre-LN)     x += Dropout(mixer(LN1(x)))

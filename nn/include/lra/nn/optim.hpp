@@ -1,6 +1,6 @@
 // Optimisers and gradient clipping.
 //
-// Adam follows flax optim.Adam as LRA uses it (LRA.md section 1): with g the gradient and
+// Adam follows flax optim.Adam as LRA uses it (docs/lra.md section 2): with g the gradient and
 // t the 1-based step,
 //   m = b1 m + (1 - b1) g            mhat = m / (1 - b1^t)
 //   v = b2 v + (1 - b2) g^2          vhat = v / (1 - b2^t)

@@ -1,4 +1,4 @@
-// Learning-rate schedules (LRA.md section 1: LRA multiplies "factors" of its
+// Learning-rate schedules (docs/lra.md section 2: LRA multiplies "factors" of its
 // create_learning_rate_scheduler). With s = step, w = warmup, T = total_steps, b = base_lr:
 //
 //   Constant       lr = b
