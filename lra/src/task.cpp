@@ -503,6 +503,8 @@ TaskInfo pathfinder_task(int64_t size) {
     c.size = side_px;
     c.count = g.train + g.val + g.test;
     c.seed = g.seed;
+    c.style = data::pathfinder_style(g.pathfinder_style);
+    c.contour_length = g.pathfinder_contour_length;
     data::write_pathfinder_dataset(dir, c, g.progress);
   };
   t.presets = pathfinder_presets(size);
