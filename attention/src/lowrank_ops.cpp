@@ -39,9 +39,11 @@ int64_t row_grain(int64_t width) {
   return std::max<int64_t>(1, 32768 / std::max<int64_t>(1, width));
 }
 
+// A zero normaliser (eps = 0 and every product underflowed; then the numerator is 0 as well)
+// becomes the smallest normal float: the row's output is 0, never 0/0.
 float guarded(float den, float eps, DenGuard g) {
-  if (g == DenGuard::Add) return den + eps;
-  return std::fabs(den) <= eps ? den + 2.0f * eps : den;
+  const float r = g == DenGuard::Add ? den + eps : std::fabs(den) <= eps ? den + 2.0f * eps : den;
+  return r != 0.0f ? r : std::numeric_limits<float>::min();
 }
 
 // Sum and max with 8 independent partials: one SIMD register without -ffast-math.
@@ -245,34 +247,44 @@ Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is
       rowmax[size_t(r)] = max_of(pp + r * m, m);
     }
   });
+  // |x'|²/2 per row. The stabiliser is the max of the whole exponent w_r·x' − |x'|²/2, so the
+  // largest feature of a query row (keys: of a (b,h)) is exactly 1 and none can all underflow.
+  std::vector<float> half_sq(size_t(B * H * N));
+  parallel_for(B * H * N, row_grain(d), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r) {
+      const float* xr = px + (r / (H * N)) * s0 + ((r / N) % H) * s1 + (r % N) * s2;
+      float sq = 0.0f;
+      for (int64_t k = 0; k < d; ++k) sq += xr[k * s3] * xr[k * s3];
+      half_sq[size_t(r)] = 0.5f * c * c * sq;
+    }
+  });
   std::vector<float> keymax(size_t(B * H), 0.0f);
   if (!is_query)
     for (int64_t bh = 0; bh < B * H; ++bh) {
       float mx = -std::numeric_limits<float>::infinity();
       for (int64_t i = 0; i < lens[size_t(bh / H)]; ++i)
-        mx = std::max(mx, rowmax[size_t(bh * N + i)]);
+        mx = std::max(mx, rowmax[size_t(bh * N + i)] - half_sq[size_t(bh * N + i)]);
       keymax[size_t(bh)] = std::isfinite(mx) ? mx : 0.0f;
     }
 
   parallel_for(B * H * N, row_grain(m), [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r) {
-      int64_t b = r / (H * N), h = (r / N) % H, i = r % N;
+      const int64_t b = r / (H * N), i = r % N;
       float* row = pp + r * m;
       if (i >= lens[size_t(b)]) {
         std::fill(row, row + m, 0.0f);
         continue;
       }
-      const float* xr = px + b * s0 + h * s1 + i * s2;
-      float sq = 0.0f;
-      for (int64_t k = 0; k < d; ++k) sq += xr[k * s3] * xr[k * s3];
-      float shift = 0.5f * c * c * sq + (is_query ? rowmax[size_t(r)] : keymax[size_t(r / N)]);
+      // Query: exponent − (rowmax − |x'|²/2) = P − rowmax. Key: P − |x'|²/2 − keymax.
+      const float shift = is_query ? rowmax[size_t(r)] : half_sq[size_t(r)] + keymax[size_t(r / N)];
       for (int64_t j = 0; j < m; ++j) row[j] = ratio * (exp_nonpos(row[j] - shift) + eps);
     }
   });
 
   return make_result(
       phi, "favor_features", {x},
-      [phi, xd, w, lens, B, H, N, d, m, c, ratio, eps](const Tensor& g_in, InputGrads& in) {
+      [phi, xd, w, lens, B, H, N, d, m, c, ratio, eps, is_query](const Tensor& g_in,
+                                                                 InputGrads& in) {
         if (!in.needs(0)) return;
         Tensor g = g_in.contiguous();
         Tensor dP = Tensor::empty({B, H, N, m});
@@ -294,6 +306,10 @@ Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is
         });
         Tensor dx = Tensor::empty({B, H, N, d});
         kern::matmul_into(dx, dP, w, false, false, c, 0.0f);  // d^(-1/4) dP w
+        if (is_query) {  // the query's |x'|²/2 sits inside its stabiliser: no gradient
+          in.set(0, dx);
+          return;
+        }
         float* pdx = dx.data<float>();
         const float* px = xd.data<float>();
         int64_t s0 = xd.stride(0), s1 = xd.stride(1), s2 = xd.stride(2), s3 = xd.stride(3);

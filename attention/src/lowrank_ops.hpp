@@ -16,7 +16,7 @@ namespace lra::attn::ops {
 enum class DenGuard : uint8_t {
   Add,  // den + eps                       (Katharopoulos et al.; fast-transformers)
   Lra,  // den + 2 eps [|den| <= eps]       (LRA / google-research Performer)
-};
+};      // either way a normaliser that is still exactly 0 becomes FLT_MIN (output 0, not NaN)
 
 // Non-causal linear attention with row renormalisation:
 //   S = φKᵀ V (B,H,m,d)   z = Σ_j φK_j (B,H,m)   O_i = φQ_i S / guard(φQ_i · z)   (B,H,N,d)
@@ -39,10 +39,13 @@ Var elu_features(const Var& x, const Tensor& lengths);
 
 // FAVOR+ positive random features of x (B,H,N,d) for the projection w (m,d), no gradient to w:
 //   x' = x d^(-1/4);  φ(x)_r = m^(-1/2) (exp(w_r·x' − |x'|²/2 − c) + eps)    (B,H,N,m)
-// c is the stabiliser, a constant per row for queries (max_r w_r·x') and per (b,h) for keys
-// (max over valid positions and r); constants cancel in the renormalised attention, so no
-// gradient flows through them. Rows at pads are 0 (keys: pass lengths; queries: pass {}).
-// Backward: dP = dφ ∘ (φ − m^(-1/2) eps);  dx = d^(-1/4) dP w − d^(-1/2) (Σ_r dP_r) x.
+// c is the stabiliser, the max of the whole exponent w_r·x' − |x'|²/2: per row for queries
+// (so their |x'|²/2 cancels and φ = m^(-1/2)(exp(w_r·x' − max_r w_r·x') + eps)), per (b,h) for
+// keys (max over valid positions and r). The largest feature is then exactly 1: no row can
+// underflow to all zeros, even with eps = 0 and |x| large. Constants cancel in the renormalised
+// attention, so no gradient flows through them. Rows at pads are 0 (keys: pass lengths; queries:
+// pass {}). Backward: dP = dφ ∘ (φ − m^(-1/2) eps);  dx = d^(-1/4) dP w, keys also
+// − d^(-1/2) (Σ_r dP_r) x.
 Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is_query, float eps);
 
 // Gaussian orthogonal random matrix (m,d): rows come in blocks of d mutually orthonormal rows,

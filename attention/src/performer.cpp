@@ -7,12 +7,15 @@
 //             to a χ_d-distributed norm (scaling=0) or √d (scaling=1); no gradient; shared by heads
 //   Then linear attention with row renormalisation (as linear.cpp):
 //   S = φKᵀ V (B,H,m,d);  z = Σ_j φK_j (B,H,m);  O_i = φQ_i S / (φQ_i·z)                (B,H,N,d)
-// Numerics (as the reference code): inside the exponent subtract a stabiliser c — per query row
-// the max over features of w·x', for keys the max over features and valid positions (one per
-// (b,h)); these constants cancel between numerator and denominator (treated as constants: no
-// gradient). Add eps to every feature, φ = m^(-1/2)(exp(·) + eps); guard the normaliser with
-// R + 2 eps [|R| <= eps]. Padding: φK rows at pads are 0 and pads are excluded from the key max,
-// so pads get no weight and cannot shift valid outputs (XFORMERS.md section 20).
+// Numerics: inside the exponent subtract a stabiliser c, the max of the whole exponent
+// w·x' − |x'|²/2 — per query row the max over features, for keys the max over features and
+// valid positions (one per (b,h)); these constants cancel between numerator and denominator
+// (treated as constants: no gradient). Add eps to every feature, φ = m^(-1/2)(exp(·) + eps);
+// guard the normaliser with R + 2 eps [|R| <= eps], and a normaliser still exactly 0 with FLT_MIN.
+// The largest feature is thus 1, so eps = 0 (allowed) gives no NaN even for |q| ~ 60 or huge pads
+// (the reference subtracts only max w·x', so a large |x|²/2 underflows every feature: 0/0).
+// Padding: φK rows at pads are 0 and pads are excluded from the key max, so pads get no weight and
+// cannot shift valid outputs (XFORMERS.md section 20).
 //
 // Cost: time O(B·H·N·m·d) (feature GEMMs N×d×m for Q and K, plus the two linear-attention GEMMs),
 // memory O(B·H·N·m) for φQ, φK plus O(m·d) for W and S. The projection is one
@@ -40,6 +43,8 @@
 //     call with a seed derived from the query values (⌈Σ query·1e7⌉). Use `--attn features=2` to
 //     see what 2 features give.
 //   - no padding mask (FastAttention drops the mask) and no attention dropout.
+//   - the stabiliser is the max of w·x' − |x'|²/2, not of w·x' alone (see Numerics): with
+//     eps > 0 this changes how much eps weighs against the features (queries: by exp(|q'|²/2)).
 //   - W is broadcast to (B, H, m, d) before the projection (also in lucidrains' PyTorch code).
 //   - the Nyströmformer PyTorch LRA peer (lucidrains FastAttention, m = 256, drawn once) pre-scales
 //     Q and K by d^(-1/4) on top of the kernel's own d^(-1/4) and uses eps = 1e-4.

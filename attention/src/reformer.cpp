@@ -37,14 +37,20 @@
 // Cost: time O(n_h·N·c·d) for attention + O(n_h·N·d·n_b) hashing + O(n_h·N log N) sort; memory
 // O(n_h·N·d) kept for backward (per-round outputs when n_h > 1, lse, k̂) — independent of c.
 // The chunk size decides the sub-quadratic claim: with the LRA default n_buckets = 10 the chunk
-// is N/10 and the work is still ∝ N²/5; give bucket_size (the paper's 64) for O(N·c·d). (Then
+// is L/10 and the work is still ∝ N²/5; give bucket_size (the paper's 64) for O(N·c·d). (Then
 // n_b = N/c grows with N and hashing, N·d·n_b/2 per round, is N²d/(2c): below the attention's
 // 4N·c·d while N < 8c², i.e. N < 32K for c = 64.)
 //
 // Hyper-parameters (overridable: --attn n_hashes=4,bucket_size=64):
 //   n_hashes    = 1   LRA (paper: 2-8; more rounds lower the chance a neighbour is missed)
-//   n_buckets   = 10  LRA; chunk c = ceil(N / n_buckets), sequence padded to a multiple of c
-//   bucket_size = 0   > 0: c = bucket_size and n_buckets = ceil(N / c) rounded up to even
+//   n_buckets   = 10  LRA; chunk c = ceil(L / n_buckets), sequence padded to a multiple of c
+//   bucket_size = 0   > 0: c = bucket_size and n_buckets = ceil(L / c) rounded up to even
+// L is the configured max_len (the model's length), not the batch's N: n_b and c are fixed
+// hyper-parameters of the model in the paper (n_b = L / c for the training length L) and in LRA
+// (every batch is padded to max_len, so its chunk is max_len / n_buckets). Since the valid tokens
+// sort before the padding and the rotations do not depend on N, a sequence gets the same
+// buckets, chunks and outputs alone at its own length or padded in a longer batch
+// (tests/attention/test_batch_invariance.cpp). A batch longer than L just has more chunks.
 //   wrap        = true  chunk 0 looks back to the last chunk holding valid tokens (trax, LRA);
 //                 false: the paper's text, chunk 0 sees only itself
 //   dedup       = true  a key found by several rounds counts once (the union P_i = ∪_r P_i^r of
@@ -81,6 +87,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "lra/autograd/ops.hpp"
@@ -99,10 +106,10 @@ constexpr float kSelfLogit = -5e4f;  // own position: ~0 weight unless no other 
 constexpr float kNormEps = 1e-6f;    // ‖q‖ floor in k̂ = q / max(‖q‖, eps)
 
 const ParamSpec kHashes{"n_hashes", "1", "hash rounds n_h (LRA 1; paper 2-8)"};
-const ParamSpec kBuckets{"n_buckets", "10",
-                         "buckets per round (LRA 10; 1 or even); chunk = ceil(N / n_buckets)"};
-const ParamSpec kBucketSize{"bucket_size", "0",
-                            "if > 0: chunk size c (paper 64), n_buckets = N / c rounded to even"};
+const ParamSpec kBuckets{
+    "n_buckets", "10", "buckets per round (LRA 10; 1 or even); chunk = ceil(max_len / n_buckets)"};
+const ParamSpec kBucketSize{
+    "bucket_size", "0", "if > 0: chunk size c (paper 64), n_buckets = max_len / c rounded to even"};
 const ParamSpec kWrap{"wrap", "true",
                       "chunk 0 also looks back to the last valid chunk (trax/LRA); false: not"};
 const ParamSpec kDedup{"dedup", "true",
@@ -110,6 +117,7 @@ const ParamSpec kDedup{"dedup", "true",
 
 struct LshConfig {
   int64_t n_hashes = 1, n_buckets = 10, bucket_size = 0;
+  int64_t max_len = 1;  // the configured length L (MechanismOptions::max_len) chunks derive from
   bool wrap = true, dedup = true;
 };
 
@@ -160,13 +168,16 @@ std::shared_ptr<LshPlan> make_plan(const LshConfig& cfg, const Tensor& q, const 
   p->batch = q.size(0), p->heads = q.size(1), p->n = q.size(2);
   const int64_t d = q.size(3), n = p->n, bh_count = p->batch * p->heads;
   p->rounds = cfg.n_hashes, p->wrap = cfg.wrap, p->dedup = cfg.dedup;
+  // Buckets and chunk size come from the configured length, never from this batch's N: a
+  // sequence then hashes and chunks the same whatever it is batched (and padded) with.
+  const int64_t max_len = cfg.max_len;
   if (cfg.bucket_size > 0) {
     p->chunk = cfg.bucket_size;
-    p->buckets = std::max<int64_t>(1, (n + p->chunk - 1) / p->chunk);
+    p->buckets = std::max<int64_t>(1, (max_len + p->chunk - 1) / p->chunk);
     if (p->buckets > 1) p->buckets += p->buckets % 2;
   } else {
     p->buckets = cfg.n_buckets;
-    p->chunk = std::max<int64_t>(1, (n + p->buckets - 1) / p->buckets);
+    p->chunk = std::max<int64_t>(1, (max_len + p->buckets - 1) / p->buckets);
   }
   p->chunks = std::max<int64_t>(1, (n + p->chunk - 1) / p->chunk);
   p->padded = p->chunks * p->chunk;
@@ -258,7 +269,7 @@ void gather(float* dst, const Rows& src, int64_t bh, const int32_t* pos, int64_t
   }
 }
 
-// What the backward closure needs (tensors and plain values only).
+// What lsh_forward leaves for lsh_backward (tensors and plain values only).
 struct LshSaved {
   std::shared_ptr<const LshPlan> plan;
   Tensor q, v;       // (B, H, N, d) inputs, unit last stride
@@ -385,25 +396,19 @@ struct ChunkJob {
   }
 };
 
-// Fused LSH attention: q, v (B, H, N, d) -> (B, H, N, d). See the banner.
-Var lsh_attention(const Var& q_in, const Var& v_in, std::shared_ptr<const LshPlan> plan, float drop,
-                  uint64_t drop_key) {
-  auto st = std::make_shared<LshSaved>();
-  st->plan = plan;
-  const LshPlan& p = *plan;
-  st->q = unit_last_stride(q_in.data());
-  st->v = unit_last_stride(v_in.data());
-  const int64_t n = p.n, d = st->q.size(3), bh_count = p.bh_count(), rounds = p.rounds;
-  st->scale = 1.0f / std::sqrt(float(d));
-  st->drop = drop, st->drop_key = drop_key;
-
+// Forward: k̂, the per-round outputs and log-normalisers, and the combined output, from st.q and
+// st.v (everything lsh_backward needs is left in st).
+void lsh_forward(LshSaved& s) {
+  const LshPlan& p = *s.plan;
+  const int64_t n = p.n, d = s.q.size(3), bh_count = p.bh_count(), rounds = p.rounds;
+  const float drop = s.drop;
   // k̂ = q / max(‖q‖, eps), once per position.
-  st->khat = Tensor::empty({bh_count, n, d});
-  st->rnorm = Tensor::empty({bh_count, n});
+  s.khat = Tensor::empty({bh_count, n, d});
+  s.rnorm = Tensor::empty({bh_count, n});
   {
-    const Rows q(st->q);
-    float* pk = st->khat.data<float>();
-    float* pn = st->rnorm.data<float>();
+    const Rows q(s.q);
+    float* pk = s.khat.data<float>();
+    float* pn = s.rnorm.data<float>();
     parallel_for(bh_count * n, 256, [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) {
         const float* x = q.row(t / n, t % n);
@@ -416,19 +421,19 @@ Var lsh_attention(const Var& q_in, const Var& v_in, std::shared_ptr<const LshPla
     });
   }
 
-  st->out = Tensor::empty({p.batch, p.heads, n, d});
-  st->out_round =
-      rounds == 1 ? st->out.view({1, bh_count, n, d}) : Tensor::empty({rounds, bh_count, n, d});
-  st->lse = Tensor::empty({rounds, bh_count, n});
+  s.out = Tensor::empty({p.batch, p.heads, n, d});
+  s.out_round =
+      rounds == 1 ? s.out.view({1, bh_count, n, d}) : Tensor::empty({rounds, bh_count, n, d});
+  s.lse = Tensor::empty({rounds, bh_count, n});
 
   // Per (round, head, chunk): masked softmax over the window, rows scattered to positions.
   parallel_for(rounds * bh_count * p.chunks, 1, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
-      ChunkJob job(*st, t / (bh_count * p.chunks), (t / p.chunks) % bh_count, t % p.chunks);
+      ChunkJob job(s, t / (bh_count * p.chunks), (t / p.chunks) % bh_count, t % p.chunks);
       job.logits();
       const int64_t c = job.c, w = job.w;
       float* ps = job.s.data<float>();
-      float* lse = st->lse.data<float>() + (job.r * bh_count + job.bh) * n;
+      float* lse = s.lse.data<float>() + (job.r * bh_count + job.bh) * n;
       const Tensor keep = drop > 0.0f ? job.keep_mask() : Tensor();
       const float* pkeep = drop > 0.0f ? keep.data<float>() : nullptr;
       for (int64_t i = 0; i < c; ++i) {
@@ -444,7 +449,7 @@ Var lsh_attention(const Var& q_in, const Var& v_in, std::shared_ptr<const LshPla
         if (job.qpos[i] < n) lse[job.qpos[i]] = m + std::log(sum);
       }
       Tensor o = kern::matmul(job.s, job.vw);  // (c, d)
-      float* dst = st->out_round.data<float>() + (job.r * bh_count + job.bh) * n * d;
+      float* dst = s.out_round.data<float>() + (job.r * bh_count + job.bh) * n * d;
       for (int64_t i = 0; i < c; ++i)
         if (job.qpos[i] < n)
           std::memcpy(dst + job.qpos[i] * d, o.data<float>() + i * d, size_t(d) * sizeof(float));
@@ -453,9 +458,9 @@ Var lsh_attention(const Var& q_in, const Var& v_in, std::shared_ptr<const LshPla
 
   // Rounds combine by a softmax over their log-normalisers.
   if (rounds > 1) {
-    const float* po = st->out_round.data<float>();
-    const float* pl = st->lse.data<float>();
-    float* out = st->out.data<float>();
+    const float* po = s.out_round.data<float>();
+    const float* pl = s.lse.data<float>();
+    float* out = s.out.data<float>();
     parallel_for(bh_count * n, 256, [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) {
         float m = pl[t];
@@ -471,144 +476,161 @@ Var lsh_attention(const Var& q_in, const Var& v_in, std::shared_ptr<const LshPla
       }
     });
   }
+}
 
+// Backward: (dq, dv) from dO (B, H, N, d), recomputing each chunk's logits from the saved plan,
+// q, k̂ and lse.
+std::pair<Tensor, Tensor> lsh_backward(const LshSaved& s, const Tensor& g) {
+  const LshPlan& p = *s.plan;
+  const int64_t n = p.n, d = s.q.size(3), bh_count = p.bh_count(), rounds = p.rounds;
+  const int64_t padded = p.padded;
+  const Tensor go_all = g.contiguous();  // (B, H, N, d)
+  const float* pg = go_all.data<float>();
+  const float* pout = s.out.data<float>();
+  const float* pl = s.lse.data<float>();
+
+  // Round weights w_r(i) and D_i = dO_i·O_i.
+  Tensor wts = Tensor::full({rounds, bh_count, n}, 1.0f);
+  Tensor dot = Tensor::empty({bh_count, n});
+  {
+    float* pw = wts.data<float>();
+    float* pd = dot.data<float>();
+    parallel_for(bh_count * n, 256, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        float acc = 0.0f;
+        for (int64_t j = 0; j < d; ++j) acc += pg[t * d + j] * pout[t * d + j];
+        pd[t] = acc;
+        if (rounds == 1) continue;
+        float m = pl[t];
+        for (int64_t r = 1; r < rounds; ++r) m = std::max(m, pl[r * bh_count * n + t]);
+        float z = 0.0f;
+        for (int64_t r = 0; r < rounds; ++r) z += std::exp(pl[r * bh_count * n + t] - m);
+        for (int64_t r = 0; r < rounds; ++r)
+          pw[r * bh_count * n + t] = std::exp(pl[r * bh_count * n + t] - m) / z;
+      }
+    });
+  }
+
+  Tensor dq = Tensor::zeros({p.batch, p.heads, n, d});
+  Tensor dv = Tensor::zeros({p.batch, p.heads, n, d});
+  // Sorted-order gradient buffers of one round: queries, keys/values of the own chunk, and
+  // keys/values reached as the looked-back chunk (each slot written at most once in each).
+  Tensor gq = Tensor::empty({bh_count, padded, d});
+  Tensor gk_own = Tensor::empty({bh_count, padded, d});
+  Tensor gv_own = Tensor::empty({bh_count, padded, d});
+  Tensor gk_prev = Tensor::empty({bh_count, padded, d});
+  Tensor gv_prev = Tensor::empty({bh_count, padded, d});
+  const int64_t c = p.chunk;
+
+  for (int64_t r = 0; r < rounds; ++r) {
+    gk_prev.zero_();
+    gv_prev.zero_();
+    const float* pw = wts.data<float>() + r * bh_count * n;
+    parallel_for(bh_count * p.chunks, 1, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        ChunkJob job(s, r, t / p.chunks, t % p.chunks);
+        job.logits();
+        const int64_t bh = job.bh, w = job.w;
+        const float* lse = pl + (r * bh_count + bh) * n;
+        // go = w_r dO (rows of the chunk's queries), Dr = w_r (dO·O).
+        Tensor go = Tensor::empty({c, d});
+        std::vector<float> dr(static_cast<size_t>(c), 0.0f);
+        float* pgo = go.data<float>();
+        float* ps = job.s.data<float>();
+        for (int64_t i = 0; i < c; ++i) {
+          const int32_t qp = job.qpos[i];
+          float* row = ps + i * w;
+          if (qp >= n) {  // filler query: no output, no gradient
+            std::fill(pgo + i * d, pgo + i * d + d, 0.0f);
+            std::fill(row, row + w, 0.0f);
+            continue;
+          }
+          const float wr = pw[bh * n + qp];
+          for (int64_t j = 0; j < d; ++j) pgo[i * d + j] = wr * pg[(bh * n + qp) * d + j];
+          dr[size_t(i)] = wr * dot.data<float>()[bh * n + qp];
+          for (int64_t k = 0; k < w; ++k) row[k] = exp_nonpos(row[k] - lse[qp]);  // P
+        }
+        Tensor pd = job.s;  // P after dropout (what multiplied V)
+        const Tensor keep = s.drop > 0.0f ? job.keep_mask() : Tensor();
+        const float* pkeep = s.drop > 0.0f ? keep.data<float>() : nullptr;
+        if (pkeep) {
+          pd = Tensor::empty({c, w});
+          float* pp = pd.data<float>();
+          for (int64_t e = 0; e < c * w; ++e) pp[e] = ps[e] * pkeep[e];
+        }
+        Tensor gvw = kern::matmul(pd, go, true, false);     // (w, d) = Pdᵀ go
+        Tensor gs = kern::matmul(go, job.vw, false, true);  // (c, w) = go Vwᵀ
+        float* pgs = gs.data<float>();
+        for (int64_t i = 0; i < c; ++i)
+          for (int64_t k = 0; k < w; ++k) {
+            const size_t e = size_t(i * w + k);
+            const float dp = pkeep ? pgs[e] * pkeep[e] : pgs[e];
+            pgs[e] = job.fixed[e] ? 0.0f : ps[e] * (dp - dr[size_t(i)]);
+          }
+        Tensor gqc = kern::matmul(gs, job.kw);               // (c, d)
+        Tensor gkw = kern::matmul(gs, job.qc, true, false);  // (w, d)
+        const int64_t own = job.ch * c;
+        auto put = [&](Tensor& dst, int64_t slot0, const Tensor& src, int64_t row0, float a) {
+          float* pdst = dst.data<float>() + (bh * padded + slot0) * d;
+          const float* psrc = src.data<float>() + row0 * d;
+          for (int64_t e = 0; e < c * d; ++e) pdst[e] = a * psrc[e];
+        };
+        put(gq, own, gqc, 0, s.scale);
+        put(gk_own, own, gkw, 0, s.scale);
+        put(gv_own, own, gvw, 0, 1.0f);
+        if (job.prev >= 0) {
+          put(gk_prev, job.prev * c, gkw, c, s.scale);
+          put(gv_prev, job.prev * c, gvw, c, 1.0f);
+        }
+      }
+    });
+    // Un-sort: each original position sits in one slot per round.
+    const float* pq = gq.data<float>();
+    const float* pko = gk_own.data<float>();
+    const float* pkp = gk_prev.data<float>();
+    const float* pvo = gv_own.data<float>();
+    const float* pvp = gv_prev.data<float>();
+    const float* pkh = s.khat.data<float>();
+    const float* prn = s.rnorm.data<float>();
+    float* pdq = dq.data<float>();
+    float* pdv = dv.data<float>();
+    parallel_for(bh_count * padded, 256, [&](int64_t t0, int64_t t1) {
+      std::vector<float> gk(static_cast<size_t>(d));
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t bh = t / padded;
+        const int32_t pos = p.perm_row(r, bh)[t % padded];
+        if (pos >= n) continue;
+        const int64_t e = bh * n + pos;
+        float kg = 0.0f;  // k̂·dk̂
+        for (int64_t j = 0; j < d; ++j) {
+          gk[size_t(j)] = pko[t * d + j] + pkp[t * d + j];
+          kg += pkh[e * d + j] * gk[size_t(j)];
+        }
+        // dq += dQ + (dk̂ − k̂ (k̂·dk̂)) / ‖q‖ (the projection term vanishes under the eps floor)
+        const bool floor = prn[e] >= 1.0f / kNormEps;
+        for (int64_t j = 0; j < d; ++j) {
+          const float proj = floor ? 0.0f : pkh[e * d + j] * kg;
+          pdq[e * d + j] += pq[t * d + j] + prn[e] * (gk[size_t(j)] - proj);
+          pdv[e * d + j] += pvo[t * d + j] + pvp[t * d + j];
+        }
+      }
+    });
+  }
+  return {dq, dv};
+}
+
+// Fused LSH attention: q, v (B, H, N, d) -> (B, H, N, d). See the banner.
+Var lsh_attention(const Var& q_in, const Var& v_in, std::shared_ptr<const LshPlan> plan, float drop,
+                  uint64_t drop_key) {
+  auto st = std::make_shared<LshSaved>();
+  st->plan = std::move(plan);
+  st->q = unit_last_stride(q_in.data());
+  st->v = unit_last_stride(v_in.data());
+  st->scale = 1.0f / std::sqrt(float(st->q.size(3)));
+  st->drop = drop, st->drop_key = drop_key;
+  lsh_forward(*st);
   return make_result(st->out, "lsh_attention", {q_in, v_in}, [st](const Tensor& g, InputGrads& in) {
-    const LshSaved& s = *st;
-    const LshPlan& p = *s.plan;
-    const int64_t n = p.n, d = s.q.size(3), bh_count = p.bh_count(), rounds = p.rounds;
-    const int64_t padded = p.padded;
-    const Tensor go_all = g.contiguous();  // (B, H, N, d)
-    const float* pg = go_all.data<float>();
-    const float* pout = s.out.data<float>();
-    const float* pl = s.lse.data<float>();
-
-    // Round weights w_r(i) and D_i = dO_i·O_i.
-    Tensor wts = Tensor::full({rounds, bh_count, n}, 1.0f);
-    Tensor dot = Tensor::empty({bh_count, n});
-    {
-      float* pw = wts.data<float>();
-      float* pd = dot.data<float>();
-      parallel_for(bh_count * n, 256, [&](int64_t t0, int64_t t1) {
-        for (int64_t t = t0; t < t1; ++t) {
-          float acc = 0.0f;
-          for (int64_t j = 0; j < d; ++j) acc += pg[t * d + j] * pout[t * d + j];
-          pd[t] = acc;
-          if (rounds == 1) continue;
-          float m = pl[t];
-          for (int64_t r = 1; r < rounds; ++r) m = std::max(m, pl[r * bh_count * n + t]);
-          float z = 0.0f;
-          for (int64_t r = 0; r < rounds; ++r) z += std::exp(pl[r * bh_count * n + t] - m);
-          for (int64_t r = 0; r < rounds; ++r)
-            pw[r * bh_count * n + t] = std::exp(pl[r * bh_count * n + t] - m) / z;
-        }
-      });
-    }
-
-    Tensor dq = Tensor::zeros({p.batch, p.heads, n, d});
-    Tensor dv = Tensor::zeros({p.batch, p.heads, n, d});
-    // Sorted-order gradient buffers of one round: queries, keys/values of the own chunk, and
-    // keys/values reached as the looked-back chunk (each slot written at most once in each).
-    Tensor gq = Tensor::empty({bh_count, padded, d});
-    Tensor gk_own = Tensor::empty({bh_count, padded, d});
-    Tensor gv_own = Tensor::empty({bh_count, padded, d});
-    Tensor gk_prev = Tensor::empty({bh_count, padded, d});
-    Tensor gv_prev = Tensor::empty({bh_count, padded, d});
-    const int64_t c = p.chunk;
-
-    for (int64_t r = 0; r < rounds; ++r) {
-      gk_prev.zero_();
-      gv_prev.zero_();
-      const float* pw = wts.data<float>() + r * bh_count * n;
-      parallel_for(bh_count * p.chunks, 1, [&](int64_t t0, int64_t t1) {
-        for (int64_t t = t0; t < t1; ++t) {
-          ChunkJob job(s, r, t / p.chunks, t % p.chunks);
-          job.logits();
-          const int64_t bh = job.bh, w = job.w;
-          const float* lse = pl + (r * bh_count + bh) * n;
-          // go = w_r dO (rows of the chunk's queries), Dr = w_r (dO·O).
-          Tensor go = Tensor::empty({c, d});
-          std::vector<float> dr(static_cast<size_t>(c), 0.0f);
-          float* pgo = go.data<float>();
-          float* ps = job.s.data<float>();
-          for (int64_t i = 0; i < c; ++i) {
-            const int32_t qp = job.qpos[i];
-            float* row = ps + i * w;
-            if (qp >= n) {  // filler query: no output, no gradient
-              std::fill(pgo + i * d, pgo + i * d + d, 0.0f);
-              std::fill(row, row + w, 0.0f);
-              continue;
-            }
-            const float wr = pw[bh * n + qp];
-            for (int64_t j = 0; j < d; ++j) pgo[i * d + j] = wr * pg[(bh * n + qp) * d + j];
-            dr[size_t(i)] = wr * dot.data<float>()[bh * n + qp];
-            for (int64_t k = 0; k < w; ++k) row[k] = exp_nonpos(row[k] - lse[qp]);  // P
-          }
-          Tensor pd = job.s;  // P after dropout (what multiplied V)
-          const Tensor keep = s.drop > 0.0f ? job.keep_mask() : Tensor();
-          const float* pkeep = s.drop > 0.0f ? keep.data<float>() : nullptr;
-          if (pkeep) {
-            pd = Tensor::empty({c, w});
-            float* pp = pd.data<float>();
-            for (int64_t e = 0; e < c * w; ++e) pp[e] = ps[e] * pkeep[e];
-          }
-          Tensor gvw = kern::matmul(pd, go, true, false);     // (w, d) = Pdᵀ go
-          Tensor gs = kern::matmul(go, job.vw, false, true);  // (c, w) = go Vwᵀ
-          float* pgs = gs.data<float>();
-          for (int64_t i = 0; i < c; ++i)
-            for (int64_t k = 0; k < w; ++k) {
-              const size_t e = size_t(i * w + k);
-              const float dp = pkeep ? pgs[e] * pkeep[e] : pgs[e];
-              pgs[e] = job.fixed[e] ? 0.0f : ps[e] * (dp - dr[size_t(i)]);
-            }
-          Tensor gqc = kern::matmul(gs, job.kw);               // (c, d)
-          Tensor gkw = kern::matmul(gs, job.qc, true, false);  // (w, d)
-          const int64_t own = job.ch * c;
-          auto put = [&](Tensor& dst, int64_t slot0, const Tensor& src, int64_t row0, float a) {
-            float* pdst = dst.data<float>() + (bh * padded + slot0) * d;
-            const float* psrc = src.data<float>() + row0 * d;
-            for (int64_t e = 0; e < c * d; ++e) pdst[e] = a * psrc[e];
-          };
-          put(gq, own, gqc, 0, s.scale);
-          put(gk_own, own, gkw, 0, s.scale);
-          put(gv_own, own, gvw, 0, 1.0f);
-          if (job.prev >= 0) {
-            put(gk_prev, job.prev * c, gkw, c, s.scale);
-            put(gv_prev, job.prev * c, gvw, c, 1.0f);
-          }
-        }
-      });
-      // Un-sort: each original position sits in one slot per round.
-      const float* pq = gq.data<float>();
-      const float* pko = gk_own.data<float>();
-      const float* pkp = gk_prev.data<float>();
-      const float* pvo = gv_own.data<float>();
-      const float* pvp = gv_prev.data<float>();
-      const float* pkh = s.khat.data<float>();
-      const float* prn = s.rnorm.data<float>();
-      float* pdq = dq.data<float>();
-      float* pdv = dv.data<float>();
-      parallel_for(bh_count * padded, 256, [&](int64_t t0, int64_t t1) {
-        std::vector<float> gk(static_cast<size_t>(d));
-        for (int64_t t = t0; t < t1; ++t) {
-          const int64_t bh = t / padded;
-          const int32_t pos = p.perm_row(r, bh)[t % padded];
-          if (pos >= n) continue;
-          const int64_t e = bh * n + pos;
-          float kg = 0.0f;  // k̂·dk̂
-          for (int64_t j = 0; j < d; ++j) {
-            gk[size_t(j)] = pko[t * d + j] + pkp[t * d + j];
-            kg += pkh[e * d + j] * gk[size_t(j)];
-          }
-          // dq += dQ + (dk̂ − k̂ (k̂·dk̂)) / ‖q‖ (the projection term vanishes under the eps floor)
-          const bool floor = prn[e] >= 1.0f / kNormEps;
-          for (int64_t j = 0; j < d; ++j) {
-            const float proj = floor ? 0.0f : pkh[e * d + j] * kg;
-            pdq[e * d + j] += pq[t * d + j] + prn[e] * (gk[size_t(j)] - proj);
-            pdv[e * d + j] += pvo[t * d + j] + pvp[t * d + j];
-          }
-        }
-      });
-    }
+    auto [dq, dv] = lsh_backward(*st, g);
     if (in.needs(0)) in.set(0, dq);
     if (in.needs(1)) in.set(1, dv);
   });
@@ -622,6 +644,7 @@ class ReformerAttention : public MultiHeadAttention {
     cfg_.bucket_size = o.get_int(kBucketSize);
     cfg_.wrap = o.get_bool(kWrap);
     cfg_.dedup = o.get_bool(kDedup);
+    cfg_.max_len = std::max<int64_t>(1, o.max_len);
     LRA_CHECK(cfg_.n_hashes >= 1, ConfigError, "reformer: n_hashes=", cfg_.n_hashes,
               " must be >= 1");
     LRA_CHECK(cfg_.n_buckets == 1 || (cfg_.n_buckets >= 2 && cfg_.n_buckets % 2 == 0), ConfigError,

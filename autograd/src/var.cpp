@@ -39,6 +39,27 @@ std::vector<VarImpl*> topo_order(VarImpl* root) {
   }
   return {order.rbegin(), order.rend()};
 }
+
+// Backward of `node` would read what its op saved: refuse if an input or the output was written
+// in place since the op ran (the gradient would silently be wrong).
+void check_versions(const Node& node) {
+  const char* fix =
+      "; the gradient would be wrong. Write into a clone() instead, or run backward() before "
+      "changing it (e.g. an optimiser step belongs after backward)";
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    if (!node.inputs[i].defined()) continue;
+    const uint64_t now = node.inputs[i].data().version();
+    LRA_CHECK(now == node.input_versions[i], Error, "tensor saved by ", node.op, " (input ", i,
+              ", ", node.inputs[i].data().describe(), ") was modified in place after it was saved",
+              " (version ", node.input_versions[i], " -> ", now, ")", fix);
+  }
+  if (auto out = node.out_storage.lock()) {
+    const uint64_t now = out->version.load(std::memory_order_relaxed);
+    LRA_CHECK(now == node.out_version, Error, "tensor saved by ", node.op,
+              " (its output) was modified in place after it was saved (version ", node.out_version,
+              " -> ", now, ")", fix);
+  }
+}
 }  // namespace
 
 Var::Var(Tensor data, bool requires_grad) : impl_(std::make_shared<VarImpl>()) {
@@ -72,6 +93,7 @@ void Var::backward(const Tensor& grad_output, bool retain_graph) {
     std::shared_ptr<VarImpl> keep = it == owner.end() ? nullptr : std::move(it->second);
     Node* node = v->node.get();
     if (!node || !v->grad.defined()) continue;
+    check_versions(*node);
     InputGrads in;
     in.grads.resize(node->inputs.size());
     in.wanted.resize(node->inputs.size());
@@ -97,6 +119,10 @@ Var make_result(Tensor out, const char* op, std::vector<Var> inputs, BackwardFn 
     node->op = op;
     node->inputs = std::move(inputs);
     node->backward = std::move(backward);
+    for (const Var& in : node->inputs)  // an optional input may be undefined
+      node->input_versions.push_back(in.defined() ? in.data().version() : 0);
+    node->out_storage = r.data().storage();
+    node->out_version = r.data().version();
     r.impl()->node = std::move(node);
   }
   return r;

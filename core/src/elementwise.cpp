@@ -456,6 +456,7 @@ Tensor sum_to(const Tensor& x, const Dims& shape) {
 // ---- axpy_ ------------------------------------------------------------------------------
 
 void axpy_(Tensor& y, const Tensor& x, float alpha) {
+  y.bump_version();
   check_same_shape(y, x, "axpy_");
   LRA_CHECK(y.is_contiguous(), ShapeError, "axpy_: destination must be contiguous");
   Tensor xc = x.contiguous();

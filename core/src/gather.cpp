@@ -78,6 +78,7 @@ Tensor embedding(const Tensor& table, const Tensor& ids) {
 }
 
 void embedding_backward_(Tensor& grad_table, const Tensor& ids, const Tensor& gy) {
+  grad_table.bump_version();
   LRA_CHECK(grad_table.dim() == 2, ShapeError,
             "embedding_backward_: grad_table must be (V, D), got ", grad_table.describe());
   const Tensor idc = ids.contiguous();
@@ -143,6 +144,7 @@ Tensor index_select(const Tensor& x, int axis, const Tensor& index) {
 }
 
 void index_add_(Tensor& dst, int axis, const Tensor& index, const Tensor& src) {
+  dst.bump_version();
   const int a = wrap_axis(axis, dst.dim());
   LRA_CHECK(index.dim() == 1, ShapeError, "index_add_: index must be 1-D, got ", index.describe());
   const Tensor ic = index.contiguous();
@@ -200,6 +202,7 @@ Tensor gather_rows(const Tensor& x, const Tensor& idx) {
 }
 
 void scatter_add_rows_(Tensor& dst, const Tensor& idx, const Tensor& src) {
+  dst.bump_version();
   LRA_CHECK(dst.dim() == 3 && idx.dim() == 2 && idx.size(0) == dst.size(0), ShapeError,
             "scatter_add_rows_: needs dst (B, N, D) and idx (B, M), got ", dst.describe(), " and ",
             idx.describe());

@@ -477,6 +477,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
 
 void matmul_into(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a, bool trans_b,
                  float alpha, float beta) {
+  c.bump_version();
   Problem p = check(a, b, trans_a, trans_b);
   LRA_CHECK(c.defined() && c.dtype() == DType::F32 && c.shape() == p.out_shape, ShapeError,
             "matmul_into: destination ", c.describe(), " should be f32", p.out_shape.str());

@@ -68,12 +68,15 @@ uint64_t random_below(uint64_t key, uint64_t index, uint64_t n) {
 }
 
 void fill_uniform(Tensor& t, uint64_t key, float lo, float hi) {
+  t.bump_version();
   fill_each(t, [&](uint64_t i) { return lo + (hi - lo) * uniform01(key, i); });
 }
 void fill_normal(Tensor& t, uint64_t key, float mean, float stddev) {
+  t.bump_version();
   fill_each(t, [&](uint64_t i) { return mean + stddev * standard_normal(key, i); });
 }
 void fill_bernoulli(Tensor& t, uint64_t key, float p) {
+  t.bump_version();
   fill_each(t, [&](uint64_t i) { return uniform01(key, i) < p ? 1.0f : 0.0f; });
 }
 

@@ -403,6 +403,7 @@ void Tensor::copy_(const Tensor& src) {
             describe());
   LRA_CHECK(src.dtype_ == dtype_, ShapeError, "copy_: dtype ", src.describe(), " into ",
             describe());
+  bump_version();
   const uint32_t* s = static_cast<const uint32_t*>(src.storage_->data) + src.offset_;
   uint32_t* d = static_cast<uint32_t*>(storage_->data) + offset_;
   const int64_t n = numel();
@@ -420,6 +421,7 @@ void Tensor::copy_(const Tensor& src) {
 }
 
 void Tensor::fill_(float value) {
+  bump_version();
   if (dtype_ == DType::I32) {
     int32_t v = int32_t(value);
     int32_t* p = data<int32_t>();

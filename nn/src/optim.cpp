@@ -77,6 +77,7 @@ void Adam::step(float lr) {
   for (Slot& s : slots_) {
     Tensor g = grad_of(s.param, s.name, "Adam");
     if (!g.defined()) continue;
+    s.param.data().bump_version();  // legal after backward; an error before it
     float* p = s.param.data().data<float>();
     float* m = s.m.data<float>();
     float* v = s.v.data<float>();
@@ -161,6 +162,7 @@ void SGD::step(float lr) {
   for (size_t k = 0; k < params_.size(); ++k) {
     Tensor g = grad_of(params_[k], k, "SGD");
     if (!g.defined()) continue;
+    params_[k].data().bump_version();
     float* p = params_[k].data().data<float>();
     const float* gp = g.data<float>();
     if (momentum_ == 0.0f) {
@@ -214,6 +216,7 @@ float clip_grad_norm(const std::vector<Var>& params, float max_norm) {
     // A gradient tensor may be shared (the autograd takes a first contribution without a
     // copy), so scale a private copy unless this Var is its only owner.
     if (!g.is_contiguous() || g.storage().use_count() > 1) g = g.clone();
+    g.bump_version();
     float* gp = g.data<float>();
     parallel_for(g.numel(), kGrain, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) gp[i] *= scale;

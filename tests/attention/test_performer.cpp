@@ -119,6 +119,70 @@ TEST_CASE("performer: the padded tail does not change valid outputs") {
   CHECK(test::padding_leak(*m, 10, test::lengths_of({10, 6})) == 0.0f);
 }
 
+namespace {
+bool all_finite(const Tensor& t) {
+  for (float x : t.to_floats())
+    if (!std::isfinite(x)) return false;
+  return true;
+}
+}  // namespace
+
+TEST_CASE("performer: eps = 0 gives no NaN for huge pads or a valid |q| ~ 60") {
+  auto m = attn::make_mechanism("performer", test::small_options(32, {{"eps", "0"}}));
+  nn::ForwardContext ctx;
+  Tensor x0 = test::random_tensor({2, 10, 16}, 51);
+  for (int64_t i = 6; i < 10; ++i) {  // padded rows of sequence 1 scaled x10, then x100
+    Tensor row = x0.select(0, 1).select(0, i);
+    row.copy_(kern::binary(kern::Binary::Mul, row, Tensor::scalar(i < 8 ? 10.0f : 100.0f)));
+  }
+  Var x = Var::param(x0);
+  Var y = m->forward(x, test::lengths_of({10, 6}), ctx);
+  sum_all(square(y)).backward();
+  CHECK(all_finite(y.data()));
+  CHECK(all_finite(x.grad()));
+
+  // One valid query of norm 60 (its |q'|²/2 = 60²/(2·√4) = 900 underflows exp): its output is
+  // still the normalised phi(q)·phi(K) average of the values, finite and within their range.
+  Tensor q = test::random_tensor({1, 1, 5, 4}, 52), k = test::random_tensor({1, 1, 5, 4}, 53);
+  Tensor v = test::random_tensor({1, 1, 5, 3}, 54);
+  Tensor q0 = q.select(2, 0);
+  float sq = 0.0f;
+  for (float e : q0.to_floats()) sq += e * e;
+  const float norm = std::sqrt(sq);
+  q0.copy_(kern::binary(kern::Binary::Mul, q0, Tensor::scalar(60.0f / norm)));
+  Tensor w = attn::ops::gaussian_orthogonal_matrix(16, 4, 99, 0);
+  Tensor lens = test::lengths_of({5});
+  Var qv = Var::param(q), kv = Var::param(k), vv = Var::param(v);
+  Var o = attn::ops::linear_attention(attn::ops::favor_features(qv, w, {}, true, 0.0f),
+                                      attn::ops::favor_features(kv, w, lens, false, 0.0f), vv, lens,
+                                      0.0f, attn::ops::DenGuard::Lra);
+  sum_all(o).backward();
+  CHECK(all_finite(o.data()));
+  CHECK(all_finite(qv.grad()));
+  CHECK(all_finite(kv.grad()));
+  CHECK(kern::max_abs(o.data()) <= kern::max_abs(v) + 1e-5f);
+
+  // The fast path still equals its dense face with eps = 0, also for large inputs.
+  auto mf = attn::make_mechanism("performer",
+                                 test::small_options(32, {{"eps", "0"}, {"dense", "features"}}));
+  CHECK(test::fast_vs_dense(*mf, 12, test::lengths_of({12, 7})) < 1e-5f);
+  CHECK(test::fast_vs_dense(*mf, 12, test::lengths_of({12, 7}), 4, 8.0f) < 1e-4f);
+}
+
+TEST_CASE("lowrank ops: favor_features + linear_attention with eps = 0 match finite differences") {
+  Tensor lens = test::lengths_of({5, 3});
+  Tensor w = attn::ops::gaussian_orthogonal_matrix(10, 4, 98, 0);
+  auto r = gradcheck(
+      [&](const std::vector<Var>& in) {
+        return attn::ops::linear_attention(attn::ops::favor_features(in[0], w, {}, true, 0.0f),
+                                           attn::ops::favor_features(in[1], w, lens, false, 0.0f),
+                                           in[2], lens, 0.0f, attn::ops::DenGuard::Lra);
+      },
+      {test::random_tensor({2, 2, 5, 4}, 44, 0.7f), test::random_tensor({2, 2, 5, 4}, 45, 0.7f),
+       test::random_tensor({2, 2, 5, 3}, 46)});
+  CHECK_MESSAGE(r.ok, r.report);
+}
+
 TEST_CASE("performer: peak memory grows linearly in N") {
   size_t a = test::peak_bytes_fwd_bwd("performer", 256);
   size_t b = test::peak_bytes_fwd_bwd("performer", 1024);

@@ -77,7 +77,7 @@ TEST_CASE("reformer: fast path equals the dense face of the actual buckets and c
     std::string label;
     for (const auto& [k, v] : params) label += k + "=" + v + " ";
     CAPTURE(label);
-    auto m = attn::make_mechanism("reformer", test::small_options(32, params));
+    auto m = attn::make_mechanism("reformer", test::small_options(16, params));  // chunks of L=16
     CHECK(test::fast_vs_dense(*m, 16, test::lengths_of({16, 9})) < 1e-5f);
     CHECK(test::fast_vs_dense(*m, 13, test::lengths_of({13, 1})) < 1e-5f);  // N' > N, len 1
     CHECK(all_rows_fast_vs_dense(*m, 14, test::lengths_of({14, 5})) < 1e-5f);
@@ -127,7 +127,7 @@ TEST_CASE("reformer: gradients match finite differences") {
     std::string label;
     for (const auto& [k, v] : params) label += k + "=" + v + " ";
     CAPTURE(label);
-    auto m = attn::make_mechanism("reformer", test::small_options(32, params));
+    auto m = attn::make_mechanism("reformer", test::small_options(8, params));  // chunks of L=8
     GradcheckOptions opt;
     opt.eps = 3e-3f;
     auto r = test::mixer_gradcheck(*m, 8, test::lengths_of({8, 5}), opt);
@@ -136,7 +136,7 @@ TEST_CASE("reformer: gradients match finite differences") {
 }
 
 TEST_CASE("reformer: gradients with attention dropout match finite differences") {
-  auto o = test::small_options(32, {{"n_buckets", "2"}, {"n_hashes", "2"}});
+  auto o = test::small_options(8, {{"n_buckets", "2"}, {"n_hashes", "2"}});
   o.attn_dropout = 0.2f;
   auto m = attn::make_mechanism("reformer", o);
   nn::ForwardContext ctx{true, 3, 1};

@@ -77,6 +77,12 @@ struct Node {
   const char* op = "";
   std::vector<Var> inputs;
   BackwardFn backward;
+  // Storage versions (Tensor::version) of the inputs and of the output when the node was made:
+  // backward refuses to run if one changed, i.e. a tensor the op may have saved (any input, or
+  // its output) was written in place in between. The output is watched without owning it.
+  std::vector<uint64_t> input_versions;
+  std::weak_ptr<Storage> out_storage;
+  uint64_t out_version = 0;
 };
 
 // Record the result of an op: returns a Var holding `out` with a Node when grad mode is on

@@ -5,6 +5,7 @@
 // storage and cost no copy. Kernels honour strides or call contiguous() visibly.
 // Copying a Tensor object copies the handle, not the data (like a shared_ptr): use clone().
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -19,7 +20,9 @@ enum class DType : uint8_t { F32 = 0, I32 = 1 };
 const char* dtype_name(DType t);
 inline size_t dtype_size(DType) { return 4; }
 
-// Storage owns one allocator block.
+// Storage owns one allocator block. `version` counts in-place writes through the public API
+// (Tensor::copy_/fill_/zero_, the in-place kernels, optimiser steps): autograd records it when a
+// node saves a tensor and refuses to run that node's backward if it changed since.
 struct Storage {
   explicit Storage(size_t bytes);
   ~Storage();
@@ -27,6 +30,7 @@ struct Storage {
   Storage& operator=(const Storage&) = delete;
   void* data = nullptr;
   size_t bytes = 0;
+  std::atomic<uint64_t> version{0};
 };
 
 class Tensor {
@@ -56,6 +60,14 @@ class Tensor {
   bool is_contiguous() const;
   const std::shared_ptr<Storage>& storage() const { return storage_; }
   std::string describe() const;  // "f32[2, 3] (contiguous)"
+  // In-place write count of the storage (shared by all views). Code that writes through data<T>()
+  // into a tensor it did not just create calls bump_version() (kernels named *_ and *_into do).
+  uint64_t version() const {
+    return storage_ ? storage_->version.load(std::memory_order_relaxed) : 0;
+  }
+  void bump_version() const {
+    if (storage_) storage_->version.fetch_add(1, std::memory_order_relaxed);
+  }
 
   // ---- element access -----------------------------------------------------------------
   template <typename T> T* data();              // pointer to element 0 (offset applied)
