@@ -22,7 +22,8 @@ constexpr int kCandidates = 24;          // turn angles tried per paddle
 constexpr int kMaxAttempts = 1000;       // layouts per image before giving up
 constexpr int kDistractorSeeds = 20;     // places tried for a distractor's first paddle
 constexpr int kBacktracks = 40;          // paddles taken back per target snake and attempt
-constexpr int kCueRegrows = 8;           // regrowths of target 1 per attempt (distance cue)
+constexpr int kCueRegrows = 16;          // regrowths of target 1's tail per attempt (cue)
+constexpr int kCueTail = 4;              // paddles of that tail
 constexpr int16_t kMarkerPiece = 30000;  // piece index of marker pixels (after every paddle)
 
 // Draws from one counter-based stream.
@@ -267,6 +268,14 @@ class Painter {
     while (sn.paddles < length) {
       if (extend(sn)) continue;
       if (backtracks-- <= 0 || sn.paddles <= 1) return false;
+      take_back(sn, 1);
+    }
+    return true;
+  }
+
+  // Removes the last n paddles of `sn` (the newest strokes on the canvas).
+  void take_back(Snake& sn, int n) {
+    for (; n > 0; --n) {
       const Snake::Step last = sn.history.back();
       sn.history.pop_back();
       sn.paddles_at.pop_back();
@@ -275,7 +284,6 @@ class Painter {
       sn.theta = last.theta;
       --sn.paddles;
     }
-    return true;
   }
 
   // Does a marker disc at c on snake `id` keep clear of the other snakes?
@@ -374,18 +382,16 @@ bool attempt(const PathfinderParams& p, Canvas& cv, Rng& rng, int32_t label,
   if (!paint.try_paddle(target[1], t1, 2 * kPi * rng.uniform(), false)) return false;
   // One snake after the other, so that backtracking only takes back the growing snake's
   // paddles (the canvas journal is a stack).
-  // Markers as Note [Pathfinder distance cue]; when no choice fits, target 1 is regrown from
-  // its seed paddle (cheaper than a new layout), at most kCueRegrows times.
+  // Markers as Note [Pathfinder distance cue]; when no choice fits, the last kCueTail
+  // paddles of target 1 are regrown (cheaper than a new layout), at most kCueRegrows times.
   if (!paint.grow(target[0], p.contour_length, kBacktracks)) return false;
-  const Canvas::Mark seeded = cv.mark();
-  const Snake seed1 = target[1];
+  const int tail = std::min(kCueTail, p.contour_length - 1);
   MarkerChoice choice;
   for (int regrow = 0;; ++regrow) {
     if (!paint.grow(target[1], p.contour_length, kBacktracks)) return false;
     if (choose_markers(p, target, rng, paint, choice)) break;
     if (regrow == kCueRegrows) return false;
-    cv.undo(seeded);
-    target[1] = seed1;
+    paint.take_back(target[1], tail);
   }
   const int o = choice.origin_snake[size_t(label)], t = choice.terminal_snake[size_t(label)];
   const PfPoint m0 = target[o].origin, m1 = target[t].end;
@@ -428,6 +434,9 @@ bool attempt(const PathfinderParams& p, Canvas& cv, Rng& rng, int32_t label,
     out.paddles[size_t(s)] = target[s].paddles_at;
   }
   out.markers = {m0, m1};
+  for (int l = 0; l < 2; ++l)
+    out.pair_distance[size_t(l)] = dist(target[choice.origin_snake[size_t(l)]].origin,
+                                        target[choice.terminal_snake[size_t(l)]].end);
   out.distractors = distractors;
   out.distractor_paddles = distractor_paddles;
   return true;

@@ -143,6 +143,9 @@ void check_sample(const PathfinderParams& p, const PathfinderSample& s) {
           p.marker_radius + p.paddle_thickness / 2);
   }
   CHECK(snake_gap(s.paddles[0], s.paddles[1]) > 1.0);
+  // Note [Pathfinder distance cue]: the shown pair is the label's, both pairs equally far
+  CHECK(std::abs(dist(s.markers[0], s.markers[1]) - s.pair_distance[size_t(s.label)]) < 1e-9);
+  CHECK(std::abs(s.pair_distance[0] - s.pair_distance[1]) <= p.max_cue_gap);
   if (p.style == PathfinderStyle::Release) return;
   // connected style: connectivity on the rendered pixels
   const auto reached = flood(img, px(s.markers[0].x), px(s.markers[0].y), p.link);
@@ -280,38 +283,43 @@ TEST_CASE(
 }
 
 TEST_CASE("pathfinder generator: the marker distance does not tell the label") {
-  // A threshold on the distance between the two markers, the best of all thresholds and both
-  // directions, measured on 2000 release-style 32x32 layouts (the best of ~2000 thresholds
-  // gains 1-2 points over chance by itself at this count).
+  // Every release-style layout offers a marker pair per label (pair_distance) before the
+  // label is looked at, and the image shows the pair of its label. A rule "connected when
+  // the distance is below T" is then right with probability, over the label,
+  //   acc(T) = 1/2 + (F1(T) - F0(T)) / 2,  F_l = distribution of pair_distance[l],
+  // so the best threshold in either direction gains half the largest |F1 - F0| (the
+  // Kolmogorov-Smirnov distance of the paired distances) over chance; without label noise
+  // 2000 layouts measure it to a fraction of a point (upstream's marker rule gained 4.5
+  // points at 32x32). The per-layout rules are checked at every size by check_sample.
   const PathfinderParams p = pathfinder_params(32);
   const int n = 2000;
-  std::vector<std::pair<double, int>> d(n);
+  std::vector<PathfinderSample> samples(static_cast<size_t>(n));
   const int before = lra::num_threads();
   lra::set_num_threads(2);
   lra::parallel_for(n, 50, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      const PathfinderSample s = render_pathfinder(p, pathfinder_image_key(31, 32, i));
-      d[size_t(i)] = {dist(s.markers[0], s.markers[1]), s.label};
-    }
+    for (int64_t i = begin; i < end; ++i)
+      samples[size_t(i)] = render_pathfinder(p, pathfinder_image_key(31, 32, i));
   });
   lra::set_num_threads(before);
-  std::sort(d.begin(), d.end());
-  int positives = 0;
-  for (const auto& e : d) positives += e.second;
-  // below the threshold say "connected": correct = positives below + negatives above
-  int best = std::max(positives, n - positives), below_pos = 0, below_neg = 0;
-  for (const auto& e : d) {
-    (e.second ? below_pos : below_neg) += 1;
-    const int correct = below_pos + (n - positives - below_neg);
-    best = std::max({best, correct, n - correct});
+  // (distance, +1 for a label-1 pair, -1 for a label-0 pair), both pairs of every layout
+  std::vector<std::pair<double, int>> d;
+  double shown_sum[2] = {0, 0};
+  int shown_count[2] = {0, 0};
+  for (const PathfinderSample& s : samples) {
+    CHECK(std::abs(dist(s.markers[0], s.markers[1]) - s.pair_distance[size_t(s.label)]) < 1e-9);
+    d.push_back({s.pair_distance[1], +1});
+    d.push_back({s.pair_distance[0], -1});
+    shown_sum[s.label] += s.pair_distance[size_t(s.label)];
+    ++shown_count[s.label];
   }
-  const double chance = double(std::max(positives, n - positives)) / n;
-  const double accuracy = double(best) / n;
-  double sum[2] = {0, 0};
-  for (const auto& e : d) sum[e.second] += e.first;
-  MESSAGE("marker-distance threshold accuracy ", accuracy, " (chance ", chance,
-          "); mean distance connected ", sum[1] / positives, ", apart ", sum[0] / (n - positives));
-  CHECK(accuracy < chance + 0.03);
+  std::sort(d.begin(), d.end());
+  int diff = 0, worst = 0;
+  for (const auto& e : d) worst = std::max(worst, std::abs(diff += e.second));
+  const double gain = 0.5 * worst / n;
+  MESSAGE("best marker-distance threshold beats chance by ", 100 * gain,
+          " points; mean shown distance connected ", shown_sum[1] / shown_count[1], ", apart ",
+          shown_sum[0] / shown_count[0]);
+  CHECK(gain < 0.01);
 }
 
 TEST_CASE(

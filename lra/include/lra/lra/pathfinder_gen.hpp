@@ -22,7 +22,8 @@
 //      looking at the label, among four choices (snake s; label 0 partner: origin of s with
 //      the other's terminal tip, or the other's origin with the terminal tip of s) whose two
 //      distances differ by at most max_cue_gap and whose discs lie wholly inside the image;
-//      when none fits, target 1 is regrown (then the layout redrawn). The label then picks
+//      when none fits, the last 4 paddles of target 1 are regrown (at most 16 times, then
+//      the layout is redrawn). The label then picks
 //      the pair, so the distance of the shown pair differs by <= max_cue_gap between labels.
 //   4. num_distractors snakes of up to distractor_length paddles at random free places
 //      (shorter ones are kept when they get stuck, as upstream).
@@ -112,6 +113,9 @@ struct PathfinderSample {
   int origin = 0;                                // the target snake carrying markers[0]
   std::array<std::array<PfPoint, 2>, 2> tips{};  // tips[snake] = {origin tip, terminal tip}
   std::array<PfPoint, 2> markers{};              // marker centres
+  // marker distance the layout gives label 0 and label 1 (Note [Pathfinder distance cue]);
+  // the image shows pair_distance[label]
+  std::array<double, 2> pair_distance{};
   // paddles[snake] = {start, end} of each paddle of target snake 0 and 1, in growth order
   std::array<std::vector<std::array<PfPoint, 2>>, 2> paddles;
   std::array<int, 2> target_paddles{};  // paddles drawn per target (= contour_length)
