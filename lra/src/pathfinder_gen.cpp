@@ -98,25 +98,21 @@ class Canvas {
   // release: `clearance`) of fin; for a paddle (piece >= 0) no pixel of an older paddle of the
   // same snake touching fin, and, when need_link, some pixel of the previous paddle within L.
   bool fits(const std::vector<int32_t>& fin, int id, int piece, bool need_link) const {
-    const int L = p_.style == PathfinderStyle::Connected ? p_.link : p_.clearance;
     bool linked = !need_link;
     for (int32_t f : fin) {
-      const int fx = f % n_, fy = f / n_;
-      for (int y = std::max(0, fy - L); y <= std::min(n_ - 1, fy + L); ++y)
-        for (int x = std::max(0, fx - L); x <= std::min(n_ - 1, fx + L); ++x) {
-          const size_t q = size_t(y) * size_t(n_) + size_t(x);
-          const int o = owner_[q];
-          if (o < 0) continue;
-          if (o != id) return false;
-          if (piece < 0) continue;
-          const int pc = piece_[q];
-          if (pc == piece - 1)
-            linked = true;
-          else if (pc < piece - 1 && std::abs(x - fx) <= 1 && std::abs(y - fy) <= 1)
-            return false;
-        }
+      const Near near = near_pixel(f, id, piece);
+      if (near == Near::Blocked) return false;
+      linked = linked || near == Near::Linked;
     }
     return linked;
+  }
+
+  // Would fits() refuse a stroke lighting the output pixel under q? (A cheap test before
+  // rasterising: the pixels under a paddle's end points are always lit.)
+  bool blocked(PfPoint q, int id, int piece) const {
+    const int x = int(std::floor(q.x)), y = int(std::floor(q.y));
+    if (x < 0 || y < 0 || x >= n_ || y >= n_) return false;
+    return near_pixel(y * n_ + x, id, piece) == Near::Blocked;
   }
 
   // Draws a stroke; the previous values go to a journal so that undo() can take it back.
@@ -172,6 +168,29 @@ class Canvas {
   }
 
  private:
+  enum class Near { Free, Linked, Blocked };
+
+  // What lies within L of output pixel f, for fits().
+  Near near_pixel(int32_t f, int id, int piece) const {
+    const int L = p_.style == PathfinderStyle::Connected ? p_.link : p_.clearance;
+    const int fx = f % n_, fy = f / n_;
+    Near near = Near::Free;
+    for (int y = std::max(0, fy - L); y <= std::min(n_ - 1, fy + L); ++y)
+      for (int x = std::max(0, fx - L); x <= std::min(n_ - 1, fx + L); ++x) {
+        const size_t q = size_t(y) * size_t(n_) + size_t(x);
+        const int o = owner_[q];
+        if (o < 0) continue;
+        if (o != id) return Near::Blocked;
+        if (piece < 0) continue;
+        const int pc = piece_[q];
+        if (pc == piece - 1)
+          near = Near::Linked;
+        else if (pc < piece - 1 && std::abs(x - fx) <= 1 && std::abs(y - fy) <= 1)
+          return Near::Blocked;
+      }
+    return near;
+  }
+
   const PathfinderParams& p_;
   int n_, s_;
   std::vector<float> hi_;        // (n*s)^2 render intensities
@@ -221,6 +240,7 @@ class Painter {
     const PfPoint b{from.x + p_.paddle_length * std::cos(theta),
                     from.y + p_.paddle_length * std::sin(theta)};
     const double lo = p_.padding, hi = double(p_.size - p_.padding);
+    if (cv_.blocked(from, sn.id, sn.paddles) || cv_.blocked(b, sn.id, sn.paddles)) return false;
     if (!cv_.rasterize({from, b, radius_}, lo, hi, false, sub_, fin_)) return false;
     if (!cv_.fits(fin_, sn.id, sn.paddles, need_link)) return false;
     sn.history.push_back({cv_.mark(), sn.end, sn.theta});
