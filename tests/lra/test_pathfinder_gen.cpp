@@ -401,6 +401,16 @@ TEST_CASE("pathfinder generator: the reader reads what it writes; labels and pix
   REQUIRE(d.train.examples.size() == 40);
   REQUIRE(d.val.examples.size() == 5);
   REQUIRE(d.test.examples.size() == 5);
+  // the run's notes name the generator setting; a malformed generator.json only says so
+  REQUIRE(d.notes.size() == 1);
+  CHECK(d.notes[0].rfind("generated: style connected, contour length 14, size 32, seed 9", 0) == 0);
+  {
+    std::ofstream(dir / "curv_contour_length_14/generator.json") << "{\"style\": ";
+    const lra::TaskData bad = task.load(dir.string(), 0);
+    REQUIRE(bad.notes.size() == 1);
+    CHECK(bad.notes[0].find("generator.json is unreadable") != std::string::npos);
+    CHECK(bad.train.examples.size() == 40);
+  }
   const PathfinderParams p = pathfinder_params(32, 14, PathfinderStyle::Connected);
   for (int i : {0, 17, 39}) {
     const PathfinderSample s = render_pathfinder(p, pathfinder_image_key(9, 32, i));

@@ -16,6 +16,8 @@
 // TFDS slices [:80%], [80%:90%], [90%:]. Empty PNG files are skipped (LRA filtered them) and so
 // are all-black images; TaskData::notes counts both. Pixels are tokens 0..255 (vocabulary 256),
 // row-major, size*size per image, no padding (token 0 is a black pixel, not padding).
+// A generated folder's generator.json (style, contour length, size, seed) becomes a note, so a
+// run's config.json names the setting it trained on.
 #pragma once
 #include <cstdint>
 #include <string>
