@@ -484,6 +484,8 @@ PathfinderParams pathfinder_params(int64_t size, int contour_length, PathfinderS
   PathfinderParams p;
   p.style = style;
   p.size = size;
+  // The builder lists antialias 2 at 32 (2 or 4 at 64 and 128) with a Lanczos resize; our box
+  // filter needs 4 for graded edges (at 2 a 0.5-pixel paddle gives 5 grey levels).
   p.scale = style == PathfinderStyle::Release ? 4 : 2;
   p.contour_length = contour_length;
   p.distractor_length = contour_length / 3;  // Python 2 division in the upstream wrapper

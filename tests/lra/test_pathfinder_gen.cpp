@@ -126,6 +126,15 @@ void check_sample(const PathfinderParams& p, const PathfinderSample& s) {
     CHECK(s.paddles[size_t(t)].front()[0].x == s.tips[size_t(t)][0].x);
     CHECK(s.paddles[size_t(t)].back()[1].y == s.tips[size_t(t)][1].y);
   }
+  // release style: the ink of consecutive paddles is the image's margin apart (centre lines
+  // margin + thickness, the thickness being at least one render pixel)
+  if (p.style == PathfinderStyle::Release) {
+    CHECK(std::find(p.margins.begin(), p.margins.end(), s.margin) != p.margins.end());
+    const double ink = std::max(p.paddle_thickness, 1.0 / p.scale);
+    for (const auto& paddles : s.paddles)
+      for (size_t k = 0; k + 1 < paddles.size(); ++k)
+        CHECK(std::abs(dist(paddles[k][1], paddles[k + 1][0]) - (s.margin + ink)) < 1e-9);
+  }
   // markers whole inside the image
   for (const PfPoint& m : s.markers) {
     CHECK(m.x >= p.marker_radius);
