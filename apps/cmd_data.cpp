@@ -20,6 +20,8 @@ void add_data_command(CLI::App& app, Action& action) {
     std::string task, out;
     GenerateOptions g;
     int64_t n = 0;
+    std::string style;
+    int contour_length = 0;
   };
   auto a = std::make_shared<Args>();
   a->g.train = 96000;
@@ -38,15 +40,26 @@ void add_data_command(CLI::App& app, Action& action) {
   gen->add_option("--n", a->n,
                   "pathfinder: images in total (its files carry no split; the reader splits "
                   "them 80/10/10); default --train + --val + --test");
+  gen->add_option("--style", a->style,
+                  "pathfinder drawing: release (dashed paddles with black gaps, antialiased, as "
+                  "the LRA release; default) or connected (touching dashes, an easier setting)");
+  gen->add_option("--contour-length", a->contour_length,
+                  "pathfinder paddles per target curve: 6 (curv_baseline), 9 or 14 "
+                  "(curv_contour_length_14, LRA's; default)");
   gen->callback([a, &action]() {
     action = [a]() {
       const TaskInfo& task = find_task(a->task);
       LRA_CHECK(task.generate, ConfigError, "task ", task.name,
                 " has no generator (it reads real data: ", task.layout, ")");
       const bool images = task.name.rfind("pathfinder", 0) == 0 || task.name == "pathx";
-      LRA_CHECK(images || (a->n == 0 && a->g.image_size == 0), ConfigError,
-                "--n and --size are for the pathfinder tasks; ", task.name,
-                " takes --train/--val/--test");
+      LRA_CHECK(images || (a->n == 0 && a->g.image_size == 0 && a->style.empty() &&
+                           a->contour_length == 0),
+                ConfigError,
+                "--n, --size, --style and --contour-length are for the pathfinder "
+                "tasks; ",
+                task.name, " takes --train/--val/--test");
+      if (!a->style.empty()) a->g.pathfinder_style = a->style;
+      if (a->contour_length != 0) a->g.pathfinder_contour_length = a->contour_length;
       if (a->n > 0) {
         a->g.train = a->n;
         a->g.val = a->g.test = 0;

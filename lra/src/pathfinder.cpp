@@ -6,9 +6,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "lra/core/error.hpp"
+#include "lra/core/io.hpp"
 #include "lra/core/threading.hpp"
 #include "lra/lra/png.hpp"
 
@@ -44,18 +46,44 @@ struct Decoded {
   std::string error;
 };
 
+// "generated: style S, contour length L, size N, seed K" from <root>/generator.json (written by
+// write_pathfinder_dataset), so that a run records which setting it trained on; empty when
+// there is none (the release), a note saying what is wrong when it does not parse.
+std::string generator_note(const fs::path& root) {
+  const fs::path file = root / "generator.json";
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) return {};
+  try {
+    const nlohmann::json j = nlohmann::json::parse(read_file(file.string()));
+    return detail::concat("generated: style ", j.at("style").get<std::string>(),
+                          ", contour length ", j.at("contour_length").get<int>(), ", size ",
+                          j.at("size").get<int64_t>(), ", seed ", j.at("seed").get<uint64_t>(),
+                          " (", file.string(), ")");
+  } catch (const std::exception& e) {
+    return detail::concat(file.string(), " is unreadable (", e.what(),
+                          "); the images are read, but their generator settings are unknown");
+  }
+}
+
 }  // namespace
+
+std::string pathfinder_difficulty_folder(int contour_length) {
+  return contour_length == 6 ? std::string("curv_baseline")
+                             : "curv_contour_length_" + std::to_string(contour_length);
+}
 
 std::string find_pathfinder_root(const std::string& dir, int64_t size) {
   const fs::path d(dir);
-  const fs::path candidates[] = {d, d / kPathfinderDifficulty,
-                                 d / ("pathfinder" + std::to_string(size)) / kPathfinderDifficulty};
+  std::vector<fs::path> candidates{d};
+  for (const fs::path& parent : {d, d / ("pathfinder" + std::to_string(size))})
+    for (int length : {14, 9, 6})
+      candidates.push_back(parent / pathfinder_difficulty_folder(length));
   for (const fs::path& c : candidates)
     if (has_metadata(c)) return c.string();
   throw DataError(detail::concat(
-      dir, ": no metadata/ folder in it, in ", kPathfinderDifficulty, "/ or in pathfinder", size,
-      "/", kPathfinderDifficulty,
-      "/; expected the LRA Pathfinder layout: metadata/<batch>.npy "
+      dir, ": no metadata/ folder in it, in <difficulty>/ or in pathfinder", size,
+      "/<difficulty>/ (difficulty: curv_contour_length_14, curv_contour_length_9 or "
+      "curv_baseline); expected the LRA Pathfinder layout: metadata/<batch>.npy "
       "(text lines 'subdir filename index label ...') and imgs/<batch>/sample_<i>.png (write one "
       "with: lra_cpu data generate pathfinder --size ",
       size, " --n 2000 --out DIR)"));
@@ -174,6 +202,7 @@ TaskData read_pathfinder_folder(const std::string& dir, int64_t size) {
   out.val.source = root + " (next 10%)";
   out.test.source = root + " (last 10%)";
   for (Split* s : {&out.train, &out.val, &out.test}) s->longest = size * size;
+  if (const std::string g = generator_note(root); !g.empty()) out.notes.push_back(g);
   if (empty_files > 0 || black > 0)
     out.notes.push_back(detail::concat("skipped ", empty_files, " empty PNG file(s) and ", black,
                                        " all-black image(s) of ", n,

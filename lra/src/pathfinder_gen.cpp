@@ -1,11 +1,12 @@
-// Pathfinder generator: snakes, markers, 2x supersampled rendering, release layout writer
-// (see pathfinder_gen.hpp and Note [Pathfinder connectivity] there).
+// Pathfinder generator: snakes, markers, supersampled rendering, release layout writer (see
+// pathfinder_gen.hpp, its two styles and Note [Pathfinder connectivity] there).
 #include "lra/lra/pathfinder_gen.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "lra/core/error.hpp"
 #include "lra/core/io.hpp"
@@ -21,6 +22,8 @@ constexpr int kCandidates = 24;          // turn angles tried per paddle
 constexpr int kMaxAttempts = 1000;       // layouts per image before giving up
 constexpr int kDistractorSeeds = 20;     // places tried for a distractor's first paddle
 constexpr int kBacktracks = 40;          // paddles taken back per target snake and attempt
+constexpr int kCueRegrows = 16;          // regrowths of target 1's tail per attempt (cue)
+constexpr int kCueTail = 4;              // paddles of that tail
 constexpr int16_t kMarkerPiece = 30000;  // piece index of marker pixels (after every paddle)
 
 // Draws from one counter-based stream.
@@ -36,15 +39,6 @@ struct Stroke {
   PfPoint a, b;
   double r = 0;
 };
-
-double dist_to_segment(double px, double py, const Stroke& s) {
-  const double dx = s.b.x - s.a.x, dy = s.b.y - s.a.y;
-  const double len2 = dx * dx + dy * dy;
-  double t = len2 > 0 ? ((px - s.a.x) * dx + (py - s.a.y) * dy) / len2 : 0.0;
-  t = std::clamp(t, 0.0, 1.0);
-  const double ex = s.a.x + t * dx - px, ey = s.a.y + t * dy - py;
-  return std::sqrt(ex * ex + ey * ey);
-}
 
 // The image being drawn: render-resolution intensities plus, per output pixel, which snake
 // lit it (owner, -1 = background) and with which of its paddles (piece).
@@ -73,6 +67,10 @@ class Canvas {
     const int u0 = std::max(0, int(std::floor(x0 * s_))), u1 = std::min(side - 1, int(x1 * s_));
     const int v0 = std::max(0, int(std::floor(y0 * s_))), v1 = std::min(side - 1, int(y1 * s_));
     ++generation_;
+    // the stroke in render pixel units; a render pixel is inside when its centre is
+    const double ax = st.a.x * s_, ay = st.a.y * s_, dx = (st.b.x - st.a.x) * s_,
+                 dy = (st.b.y - st.a.y) * s_, len2 = dx * dx + dy * dy;
+    const double inv_len2 = len2 > 0 ? 1 / len2 : 0.0, r2 = st.r * st.r * s_ * s_;
     // The render pixels holding the two end points are always lit, so a thin paddle's tips
     // (where markers go) are never lost between pixel centres.
     const int ua = int(std::floor(st.a.x * s_)), va = int(std::floor(st.a.y * s_));
@@ -80,7 +78,12 @@ class Canvas {
     for (int v = v0; v <= v1; ++v)
       for (int u = u0; u <= u1; ++u) {
         const bool end_point = (u == ua && v == va) || (u == ub && v == vb);
-        if (!end_point && dist_to_segment((u + 0.5) / s_, (v + 0.5) / s_, st) > st.r) continue;
+        if (!end_point) {
+          const double px = u + 0.5 - ax, py = v + 0.5 - ay;
+          const double t = std::clamp((px * dx + py * dy) * inv_len2, 0.0, 1.0);
+          const double ex = t * dx - px, ey = t * dy - py;
+          if (ex * ex + ey * ey > r2) continue;
+        }
         sub.push_back(v * side + u);
         const int32_t f = (v / s_) * n_ + (u / s_);
         if (stamp_[size_t(f)] != generation_) {
@@ -91,29 +94,25 @@ class Canvas {
     return !fin.empty();
   }
 
-  // Note [Pathfinder connectivity]: no pixel of another snake within `link` of fin; for a
-  // paddle (piece >= 0) no pixel of an older paddle of the same snake touching fin, and, when
-  // need_link, some pixel of the previous paddle within `link`.
+  // No pixel of another snake within L (connected: `link`, Note [Pathfinder connectivity];
+  // release: `clearance`) of fin; for a paddle (piece >= 0) no pixel of an older paddle of the
+  // same snake touching fin, and, when need_link, some pixel of the previous paddle within L.
   bool fits(const std::vector<int32_t>& fin, int id, int piece, bool need_link) const {
-    const int L = p_.link;
     bool linked = !need_link;
     for (int32_t f : fin) {
-      const int fx = f % n_, fy = f / n_;
-      for (int y = std::max(0, fy - L); y <= std::min(n_ - 1, fy + L); ++y)
-        for (int x = std::max(0, fx - L); x <= std::min(n_ - 1, fx + L); ++x) {
-          const size_t q = size_t(y) * size_t(n_) + size_t(x);
-          const int o = owner_[q];
-          if (o < 0) continue;
-          if (o != id) return false;
-          if (piece < 0) continue;
-          const int pc = piece_[q];
-          if (pc == piece - 1)
-            linked = true;
-          else if (pc < piece - 1 && std::abs(x - fx) <= 1 && std::abs(y - fy) <= 1)
-            return false;
-        }
+      const Near near = near_pixel(f, id, piece);
+      if (near == Near::Blocked) return false;
+      linked = linked || near == Near::Linked;
     }
     return linked;
+  }
+
+  // Would fits() refuse a stroke lighting the output pixel under q? (A cheap test before
+  // rasterising: the pixels under a paddle's end points are always lit.)
+  bool blocked(PfPoint q, int id, int piece) const {
+    const int x = int(std::floor(q.x)), y = int(std::floor(q.y));
+    if (x < 0 || y < 0 || x >= n_ || y >= n_) return false;
+    return near_pixel(y * n_ + x, id, piece) == Near::Blocked;
   }
 
   // Draws a stroke; the previous values go to a journal so that undo() can take it back.
@@ -169,6 +168,29 @@ class Canvas {
   }
 
  private:
+  enum class Near { Free, Linked, Blocked };
+
+  // What lies within L of output pixel f, for fits().
+  Near near_pixel(int32_t f, int id, int piece) const {
+    const int L = p_.style == PathfinderStyle::Connected ? p_.link : p_.clearance;
+    const int fx = f % n_, fy = f / n_;
+    Near near = Near::Free;
+    for (int y = std::max(0, fy - L); y <= std::min(n_ - 1, fy + L); ++y)
+      for (int x = std::max(0, fx - L); x <= std::min(n_ - 1, fx + L); ++x) {
+        const size_t q = size_t(y) * size_t(n_) + size_t(x);
+        const int o = owner_[q];
+        if (o < 0) continue;
+        if (o != id) return Near::Blocked;
+        if (piece < 0) continue;
+        const int pc = piece_[q];
+        if (pc == piece - 1)
+          near = Near::Linked;
+        else if (pc < piece - 1 && std::abs(x - fx) <= 1 && std::abs(y - fy) <= 1)
+          return Near::Blocked;
+      }
+    return near;
+  }
+
   const PathfinderParams& p_;
   int n_, s_;
   std::vector<float> hi_;        // (n*s)^2 render intensities
@@ -199,7 +221,8 @@ struct Snake {
     PfPoint end;          // the terminal tip and direction before this paddle
     double theta;
   };
-  std::vector<Step> history;  // one entry per paddle
+  std::vector<Step> history;                       // one entry per paddle
+  std::vector<std::array<PfPoint, 2>> paddles_at;  // {start, end} per paddle
 };
 
 class Painter {
@@ -207,6 +230,9 @@ class Painter {
   Painter(const PathfinderParams& p, Canvas& cv, Rng& rng, double margin)
       : p_(p), cv_(cv), rng_(rng), margin_(margin) {
     radius_ = std::max(p.paddle_thickness / 2, 0.5 / p.scale);
+    // release: the ink of consecutive paddles is `margin` apart; connected: the centre lines
+    gap_ = p.style == PathfinderStyle::Release ? margin + 2 * radius_ : margin;
+    need_link_ = p.style == PathfinderStyle::Connected;
   }
 
   // Adds the next paddle of `sn`, from `from` along `theta`, if it fits.
@@ -214,10 +240,12 @@ class Painter {
     const PfPoint b{from.x + p_.paddle_length * std::cos(theta),
                     from.y + p_.paddle_length * std::sin(theta)};
     const double lo = p_.padding, hi = double(p_.size - p_.padding);
+    if (cv_.blocked(from, sn.id, sn.paddles) || cv_.blocked(b, sn.id, sn.paddles)) return false;
     if (!cv_.rasterize({from, b, radius_}, lo, hi, false, sub_, fin_)) return false;
     if (!cv_.fits(fin_, sn.id, sn.paddles, need_link)) return false;
     sn.history.push_back({cv_.mark(), sn.end, sn.theta});
     cv_.commit(sub_, fin_, sn.id, sn.paddles, float(p_.contrast));
+    sn.paddles_at.push_back({from, b});
     if (sn.paddles == 0) sn.origin = from;
     sn.end = b;
     sn.theta = theta;
@@ -248,9 +276,8 @@ class Painter {
         r -= w[c];
       }
       const double theta = sn.theta - kPi + (j + jitter) * (2 * kPi / kCandidates);
-      const PfPoint from{sn.end.x + margin_ * std::cos(theta),
-                         sn.end.y + margin_ * std::sin(theta)};
-      if (try_paddle(sn, from, theta, true)) return true;
+      const PfPoint from{sn.end.x + gap_ * std::cos(theta), sn.end.y + gap_ * std::sin(theta)};
+      if (try_paddle(sn, from, theta, need_link_)) return true;
       w[j] = 0;
     }
   }
@@ -261,21 +288,33 @@ class Painter {
     while (sn.paddles < length) {
       if (extend(sn)) continue;
       if (backtracks-- <= 0 || sn.paddles <= 1) return false;
+      take_back(sn, 1);
+    }
+    return true;
+  }
+
+  // Removes the last n paddles of `sn` (the newest strokes on the canvas).
+  void take_back(Snake& sn, int n) {
+    for (; n > 0; --n) {
       const Snake::Step last = sn.history.back();
       sn.history.pop_back();
+      sn.paddles_at.pop_back();
       cv_.undo(last.before);
       sn.end = last.end;
       sn.theta = last.theta;
       --sn.paddles;
     }
-    return true;
   }
 
-  bool marker(PfPoint c, int id) {
+  // Does a marker disc at c on snake `id` keep clear of the other snakes?
+  bool marker_fits(PfPoint c, int id) {
     cv_.rasterize({c, c, p_.marker_radius}, 0, 0, true, sub_, fin_);
-    if (!cv_.fits(fin_, id, -1, false)) return false;
+    return cv_.fits(fin_, id, -1, false);
+  }
+
+  void marker(PfPoint c, int id) {
+    cv_.rasterize({c, c, p_.marker_radius}, 0, 0, true, sub_, fin_);
     cv_.commit(sub_, fin_, id, kMarkerPiece, 1.0f);
-    return true;
   }
 
  private:
@@ -283,17 +322,68 @@ class Painter {
   Canvas& cv_;
   Rng& rng_;
   double margin_;
-  double radius_;
+  double radius_, gap_;
+  bool need_link_ = true;
   std::vector<int32_t> sub_, fin_;
 };
+
+double dist(PfPoint a, PfPoint b) {
+  return std::hypot(a.x - b.x, a.y - b.y);
+}
+
+// The two marker pairs of one choice (Note [Pathfinder distance cue]): pair[1] (label 1) =
+// origin and terminal tip of snake s; pair[0] (label 0) = origin tip of s and terminal tip of
+// the other (variant 0) or origin tip of the other and terminal tip of s (variant 1).
+struct MarkerChoice {
+  std::array<int, 2> origin_snake, terminal_snake;  // per label
+};
+
+MarkerChoice marker_choice(int s, int variant) {
+  return variant == 0 ? MarkerChoice{{s, s}, {1 - s, s}} : MarkerChoice{{1 - s, s}, {s, s}};
+}
+
+// May the markers go as `c`? Both pairs' distances within max_cue_gap of each other, and all
+// discs inside the image and clear of the other snakes (checked for both labels' pairs, so
+// that refusals do not depend on the label).
+bool marker_choice_fits(const PathfinderParams& p, const Snake (&target)[2], MarkerChoice c,
+                        Painter& paint) {
+  double d[2];
+  const double r = p.marker_radius, n = double(p.size);
+  for (int l = 0; l < 2; ++l) {
+    const PfPoint a = target[c.origin_snake[l]].origin, b = target[c.terminal_snake[l]].end;
+    d[l] = dist(a, b);
+    for (PfPoint q : {a, b})
+      if (q.x < r || q.y < r || q.x > n - r || q.y > n - r) return false;
+  }
+  if (std::abs(d[0] - d[1]) > p.max_cue_gap) return false;
+  for (int l = 0; l < 2; ++l)
+    if (!paint.marker_fits(target[c.origin_snake[l]].origin, c.origin_snake[l]) ||
+        !paint.marker_fits(target[c.terminal_snake[l]].end, c.terminal_snake[l]))
+      return false;
+  return true;
+}
+
+// A choice that fits, drawn uniformly among the four (without looking at the label); false
+// when none fits.
+bool choose_markers(const PathfinderParams& p, const Snake (&target)[2], Rng& rng, Painter& paint,
+                    MarkerChoice& out) {
+  const int first = int(rng.below(4));
+  for (int k = 0; k < 4; ++k) {
+    const int c = (first + k) % 4;
+    out = marker_choice(c / 2, c % 2);
+    if (marker_choice_fits(p, target, out, paint)) return true;
+  }
+  return false;
+}
 
 int64_t pixel_of(double v, int64_t n) {
   return std::clamp<int64_t>(int64_t(std::floor(v)), 0, n - 1);
 }
 
-// One layout attempt; false when it does not fit (the caller retries with a new stream).
-bool attempt(const PathfinderParams& p, Rng& rng, int32_t label, PathfinderSample& out) {
-  Canvas cv(p);
+// One layout attempt on an empty canvas (left as the attempt drew it); false when it does not
+// fit (the caller empties the canvas and retries with a new stream).
+bool attempt(const PathfinderParams& p, Canvas& cv, Rng& rng, int32_t label,
+             PathfinderSample& out) {
   const double margin = p.margins[size_t(rng.below(p.margins.size()))];
   Painter paint(p, cv, rng, margin);
   const double n = double(p.size), sd = p.seed_distance;
@@ -312,14 +402,21 @@ bool attempt(const PathfinderParams& p, Rng& rng, int32_t label, PathfinderSampl
   if (!paint.try_paddle(target[1], t1, 2 * kPi * rng.uniform(), false)) return false;
   // One snake after the other, so that backtracking only takes back the growing snake's
   // paddles (the canvas journal is a stack).
-  for (Snake& sn : target)
-    if (!paint.grow(sn, p.contour_length, kBacktracks)) return false;
-
-  // Markers: origin tip of snake o, terminal tip of o (label 1) or of the other one (label 0).
-  const int o = int(rng.below(2));
-  const int t = label ? o : 1 - o;
+  // Markers as Note [Pathfinder distance cue]; when no choice fits, the last kCueTail
+  // paddles of target 1 are regrown (cheaper than a new layout), at most kCueRegrows times.
+  if (!paint.grow(target[0], p.contour_length, kBacktracks)) return false;
+  const int tail = std::min(kCueTail, p.contour_length - 1);
+  MarkerChoice choice;
+  for (int regrow = 0;; ++regrow) {
+    if (!paint.grow(target[1], p.contour_length, kBacktracks)) return false;
+    if (choose_markers(p, target, rng, paint, choice)) break;
+    if (regrow == kCueRegrows) return false;
+    paint.take_back(target[1], tail);
+  }
+  const int o = choice.origin_snake[size_t(label)], t = choice.terminal_snake[size_t(label)];
   const PfPoint m0 = target[o].origin, m1 = target[t].end;
-  if (!paint.marker(m0, o) || !paint.marker(m1, t)) return false;
+  paint.marker(m0, o);
+  paint.marker(m1, t);
 
   // Distractors: shorter snakes wherever they fit; a stuck one stays short.
   int distractors = 0, distractor_paddles = 0;
@@ -338,12 +435,14 @@ bool attempt(const PathfinderParams& p, Rng& rng, int32_t label, PathfinderSampl
     distractor_paddles += sn.paddles;
   }
 
-  // Verify Note [Pathfinder connectivity] on the 8-bit pixels.
+  // Connected style: verify Note [Pathfinder connectivity] on the 8-bit pixels.
   GrayImage img = cv.image();
   const int64_t ax = pixel_of(m0.x, p.size), ay = pixel_of(m0.y, p.size);
   const int64_t bx = pixel_of(m1.x, p.size), by = pixel_of(m1.y, p.size);
   if (img.at(ax, ay) == 0 || img.at(bx, by) == 0) return false;
-  if (pathfinder_connected(img, ax, ay, bx, by, p.link) != (label == 1)) return false;
+  if (p.style == PathfinderStyle::Connected &&
+      pathfinder_connected(img, ax, ay, bx, by, p.link) != (label == 1))
+    return false;
 
   out.image = std::move(img);
   out.label = label;
@@ -352,8 +451,12 @@ bool attempt(const PathfinderParams& p, Rng& rng, int32_t label, PathfinderSampl
   for (int s = 0; s < 2; ++s) {
     out.tips[size_t(s)] = {target[s].origin, target[s].end};
     out.target_paddles[size_t(s)] = target[s].paddles;
+    out.paddles[size_t(s)] = target[s].paddles_at;
   }
   out.markers = {m0, m1};
+  for (int l = 0; l < 2; ++l)
+    out.pair_distance[size_t(l)] = dist(target[choice.origin_snake[size_t(l)]].origin,
+                                        target[choice.terminal_snake[size_t(l)]].end);
   out.distractors = distractors;
   out.distractor_paddles = distractor_paddles;
   return true;
@@ -361,12 +464,31 @@ bool attempt(const PathfinderParams& p, Rng& rng, int32_t label, PathfinderSampl
 
 }  // namespace
 
-PathfinderParams pathfinder_params(int64_t size) {
+PathfinderStyle pathfinder_style(const std::string& name) {
+  if (name == "release") return PathfinderStyle::Release;
+  if (name == "connected") return PathfinderStyle::Connected;
+  throw ConfigError(detail::concat("pathfinder style '", name,
+                                   "'; expected release (dashed, as the LRA release) or "
+                                   "connected (touching dashes, an easier setting)"));
+}
+
+const char* pathfinder_style_name(PathfinderStyle s) {
+  return s == PathfinderStyle::Release ? "release" : "connected";
+}
+
+PathfinderParams pathfinder_params(int64_t size, int contour_length, PathfinderStyle style) {
+  LRA_CHECK(contour_length == 6 || contour_length == 9 || contour_length == 14, ConfigError,
+            "pathfinder contour length ", contour_length,
+            "; expected 6 (curv_baseline), 9 (curv_contour_length_9) or 14 "
+            "(curv_contour_length_14, LRA's)");
   PathfinderParams p;
+  p.style = style;
   p.size = size;
-  p.scale = 2;
-  p.contour_length = 14;
-  p.distractor_length = 14 / 3;  // 4 (Python 2 division in the upstream wrapper)
+  // The builder lists antialias 2 at 32 (2 or 4 at 64 and 128) with a Lanczos resize; our box
+  // filter needs 4 for graded edges (at 2 a 0.5-pixel paddle gives 5 grey levels).
+  p.scale = style == PathfinderStyle::Release ? 4 : 2;
+  p.contour_length = contour_length;
+  p.distractor_length = contour_length / 3;  // Python 2 division in the upstream wrapper
   p.padding = 1;
   if (size == 32) {
     p.paddle_length = 2;
@@ -375,9 +497,10 @@ PathfinderParams pathfinder_params(int64_t size) {
     p.marker_radius = 1.5;
     p.seed_distance = 7;
     p.continuity = 1.0;
-    p.num_distractors = 20 / p.distractor_length;  // 5
+    p.num_distractors = 20 / p.distractor_length;  // 5 at contour length 14
     p.contrast = 1.0;                              // paddle 0.75 x snake 2, saturated
     p.link = 1;
+    p.max_cue_gap = 0.5;
     p.source = "LRA data/pathfinder.py Pathfinder32 docstring";
   } else if (size == 64) {
     p.paddle_length = 5;  // not customised by LRA: snakes2_wrapper default
@@ -386,9 +509,10 @@ PathfinderParams pathfinder_params(int64_t size) {
     p.marker_radius = 2.5;
     p.seed_distance = 12;
     p.continuity = 1.8;
-    p.num_distractors = 22 / p.distractor_length;  // 5
+    p.num_distractors = 22 / p.distractor_length;  // 5 at contour length 14
     p.contrast = 0.8;
     p.link = 1;
+    p.max_cue_gap = 2;
     p.source = "LRA data/pathfinder.py Pathfinder64 docstring; paddle_length 5 = upstream default";
   } else if (size == 128) {
     p.paddle_length = 5;  // not customised by LRA: snakes2_wrapper default
@@ -397,15 +521,40 @@ PathfinderParams pathfinder_params(int64_t size) {
     p.marker_radius = 3;
     p.seed_distance = 20;
     p.continuity = 1.8;
-    p.num_distractors = 35 / p.distractor_length;  // 8
+    p.num_distractors = 35 / p.distractor_length;  // 8 at contour length 14
     p.contrast = 0.9;
     p.link = 2;
+    p.max_cue_gap = 3;
     p.source = "LRA data/pathfinder.py Pathfinder128 docstring; paddle_length 5 = upstream default";
   } else {
     throw ConfigError(detail::concat("pathfinder image size ", size,
                                      "; expected 32, 64 or 128 (the LRA parameter sets)"));
   }
+  p.clearance = std::max(1, int(std::ceil(p.margins.back())));
   return p;
+}
+
+std::string pathfinder_params_json(const PathfinderParams& p) {
+  nlohmann::ordered_json j;
+  j["style"] = pathfinder_style_name(p.style);
+  j["size"] = p.size;
+  j["antialias_scale"] = p.scale;
+  j["paddle_length"] = p.paddle_length;
+  j["paddle_thickness"] = p.paddle_thickness;
+  j["paddle_margins"] = p.margins;
+  j["marker_radius"] = p.marker_radius;
+  j["seed_distance"] = p.seed_distance;
+  j["continuity"] = p.continuity;
+  j["contour_length"] = p.contour_length;
+  j["distractor_length"] = p.distractor_length;
+  j["num_distractors"] = p.num_distractors;
+  j["contrast"] = p.contrast;
+  j["padding"] = p.padding;
+  j["link"] = p.link;
+  j["clearance"] = p.clearance;
+  j["max_cue_gap"] = p.max_cue_gap;
+  j["source"] = p.source;
+  return j.dump(2);
 }
 
 uint64_t pathfinder_image_key(uint64_t seed, int64_t size, int64_t index) {
@@ -416,9 +565,11 @@ PathfinderSample render_pathfinder(const PathfinderParams& p, uint64_t key) {
   // The label comes from its own stream so that it does not depend on how many layouts fail.
   const int32_t label = int32_t(random_below(rng_key(key, {rng_tag("label")}), 0, 2));
   PathfinderSample out;
+  Canvas cv(p);
   for (int a = 0; a < kMaxAttempts; ++a) {
     Rng rng{rng_key(key, {rng_tag("layout"), uint64_t(a)}), 0};
-    if (attempt(p, rng, label, out)) {
+    cv.undo({});
+    if (attempt(p, cv, rng, label, out)) {
       out.attempts = a + 1;
       return out;
     }
@@ -453,14 +604,23 @@ bool pathfinder_connected(const GrayImage& img, int64_t ax, int64_t ay, int64_t 
 
 void write_pathfinder_dataset(const std::string& dir, const PathfinderGenConfig& cfg,
                               const std::function<void(size_t, size_t)>& progress) {
-  const PathfinderParams p = pathfinder_params(cfg.size);
+  const PathfinderParams p = pathfinder_params(cfg.size, cfg.contour_length, cfg.style);
   LRA_CHECK(cfg.count > 0, ConfigError, "pathfinder image count ", cfg.count,
             "; expected at least 1");
   LRA_CHECK(cfg.per_batch > 0, ConfigError, "pathfinder images per batch ", cfg.per_batch,
             "; expected at least 1");
   namespace fs = std::filesystem;
-  const fs::path root = fs::path(dir) / kPathfinderDifficulty;
+  const fs::path root = fs::path(dir) / pathfinder_difficulty_folder(cfg.contour_length);
   make_dirs((root / "metadata").string());
+  nlohmann::ordered_json info;
+  info["style"] = pathfinder_style_name(cfg.style);
+  info["contour_length"] = cfg.contour_length;
+  info["size"] = cfg.size;
+  info["seed"] = cfg.seed;
+  info["count"] = cfg.count;
+  info["per_batch"] = cfg.per_batch;
+  info["params"] = nlohmann::ordered_json::parse(pathfinder_params_json(p));
+  write_file_atomic((root / "generator.json").string(), info.dump(2) + "\n");
   for (int64_t first = 0, b = 0; first < cfg.count; first += cfg.per_batch, ++b) {
     const int64_t m = std::min(cfg.per_batch, cfg.count - first);
     const std::string subdir = "imgs/" + std::to_string(b);

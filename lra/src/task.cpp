@@ -486,7 +486,8 @@ TaskInfo pathfinder_task(int64_t size) {
   t.vocab = data::kPixelVocab;
   t.classes = 2;
   t.class_names = {"disconnected", "connected"};
-  t.layout = std::string(data::kPathfinderDifficulty) + "/{metadata/<batch>.npy, imgs/<batch>/" +
+  t.layout = std::string(data::kPathfinderDifficulty) +
+             " (or curv_contour_length_9, curv_baseline)/{metadata/<batch>.npy, imgs/<batch>/" +
              "sample_<i>.png} (LRA release pathfinder" + std::to_string(size) + "/, " + side +
              "); split 80/10/10";
   t.load = [size](const std::string& dir, int64_t) {
@@ -503,6 +504,8 @@ TaskInfo pathfinder_task(int64_t size) {
     c.size = side_px;
     c.count = g.train + g.val + g.test;
     c.seed = g.seed;
+    c.style = data::pathfinder_style(g.pathfinder_style);
+    c.contour_length = g.pathfinder_contour_length;
     data::write_pathfinder_dataset(dir, c, g.progress);
   };
   t.presets = pathfinder_presets(size);

@@ -6,9 +6,10 @@
 //                                          subdir filename index label ...
 //                                        e.g. "imgs/0 sample_17.png 17 1 1.0 14 4 2 0.5 1 1"
 //   <root>/imgs/<batch>/sample_<i>.png   8-bit grayscale size x size image
-// <root> is the difficulty folder curv_contour_length_14 (LRA's "hard", used for Pathfinder and
-// Path-X). DIR may be <root> itself, its parent (pathfinder32/), or the release folder holding
-// pathfinder<size>/curv_contour_length_14.
+// <root> is a difficulty folder: curv_contour_length_14 (LRA's "hard", used for Pathfinder and
+// Path-X), curv_contour_length_9 or curv_baseline (contour length 6). DIR may be <root> itself,
+// its parent (pathfinder32/), or the release folder holding pathfinder<size>/<difficulty>; when
+// a folder holds several difficulties the hardest is read.
 //
 // Image path = <root>/<subdir>/<filename>; label = int(column 4) (index 3), 1 = connected.
 // Metadata files are read in numeric order (0.npy, 1.npy, ..., 10.npy), lines in file order;
@@ -16,6 +17,8 @@
 // TFDS slices [:80%], [80%:90%], [90%:]. Empty PNG files are skipped (LRA filtered them) and so
 // are all-black images; TaskData::notes counts both. Pixels are tokens 0..255 (vocabulary 256),
 // row-major, size*size per image, no padding (token 0 is a black pixel, not padding).
+// A generated folder's generator.json (style, contour length, size, seed) becomes a note, so a
+// run's config.json names the setting it trained on.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -26,6 +29,9 @@
 namespace lra::data {
 
 constexpr const char* kPathfinderDifficulty = "curv_contour_length_14";
+
+// The release's folder for a contour length: curv_baseline for 6, else curv_contour_length_<L>.
+std::string pathfinder_difficulty_folder(int contour_length);
 
 struct PathfinderEntry {
   std::string image;  // full path of the PNG

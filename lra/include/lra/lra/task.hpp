@@ -28,8 +28,10 @@ struct GenerateOptions {
   // Examples per split. Pathfinder files carry no split: it writes train + val + test images,
   // which its reader splits 80/10/10 in order.
   int64_t train = 2000, val = 200, test = 200;
-  int64_t min_len = 0, max_len = 0;  // 0: the task's default
-  int64_t image_size = 0;            // Pathfinder side 32/64/128 (0: the task's own size)
+  int64_t min_len = 0, max_len = 0;          // 0: the task's default
+  int64_t image_size = 0;                    // Pathfinder side 32/64/128 (0: the task's own size)
+  std::string pathfinder_style = "release";  // release or connected (pathfinder_gen.hpp)
+  int pathfinder_contour_length = 14;        // 6, 9 or 14
   uint64_t seed = 1;
   std::function<void(size_t done, size_t total)> progress;
 };
