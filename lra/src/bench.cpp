@@ -182,10 +182,9 @@ Json twin_j(const TwinResult& t) {
 
 Json baseline_j(const BaselineResult& b) {
   if (b.status.empty()) return nullptr;
-  return {{"status", b.status},   {"message", b.message},
-          {"exe", b.exe},         {"median_ms", b.median_ms},
-          {"step_ms", b.step_ms}, {"peak_rss_bytes", b.rss_peak_bytes},
-          {"runs", b.runs}};
+  return {{"status", b.status},       {"message", b.message}, {"exe", b.exe},
+          {"median_ms", b.median_ms}, {"step_ms", b.step_ms}, {"peak_rss_bytes", b.rss_peak_bytes},
+          {"runs", b.runs},           {"cpu_ms", b.cpu_ms}};
 }
 
 BaselineResult baseline_from(const Json& j) {
@@ -194,6 +193,7 @@ BaselineResult baseline_from(const Json& j) {
   b.message = j.value("message", std::string());
   b.exe = j.value("exe", std::string());
   b.median_ms = j.value("median_ms", 0.0);
+  b.cpu_ms = j.value("cpu_ms", 0.0);
   if (j.contains("step_ms")) b.step_ms = j.at("step_ms").get<std::vector<double>>();
   b.rss_peak_bytes = j.value("peak_rss_bytes", size_t(0));
   b.runs = j.value("runs", 0);
@@ -935,6 +935,7 @@ std::string json(const Sweep& s) {
     if (r.baseline.ok()) {
       x["speedup_vs_baseline"] = baseline_speedup(r);
       x["rss_vs_baseline"] = baseline_rss_ratio(r);
+      x["cpu_speedup_vs_baseline"] = baseline_cpu_speedup(r);
     }
     rs.push_back(x);
   }

@@ -81,6 +81,7 @@ Result run_repeated(const Config& c, const Runner& ours, const std::string& base
     }
     b.step_ms.insert(b.step_ms.end(), t.step_ms.begin(), t.step_ms.end());
     b.rss_peak_bytes = std::max(b.rss_peak_bytes, t.rss_peak_bytes);
+    b.cpu_ms = (b.cpu_ms * double(b.runs) + t.cpu_ms) / double(b.runs + 1);
     b.runs += 1;
   }
   if (b.ok() && b.step_ms.empty()) b.status = "error", b.message = "no step times";
@@ -92,6 +93,11 @@ Result run_repeated(const Config& c, const Runner& ours, const std::string& base
 double baseline_speedup(const Result& r) {
   if (!r.ok() || !r.baseline.ok() || r.median_ms <= 0) return 0.0;
   return r.baseline.median_ms / r.median_ms;
+}
+
+double baseline_cpu_speedup(const Result& r) {
+  if (!r.ok() || !r.baseline.ok() || r.cpu_ms <= 0 || r.baseline.cpu_ms <= 0) return 0.0;
+  return r.baseline.cpu_ms / r.cpu_ms;
 }
 
 double baseline_rss_ratio(const Result& r) {
@@ -106,22 +112,25 @@ std::string baseline_markdown(const Sweep& s) {
   std::ostringstream o;
   o << "Against the baseline binary `" << s.options.baseline_exe << "` (" << s.options.repeats
     << " child process(es) each per configuration, alternating with ours; median over the "
-       "pooled steps; speed-up = baseline ms / ours ms; RSS = ours / baseline):\n\n"
-       "| Model | N | ours ms | baseline ms | speed-up | ours RSS MB | baseline RSS MB | RSS ratio "
-       "|\n|---|---:|---:|---:|---:|---:|---:|---:|\n";
+       "pooled steps; speed-up = baseline ms / ours ms, the same in CPU time per step (steadier "
+       "when other work shares the cores); RSS = ours / baseline):\n\n"
+       "| Model | N | ours ms | baseline ms | speed-up | CPU-time speed-up | ours RSS MB | "
+       "baseline "
+       "RSS MB | RSS ratio |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const Result& r : s.results) {
     o << "| " << display_name(r.config.model) << " | " << r.config.seq_len << " | ";
     if (!r.ok()) {
-      o << r.status << " | – | – | – | – | – |\n";
+      o << r.status << " | – | – | – | – | – | – |\n";
       continue;
     }
     o << fmt("%.1f", r.median_ms) << " | ";
     if (!r.baseline.ok()) {
-      o << r.baseline.status << ": " << r.baseline.message << " | – | – | – | – |\n";
+      o << r.baseline.status << ": " << r.baseline.message << " | – | – | – | – | – |\n";
       continue;
     }
     o << fmt("%.1f", r.baseline.median_ms) << " | **" << fmt("%.2fx", baseline_speedup(r))
-      << "** | " << fmt("%.0f", double(r.rss_peak_bytes) / 1e6) << " | "
+      << "** | " << fmt("%.2fx", baseline_cpu_speedup(r)) << " | "
+      << fmt("%.0f", double(r.rss_peak_bytes) / 1e6) << " | "
       << fmt("%.0f", double(r.baseline.rss_peak_bytes) / 1e6) << " | "
       << fmt("%.2f", baseline_rss_ratio(r)) << " |\n";
   }

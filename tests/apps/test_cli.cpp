@@ -289,6 +289,7 @@ TEST_CASE("cli: bench --baseline measures both binaries and prints their ratio")
   const double ratio = x["speedup_vs_baseline"].get<double>();
   CHECK(std::isfinite(ratio));
   CHECK(ratio > 0);
+  CHECK(x["cpu_speedup_vs_baseline"].get<double>() > 0);
   CHECK(x["flops_per_step"].get<double>() > 0);
   CHECK(x["sgemm_gflops"].get<double>() > 0);
 

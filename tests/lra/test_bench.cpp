@@ -245,6 +245,8 @@ TEST_CASE("repetitions pool their step times; the baseline ratio is theirs over 
   a.baseline.status = "ok";
   a.baseline.median_ms = 300;
   a.baseline.rss_peak_bytes = 60;
+  a.cpu_ms = 100, a.baseline.cpu_ms = 150;
+  CHECK(bench::baseline_cpu_speedup(a) == doctest::Approx(1.5));
   CHECK(bench::baseline_speedup(a) == doctest::Approx(2.0));
   CHECK(bench::baseline_rss_ratio(a) == doctest::Approx(0.5));
   bench::Result failed = fake("local", 64, 5, 200);

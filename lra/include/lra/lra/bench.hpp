@@ -89,6 +89,7 @@ struct BaselineResult {
   std::string message;
   std::string exe;
   double median_ms = 0.0;       // median over the step times of every repetition
+  double cpu_ms = 0.0;          // CPU time per step (all threads), mean of the runs' medians
   std::vector<double> step_ms;  // pooled over repetitions
   size_t rss_peak_bytes = 0;    // highest over repetitions
   int runs = 0;
@@ -214,6 +215,8 @@ void pool_result(Result& into, const Result& next);
 // baseline's; 0 when either side is missing or failed.
 double baseline_speedup(const Result& r);
 double baseline_rss_ratio(const Result& r);
+// The same ratio in CPU time per step: the steadier figure when other work shares the cores.
+double baseline_cpu_speedup(const Result& r);
 // The A/B table (Markdown): medians, ratios, RSS; "" when no configuration has a baseline.
 std::string baseline_markdown(const Sweep& s);
 // Work per step, achieved GFLOP/s and the sgemm rate beside it (Markdown).
