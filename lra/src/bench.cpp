@@ -138,7 +138,7 @@ Json config_j(const Config& c) {
           {"classes", c.classes},     {"layers", c.layers},   {"inference", c.inference},
           {"warmup", c.warmup},       {"steps", c.steps},     {"min_steps", c.min_steps},
           {"budget_s", c.budget_s},   {"threads", c.threads}, {"max_mem_bytes", c.max_mem_bytes},
-          {"timeout_s", c.timeout_s}, {"seed", c.seed}};
+          {"timeout_s", c.timeout_s}, {"seed", c.seed},       {"sgemm_n", c.sgemm_n}};
 }
 
 Config config_from(const Json& j) {
@@ -163,6 +163,7 @@ Config config_from(const Json& j) {
   c.max_mem_bytes = j.value("max_mem_bytes", c.max_mem_bytes);
   c.timeout_s = j.value("timeout_s", c.timeout_s);
   c.seed = j.value("seed", c.seed);
+  c.sgemm_n = j.value("sgemm_n", c.sgemm_n);
   return c;
 }
 
@@ -511,8 +512,8 @@ Result run_config(const Config& c) {
     r.alloc_held_bytes = memory_stats().held_bytes;
     r.flops_per_step = flops_per_step(c);
     r.gflops = r.median_ms > 0 ? r.flops_per_step / (r.median_ms * 1e6) : 0.0;
-    r.rss_peak_bytes = peak_rss_bytes();  // before the probe's 3 MB of matrices
-    r.sgemm_gflops = kern::sgemm_probe_gflops();
+    r.rss_peak_bytes = peak_rss_bytes();  // before the probe's matrices
+    if (c.sgemm_n > 0) r.sgemm_gflops = kern::sgemm_probe_gflops(c.sgemm_n);
     r.status = "ok";
   } catch (const std::bad_alloc& e) {
     MemoryStats m = memory_stats();

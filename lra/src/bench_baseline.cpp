@@ -141,7 +141,8 @@ std::string flops_markdown(const Sweep& s) {
   std::ostringstream o;
   o << "Work per " << (s.options.base.inference ? "forward pass" : "training step (3x forward)")
     << ", counted from the sizes (lra/src/bench_flops.cpp), and the rate achieved at the median "
-       "step, beside OpenBLAS sgemm (512^3, rows split over the same threads) measured in the "
+       "step, beside OpenBLAS sgemm (n^3 with n = `sgemm_n`, 1024 by default; rows split over the "
+       "same threads) measured in the "
        "same process:\n\n| Model | N | GFLOP/step | attention GFLOP/layer (fwd) | GFLOP/s | sgemm "
        "GFLOP/s | of sgemm |\n|---|---:|---:|---:|---:|---:|---:|\n";
   for (const Result& r : s.results) {

@@ -24,6 +24,7 @@ bench::Config tiny(const std::string& model, int64_t n) {
   c.seq_len = n;
   c.batch = 2, c.dim = 16, c.heads = 2, c.mlp_dim = 16, c.layers = 1, c.vocab = 32;
   c.warmup = 1, c.steps = 2, c.min_steps = 2, c.budget_s = 0.0, c.threads = 1;
+  c.sgemm_n = 64;
   return c;
 }
 
@@ -50,7 +51,11 @@ TEST_CASE("one configuration is measured in process") {
   CHECK(r.backward_ms > 0);
   CHECK(r.parameters > 0);
   CHECK(r.alloc_peak_bytes > 0);
-  CHECK(r.rss_peak_bytes > 0);  // ru_maxrss and VmRSS are sampled differently: no ordering check
+  CHECK(r.rss_peak_bytes > 0);
+  CHECK(r.flops_per_step == doctest::Approx(bench::flops_per_step(r.config)));
+  CHECK(r.gflops == doctest::Approx(r.flops_per_step / (r.median_ms * 1e6)));
+  CHECK(r.sgemm_gflops > 0);  // the probe ran (64^3 here)  // ru_maxrss and VmRSS are sampled
+                              // differently: no ordering check
 
   bench::Config inf = tiny("linear", 16);
   inf.inference = true;

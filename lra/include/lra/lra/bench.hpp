@@ -62,6 +62,7 @@ struct Config {
   size_t max_mem_bytes = 0;  // 0: no budget
   double timeout_s = 0.0;    // child wall-clock limit (0: none)
   uint64_t seed = 1;
+  int64_t sgemm_n = 1024;  // size of the sgemm probe run after the timed steps (0: none)
 };
 
 // Config for (preset, mechanism, length) with the default mechanism parameters.
