@@ -75,10 +75,10 @@ std::string duration(double s) {
 
 struct BenchFlags {
   std::string models = "all", lengths = "1024,2048,3072,4096", preset = "tiny", out, max_mem;
-  std::string child, twin, twin_script;
+  std::string child, twin, twin_script, baseline;
   std::vector<std::string> attn;
   int64_t batch = 0;
-  int steps = 10, warmup = 2, threads = 0;
+  int steps = 10, warmup = 2, threads = 0, repeats = 0;
   double budget = 15.0, timeout = 600.0;
   bool inference = false, in_process = false;
 };
@@ -121,6 +121,11 @@ void add_bench_command(CLI::App& app, Action& action) {
                   "(apps/twin/torch_twin.py) after each configuration, side by side");
   cmd->add_option("--twin-script", f->twin_script,
                   "the twin script (default: apps/twin/torch_twin.py near the executable or here)");
+  cmd->add_option("--baseline", f->baseline,
+                  "another lra_cpu binary (e.g. an older build): each configuration is measured "
+                  "by both, alternating, and the ratio of median steps is printed");
+  cmd->add_option("--repeats", f->repeats,
+                  "child processes per configuration, pooled (default 1; 3 with --baseline)");
   cmd->add_flag("--in-process", f->in_process,
                 "measure in this process instead of one child per configuration (debugging)");
   cmd->add_option("--child", f->child, "internal: measure one configuration given as JSON")
@@ -161,6 +166,13 @@ void add_bench_command(CLI::App& app, Action& action) {
         for (const auto& [k, v] : attn::parse_param_list(a.substr(colon + 1)))
           o.params[a.substr(0, colon)][k] = v;
       }
+      if (!f->baseline.empty()) {
+        LRA_CHECK(access(f->baseline.c_str(), X_OK) == 0, ConfigError, "--baseline ", f->baseline,
+                  " is not an executable file; give the path of another lra_cpu binary");
+        o.baseline_exe = f->baseline;
+      }
+      LRA_CHECK(f->repeats >= 0, ConfigError, "--repeats must be at least 1");
+      o.repeats = f->repeats > 0 ? f->repeats : (f->baseline.empty() ? 1 : 3);
       if (!f->twin.empty()) {
         o.twin_python = f->twin;
         o.twin_script =
@@ -182,6 +194,8 @@ void add_bench_command(CLI::App& app, Action& action) {
       if (!f->max_mem.empty()) cmdline << " --max-mem " << f->max_mem;
       for (const std::string& a : f->attn) cmdline << " --attn " << a;
       if (!f->twin.empty()) cmdline << " --twin " << f->twin;
+      if (!f->baseline.empty()) cmdline << " --baseline " << f->baseline;
+      if (o.repeats > 1) cmdline << " --repeats " << o.repeats;
 
       const std::vector<std::string> child_argv = {self_exe(), "bench", "--child"};
       bench::Runner runner = [&](const bench::Config& c) {
@@ -204,6 +218,16 @@ void add_bench_command(CLI::App& app, Action& action) {
           std::fprintf(stderr, "[%zu/%zu] %-11s N=%-5lld %s: %s | %s elapsed, eta %s\n", done,
                        total, r.config.model.c_str(), (long long)r.config.seq_len, r.status.c_str(),
                        r.message.c_str(), duration(el).c_str(), duration(eta).c_str());
+        if (r.baseline.ok())
+          std::fprintf(
+              stderr,
+              "        baseline %8.1f ms/step, RSS %6.0f MB -> ours %.2fx faster (CPU time "
+              "%.2fx; %d+%d runs)\n",
+              r.baseline.median_ms, double(r.baseline.rss_peak_bytes) / 1e6,
+              bench::baseline_speedup(r), bench::baseline_cpu_speedup(r), r.runs, r.baseline.runs);
+        else if (!r.baseline.status.empty())
+          std::fprintf(stderr, "        baseline %s: %s\n", r.baseline.status.c_str(),
+                       r.baseline.message.c_str());
         if (r.twin.ok())
           std::fprintf(stderr,
                        "        twin (PyTorch) %8.1f ms/step, RSS %6.0f MB -> ours %.2fx faster "

@@ -30,6 +30,7 @@
 #include <immintrin.h>
 #endif
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <vector>
 
@@ -484,6 +485,30 @@ void matmul_into(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a, bool
   LRA_CHECK(c.is_contiguous(), ShapeError, "matmul_into: destination ", c.describe(),
             " must be contiguous");
   if (c.numel() > 0) run(c.data<float>(), p, a, b, trans_a, trans_b, alpha, beta);
+}
+
+double sgemm_probe_gflops(int64_t n, int reps) {
+  LRA_CHECK(n > 0 && reps > 0, ShapeError, "sgemm_probe_gflops: n and reps must be positive");
+  std::vector<float> a(size_t(n * n), 0.5f), b(size_t(n * n), 0.25f), c(size_t(n * n));
+  const int64_t parts = num_threads();
+  auto once = [&]() {
+    parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p) {
+        const int64_t r0 = n * p / parts, r1 = n * (p + 1) / parts;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(r1 - r0), int(n), int(n), 1.0f,
+                    a.data() + r0 * n, int(n), b.data(), int(n), 0.0f, c.data() + r0 * n, int(n));
+      }
+    });
+  };
+  once();
+  double best = 0.0;
+  for (int r = 0; r < reps; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    once();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (s > 0) best = std::max(best, 2.0 * double(n) * double(n) * double(n) / s / 1e9);
+  }
+  return best;
 }
 
 }  // namespace lra::kern

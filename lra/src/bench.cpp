@@ -28,6 +28,7 @@
 #include "lra/autograd/ops.hpp"
 #include "lra/core/allocator.hpp"
 #include "lra/core/io.hpp"
+#include "lra/core/kernels.hpp"
 #include "lra/core/rng.hpp"
 #include "lra/core/threading.hpp"
 #include "lra/lra/model.hpp"
@@ -137,7 +138,7 @@ Json config_j(const Config& c) {
           {"classes", c.classes},     {"layers", c.layers},   {"inference", c.inference},
           {"warmup", c.warmup},       {"steps", c.steps},     {"min_steps", c.min_steps},
           {"budget_s", c.budget_s},   {"threads", c.threads}, {"max_mem_bytes", c.max_mem_bytes},
-          {"timeout_s", c.timeout_s}, {"seed", c.seed}};
+          {"timeout_s", c.timeout_s}, {"seed", c.seed},       {"sgemm_n", c.sgemm_n}};
 }
 
 Config config_from(const Json& j) {
@@ -162,6 +163,7 @@ Config config_from(const Json& j) {
   c.max_mem_bytes = j.value("max_mem_bytes", c.max_mem_bytes);
   c.timeout_s = j.value("timeout_s", c.timeout_s);
   c.seed = j.value("seed", c.seed);
+  c.sgemm_n = j.value("sgemm_n", c.sgemm_n);
   return c;
 }
 
@@ -177,6 +179,26 @@ Json twin_j(const TwinResult& t) {
           {"timed_steps", t.timed_steps},
           {"peak_rss_mb", double(t.rss_peak_bytes) / 1048576.0},
           {"wall_s", t.wall_s}};
+}
+
+Json baseline_j(const BaselineResult& b) {
+  if (b.status.empty()) return nullptr;
+  return {{"status", b.status},       {"message", b.message}, {"exe", b.exe},
+          {"median_ms", b.median_ms}, {"step_ms", b.step_ms}, {"peak_rss_bytes", b.rss_peak_bytes},
+          {"runs", b.runs},           {"cpu_ms", b.cpu_ms}};
+}
+
+BaselineResult baseline_from(const Json& j) {
+  BaselineResult b;
+  b.status = j.value("status", std::string("error"));
+  b.message = j.value("message", std::string());
+  b.exe = j.value("exe", std::string());
+  b.median_ms = j.value("median_ms", 0.0);
+  b.cpu_ms = j.value("cpu_ms", 0.0);
+  if (j.contains("step_ms")) b.step_ms = j.at("step_ms").get<std::vector<double>>();
+  b.rss_peak_bytes = j.value("peak_rss_bytes", size_t(0));
+  b.runs = j.value("runs", 0);
+  return b;
 }
 
 Json result_j(const Result& r) {
@@ -202,7 +224,12 @@ Json result_j(const Result& r) {
           {"rss_peak_bytes", r.rss_peak_bytes},
           {"rss_base_bytes", r.rss_base_bytes},
           {"wall_s", r.wall_s},
-          {"twin", twin_j(r.twin)}};
+          {"flops_per_step", r.flops_per_step},
+          {"gflops", r.gflops},
+          {"sgemm_gflops", r.sgemm_gflops},
+          {"runs", r.runs},
+          {"twin", twin_j(r.twin)},
+          {"baseline", baseline_j(r.baseline)}};
 }
 
 Result result_from(const Json& j) {
@@ -229,7 +256,13 @@ Result result_from(const Json& j) {
   r.rss_peak_bytes = j.value("rss_peak_bytes", size_t(0));
   r.rss_base_bytes = j.value("rss_base_bytes", size_t(0));
   r.wall_s = j.value("wall_s", 0.0);
+  r.flops_per_step = j.value("flops_per_step", 0.0);
+  r.gflops = j.value("gflops", 0.0);
+  r.sgemm_gflops = j.value("sgemm_gflops", 0.0);
+  r.runs = j.value("runs", 1);
   if (j.contains("twin") && j.at("twin").is_object()) r.twin = twin_from_json(j.at("twin").dump());
+  if (j.contains("baseline") && j.at("baseline").is_object())
+    r.baseline = baseline_from(j.at("baseline"));
   return r;
 }
 
@@ -477,6 +510,10 @@ Result run_config(const Config& c) {
     r.page_faults = median(faults);
     r.alloc_peak_bytes = memory_stats().peak_bytes;
     r.alloc_held_bytes = memory_stats().held_bytes;
+    r.flops_per_step = flops_per_step(c);
+    r.gflops = r.median_ms > 0 ? r.flops_per_step / (r.median_ms * 1e6) : 0.0;
+    r.rss_peak_bytes = peak_rss_bytes();  // before the probe's matrices
+    if (c.sgemm_n > 0) r.sgemm_gflops = kern::sgemm_probe_gflops(c.sgemm_n);
     r.status = "ok";
   } catch (const std::bad_alloc& e) {
     MemoryStats m = memory_stats();
@@ -488,7 +525,7 @@ Result run_config(const Config& c) {
     r.message = e.what();
   }
   set_memory_limit(0);
-  r.rss_peak_bytes = peak_rss_bytes();
+  if (r.rss_peak_bytes == 0) r.rss_peak_bytes = peak_rss_bytes();
   r.wall_s = ms_since(t_start) / 1e3;
   return r;
 }
@@ -687,7 +724,7 @@ Sweep run_sweep(const SweepOptions& options, const Runner& runner, const Progres
       auto it = options.params.find(m);
       if (it != options.params.end())
         for (const auto& [k, v] : it->second) c.params[k] = v;
-      Result r = runner(c);
+      Result r = run_repeated(c, runner, options.baseline_exe, options.repeats);
       r.config.model = m;
       r.config.seq_len = n;
       if (!options.twin_python.empty())  // right after ours: the same machine state
@@ -839,6 +876,9 @@ std::string markdown(const Sweep& s) {
       << " at the end; CPU time / wall time per step " << fmt("%.2f", cpu_sum / wall_sum) << " ("
       << threads << " threads fully busy would give up to " << threads << ").\n";
   }
+  o << "\n" << flops_markdown(s);
+  const std::string ab = baseline_markdown(s);
+  if (!ab.empty()) o << "\n" << ab;
   o << "\n" << twin_markdown(s);
   o << "\n<details><summary>Every configuration</summary>\n\n";
   o << "| Model | N | ms/step | min..max | fwd | bwd | opt | CPU ms | timed | alloc peak MB | RSS "
@@ -877,6 +917,8 @@ std::string json(const Sweep& s) {
   j["lengths"] = s.options.lengths;
   j["params"] = s.options.params;
   j["wall_s"] = s.wall_s;
+  j["repeats"] = s.options.repeats;
+  if (!s.options.baseline_exe.empty()) j["baseline"] = s.options.baseline_exe;
   if (!s.options.twin_python.empty())
     j["twin"] = {{"python", s.options.twin_python},
                  {"script", s.options.twin_script},
@@ -890,6 +932,11 @@ std::string json(const Sweep& s) {
       x["speedup_vs_twin"] = twin_speedup(r);
       x["cpu_speedup_vs_twin"] = twin_cpu_speedup(r);
       x["rss_vs_twin"] = twin_rss_ratio(r);
+    }
+    if (r.baseline.ok()) {
+      x["speedup_vs_baseline"] = baseline_speedup(r);
+      x["rss_vs_baseline"] = baseline_rss_ratio(r);
+      x["cpu_speedup_vs_baseline"] = baseline_cpu_speedup(r);
     }
     rs.push_back(x);
   }
@@ -911,6 +958,8 @@ Sweep sweep_from_json(const std::string& text) {
     if (j.contains("models")) s.options.models = j.at("models").get<std::vector<std::string>>();
     if (j.contains("lengths")) s.options.lengths = j.at("lengths").get<std::vector<int64_t>>();
     s.wall_s = j.value("wall_s", 0.0);
+    s.options.repeats = j.value("repeats", 1);
+    s.options.baseline_exe = j.value("baseline", std::string());
     for (const auto& r : j.at("results")) s.results.push_back(result_from(r));
   } catch (const nlohmann::json::exception& e) {
     throw DataError(std::string("bench JSON: ") + e.what());

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -368,4 +369,32 @@ TEST_CASE("cli: suite refuses bad flags before any work, exit 2") {
     CHECK_MESSAGE(r.err.find(message) != std::string::npos, r.err);
     CHECK(!fs::exists(d / "grid/data"));
   }
+}
+
+TEST_CASE("cli: bench --baseline measures both binaries and prints their ratio") {
+  const fs::path dir = scratch("bench-baseline");
+  Result r = run({"bench",     "--preset", "tiny",       "--batch",      "1",
+                  "--lengths", "16",       "--models",   "transformer",  "--steps",
+                  "2",         "--warmup", "1",          "--budget",     "0",
+                  "--threads", "1",        "--baseline", LRA_CPU_BINARY, "--repeats",
+                  "2",         "--out",    "b"},
+                 dir);
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(r.err.find("baseline") != std::string::npos);
+  CHECK(r.out.find("Against the baseline binary") != std::string::npos);
+  json j = json::parse(lra::read_file((dir / "b" / "bench.json").string()));
+  const json& x = j["results"][0];
+  CHECK(x["runs"] == 2);
+  CHECK(x["baseline"]["runs"] == 2);
+  CHECK(x["baseline"]["step_ms"].size() == x["step_ms"].size());
+  const double ratio = x["speedup_vs_baseline"].get<double>();
+  CHECK(std::isfinite(ratio));
+  CHECK(ratio > 0);
+  CHECK(x["cpu_speedup_vs_baseline"].get<double>() > 0);
+  CHECK(x["flops_per_step"].get<double>() > 0);
+  CHECK(x["sgemm_gflops"].get<double>() > 0);
+
+  Result bad = run({"bench", "--lengths", "16", "--baseline", "/no/such/lra_cpu"}, dir);
+  CHECK(bad.code != 0);
+  CHECK(bad.err.find("--baseline /no/such/lra_cpu is not an executable") != std::string::npos);
 }

@@ -24,6 +24,7 @@ bench::Config tiny(const std::string& model, int64_t n) {
   c.seq_len = n;
   c.batch = 2, c.dim = 16, c.heads = 2, c.mlp_dim = 16, c.layers = 1, c.vocab = 32;
   c.warmup = 1, c.steps = 2, c.min_steps = 2, c.budget_s = 0.0, c.threads = 1;
+  c.sgemm_n = 64;
   return c;
 }
 
@@ -50,7 +51,11 @@ TEST_CASE("one configuration is measured in process") {
   CHECK(r.backward_ms > 0);
   CHECK(r.parameters > 0);
   CHECK(r.alloc_peak_bytes > 0);
-  CHECK(r.rss_peak_bytes > 0);  // ru_maxrss and VmRSS are sampled differently: no ordering check
+  CHECK(r.rss_peak_bytes > 0);
+  CHECK(r.flops_per_step == doctest::Approx(bench::flops_per_step(r.config)));
+  CHECK(r.gflops == doctest::Approx(r.flops_per_step / (r.median_ms * 1e6)));
+  CHECK(r.sgemm_gflops > 0);  // the probe ran (64^3 here)  // ru_maxrss and VmRSS are sampled
+                              // differently: no ordering check
 
   bench::Config inf = tiny("linear", 16);
   inf.inference = true;
@@ -199,4 +204,75 @@ TEST_CASE("a tiny sweep writes the paper's table, JSON with the machine, and plo
   CHECK(pts[0].steps_per_s > 0);
   CHECK(pts[0].memory_mb > 0);
   CHECK(bench::tradeoff_svg(pts, "t").find("Local Attention") != std::string::npos);
+}
+
+TEST_CASE("FLOPs per step follow the sizes and each mechanism's keys per query") {
+  bench::Config c = bench::preset_config("tiny", "transformer", 512);
+  c.batch = 32;
+  // per layer: projections 8BND^2, MLP 4BNDM, attention 4BN^2D; training = 3x forward
+  const double B = 32, N = 512, D = 64, M = 128;
+  const double layer = 8 * B * N * D * D + 4 * B * N * D * M + 4 * B * N * N * D;
+  CHECK(bench::flops_per_step(c) == doctest::Approx(2 * 3 * layer));
+  c.inference = true;
+  CHECK(bench::flops_per_step(c) == doctest::Approx(2 * layer));
+  bench::Config l = bench::preset_config("tiny", "local", 512);  // block 256
+  CHECK(bench::attention_flops(l) == doctest::Approx(4.0 * 8 * 512 * 256 * 64));
+  l.seq_len = 128;  // a block longer than the sequence sees only the sequence
+  CHECK(bench::attention_flops(l) == doctest::Approx(4.0 * 8 * 128 * 128 * 64));
+  bench::Config s = bench::preset_config("tiny", "sparse", 1000);  // registry: block 50, summary 10
+  CHECK(bench::attention_flops(s) ==
+        doctest::Approx(4.0 * 8 * 1000 * (50 + 10 * 1000 / 50.0) * 64));
+  for (const char* m : {"longformer", "linformer", "reformer", "sinkhorn", "synthesizer", "bigbird",
+                        "linear", "performer"}) {
+    bench::Config x = bench::preset_config("tiny", m, 1024);
+    CHECK_MESSAGE(bench::attention_flops(x) > 0, m);
+    CHECK_MESSAGE(bench::attention_flops(x) <=
+                      bench::attention_flops(bench::preset_config("tiny", "transformer", 1024)) * 2,
+                  m);
+  }
+  bench::Config bad = bench::preset_config("tiny", "local", 64);
+  bad.params["block"] = "many";
+  CHECK_THROWS(bench::attention_flops(bad));
+}
+
+TEST_CASE("repetitions pool their step times; the baseline ratio is theirs over ours") {
+  bench::Result a = fake("local", 64, 10, 100), b = fake("local", 64, 5, 200);
+  a.step_ms = {100, 100, 100};
+  b.step_ms = {200, 200, 200};
+  a.flops_per_step = 1e9;
+  a.rss_peak_bytes = 10, b.rss_peak_bytes = 30;
+  bench::pool_result(a, b);
+  CHECK(a.runs == 2);
+  CHECK(a.step_ms.size() == 6);
+  CHECK(a.median_ms == doctest::Approx(150));
+  CHECK(a.gflops == doctest::Approx(1e9 / 150e6));
+  CHECK(a.rss_peak_bytes == 30);
+  a.baseline.status = "ok";
+  a.baseline.median_ms = 300;
+  a.baseline.rss_peak_bytes = 60;
+  a.cpu_ms = 100, a.baseline.cpu_ms = 150;
+  CHECK(bench::baseline_cpu_speedup(a) == doctest::Approx(1.5));
+  CHECK(bench::baseline_speedup(a) == doctest::Approx(2.0));
+  CHECK(bench::baseline_rss_ratio(a) == doctest::Approx(0.5));
+  bench::Result failed = fake("local", 64, 5, 200);
+  failed.status = "timeout";
+  failed.message = "slow";
+  bench::pool_result(a, failed);
+  CHECK(a.status == "timeout");
+  CHECK(bench::baseline_speedup(a) == 0.0);
+
+  // a stand-in baseline binary that prints a result line: run_repeated alternates and pools
+  bench::Config c = tiny("local", 16);
+  int ours = 0;
+  bench::Result r = bench::run_repeated(
+      c,
+      [&](const bench::Config&) {
+        ++ours;
+        return fake("local", 16, 10, 100);
+      },
+      "/bin/true", 2);
+  CHECK(ours == 2);
+  CHECK(r.runs == 2);
+  CHECK(r.baseline.status == "crashed");  // /bin/true prints no result line
+  CHECK(bench::baseline_speedup(r) == 0.0);
 }

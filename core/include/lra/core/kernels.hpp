@@ -70,6 +70,11 @@ void matmul_into(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a, bool
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
+// The machine's sgemm rate in GFLOP/s: OpenBLAS cblas_sgemm on n x n x n, its rows split over
+// the engine's threads as the engine splits large products; best of `reps` (after one warm-up
+// call). The reference the bench's achieved GFLOP/s is read against.
+double sgemm_probe_gflops(int64_t n = 1024, int reps = 3);
+
 // ---- softmax along the last axis --------------------------------------------------------
 // x: (B, ..., N). lengths: undefined, or i32 (B): keys j >= lengths[b] get weight 0 (a row
 // whose length is 0 becomes all zeros, never NaN). scale multiplies x first.

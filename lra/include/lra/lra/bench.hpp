@@ -63,6 +63,7 @@ struct Config {
   size_t max_mem_bytes = 0;  // 0: no budget
   double timeout_s = 0.0;    // child wall-clock limit (0: none)
   uint64_t seed = 1;
+  int64_t sgemm_n = 1024;  // size of the sgemm probe run after the timed steps (0: none)
 };
 
 // Config for (preset, mechanism, length) with the default mechanism parameters.
@@ -80,6 +81,20 @@ struct TwinResult {
   int timed_steps = 0;
   size_t rss_peak_bytes = 0;  // ru_maxrss of the Python process (interpreter + torch included)
   double wall_s = 0.0;
+  bool ok() const { return status == "ok"; }
+};
+
+// The same configuration measured by another lra_cpu binary (--baseline), in child processes
+// alternating with ours, one of each per repetition. status: "" (not run), "ok", or why not.
+struct BaselineResult {
+  std::string status;
+  std::string message;
+  std::string exe;
+  double median_ms = 0.0;       // median over the step times of every repetition
+  double cpu_ms = 0.0;          // CPU time per step (all threads), mean of the runs' medians
+  std::vector<double> step_ms;  // pooled over repetitions
+  size_t rss_peak_bytes = 0;    // highest over repetitions
+  int runs = 0;
   bool ok() const { return status == "ok"; }
 };
 
@@ -102,7 +117,12 @@ struct Result {
   size_t rss_peak_bytes = 0;    // process peak RSS (whole run)
   size_t rss_base_bytes = 0;    // RSS before the model was built
   double wall_s = 0.0;          // whole configuration, process start to end when in a child
+  double flops_per_step = 0.0;  // flops_per_step(config)
+  double gflops = 0.0;          // achieved: flops_per_step / median step time
+  double sgemm_gflops = 0.0;    // OpenBLAS sgemm rate measured in the same process, same threads
+  int runs = 1;                 // child processes pooled into step_ms (--repeats)
   TwinResult twin;              // the PyTorch twin on the same configuration (--twin)
+  BaselineResult baseline;      // another lra_cpu binary on the same configuration (--baseline)
   bool ok() const { return status == "ok"; }
 };
 
@@ -129,8 +149,10 @@ struct SweepOptions {
   std::vector<int64_t> lengths{1024, 2048, 3072, 4096};
   Config base;  // sizes, steps, threads, budget (model and length are set per run)
   std::map<std::string, std::map<std::string, std::string>> params;  // per-model overrides
-  std::string twin_python;  // non-empty: run the PyTorch twin after each configuration
-  std::string twin_script;  // apps/twin/torch_twin.py
+  std::string twin_python;   // non-empty: run the PyTorch twin after each configuration
+  std::string twin_script;   // apps/twin/torch_twin.py
+  std::string baseline_exe;  // non-empty: another lra_cpu binary measured A/B beside ours
+  int repeats = 1;           // child processes per configuration (and per baseline), alternating
 };
 
 // The machine the numbers come from: CPU model, SIMD flags, cores, threads, BLAS core and
@@ -176,6 +198,31 @@ void write_outputs(const Sweep& s, const std::string& dir);
 
 // The paper's name of a mechanism ("local" -> "Local Attention"); the name itself otherwise.
 std::string display_name(const std::string& model);
+
+// ---- work and the baseline binary (bench_flops.cpp, bench_baseline.cpp) -------------------
+
+// FLOPs of one layer's attention core (forward) and of one whole step (training: 3x forward),
+// counted from the sizes and mechanism parameters (bench_flops.cpp has the formulas).
+double attention_flops(const Config& c);
+double flops_per_step(const Config& c);
+
+// Measures c `repeats` times with `ours` and, when baseline_exe is set, as often with
+// `baseline_exe bench --child` (older binaries speak the same JSON), alternating ours/baseline
+// so machine load hits both alike; step times are pooled over the repetitions.
+Result run_repeated(const Config& c, const Runner& ours, const std::string& baseline_exe,
+                    int repeats);
+// Pools `next` (another process's measurement of the same configuration) into `into`.
+void pool_result(Result& into, const Result& next);
+// The baseline's median step over ours (> 1: we are faster), and our peak RSS over the
+// baseline's; 0 when either side is missing or failed.
+double baseline_speedup(const Result& r);
+double baseline_rss_ratio(const Result& r);
+// The same ratio in CPU time per step: the steadier figure when other work shares the cores.
+double baseline_cpu_speedup(const Result& r);
+// The A/B table (Markdown): medians, ratios, RSS; "" when no configuration has a baseline.
+std::string baseline_markdown(const Sweep& s);
+// Work per step, achieved GFLOP/s and the sgemm rate beside it (Markdown).
+std::string flops_markdown(const Sweep& s);
 
 // ---- the PyTorch twin (bench_twin.cpp) ----------------------------------------------------
 //
