@@ -9,6 +9,7 @@
 #include <set>
 
 #include "lra/core/error.hpp"
+#include "lra/core/io.hpp"
 #include "lra/lra/run.hpp"
 #include "lra/lra/task.hpp"
 
@@ -67,6 +68,25 @@ void find_runs(const fs::path& p, int depth, std::vector<fs::path>& out) {
     if (e.is_directory()) kids.push_back(e.path());
   std::sort(kids.begin(), kids.end());
   for (const fs::path& k : kids) find_runs(k, depth - 1, out);
+}
+
+// "style S, contour length L" from the data note a generated Pathfinder folder leaves in
+// config.json ("generated: style S, contour length L, size N, seed K"), else "".
+std::string generator_setting(const std::string& run_dir) {
+  const nlohmann::json cfg = nlohmann::json::parse(
+      read_file((fs::path(run_dir) / run_files::config).string()), nullptr, false);
+  if (!cfg.is_object() || !cfg.contains("data") || !cfg["data"].is_object()) return "";
+  const nlohmann::json notes = cfg["data"].value("notes", nlohmann::json::array());
+  const std::string prefix = "generated: ";
+  for (const auto& n : notes) {
+    if (!n.is_string()) continue;
+    const std::string s = n.get<std::string>();
+    if (s.rfind(prefix + "style ", 0) != 0) continue;
+    const size_t size = s.find(", size ");
+    return s.substr(prefix.size(),
+                    size == std::string::npos ? std::string::npos : size - prefix.size());
+  }
+  return "";
 }
 
 }  // namespace
@@ -147,6 +167,7 @@ Report make_report(const std::vector<std::string>& paths) {
     if (col.max_len != task_len) col.title += "-" + std::to_string(col.max_len);
     col.steps = r.steps;
     col.smoke = col.preset == "tiny";
+    if (const std::string g = generator_setting(dir); !g.empty()) col.title += " (" + g + ")";
     const auto key = column_order(col);
     columns.emplace(key, col);
     Runs& c = cells[{key, r.settings.get("model")}];

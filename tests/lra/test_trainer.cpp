@@ -328,6 +328,17 @@ TEST_CASE("report: two real run folders in the Table 1 layout with the paper's n
   CHECK(j["rows"][0]["cells"][0]["examples_seen"].get<int64_t>() ==
         a.steps * a.settings.get_int("batch"));
   CHECK_THROWS_AS(make_report({fresh_dir("trainer", "empty").string()}), ConfigError);
+
+  // A generated data set's setting (the note a Pathfinder generator.json leaves) names the column.
+  for (const char* seed : {"seed-1", "seed-2"}) {
+    const std::string cfg = (root / seed / "config.json").string();
+    json c = json::parse(lra::read_file(cfg));
+    c["data"]["notes"].push_back("generated: style connected, contour length 6, size 32, seed 1");
+    lra::write_file_atomic(cfg, c.dump(2));
+  }
+  Report g = make_report({root.string()});
+  REQUIRE(g.columns.size() == 1);
+  CHECK(g.columns[0].title == "ListOps-64 (style connected, contour length 6)");
 }
 
 TEST_CASE("svg: a line plot holds its series, labels and no NaN coordinates") {
