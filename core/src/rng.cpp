@@ -12,7 +12,8 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-template <typename Fn> void fill_each(Tensor& t, Fn value_at) {
+template <typename Fn>
+void fill_each(Tensor& t, Fn value_at) {
   LRA_CHECK(t.dtype() == DType::F32, ShapeError, "random fill needs an f32 tensor");
   Tensor c = t.is_contiguous() ? t : Tensor::empty(t.shape());
   float* p = c.data<float>();

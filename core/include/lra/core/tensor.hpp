@@ -18,7 +18,9 @@ namespace lra {
 
 enum class DType : uint8_t { F32 = 0, I32 = 1 };
 const char* dtype_name(DType t);
-inline size_t dtype_size(DType) { return 4; }
+inline size_t dtype_size(DType) {
+  return 4;
+}
 
 // Storage owns one allocator block. `version` counts in-place writes through the public API
 // (Tensor::copy_/fill_/zero_, the in-place kernels, optimiser steps): autograd records it when a
@@ -70,28 +72,30 @@ class Tensor {
   }
 
   // ---- element access -----------------------------------------------------------------
-  template <typename T> T* data();              // pointer to element 0 (offset applied)
-  template <typename T> const T* data() const;
-  float item() const;                           // single-element f32 (or i32 as float)
-  std::vector<float> to_floats() const;         // row-major copy (f32; i32 converted)
-  std::vector<int32_t> to_ints() const;         // row-major copy of an i32 tensor
+  template <typename T>
+  T* data();  // pointer to element 0 (offset applied)
+  template <typename T>
+  const T* data() const;
+  float item() const;                                    // single-element f32 (or i32 as float)
+  std::vector<float> to_floats() const;                  // row-major copy (f32; i32 converted)
+  std::vector<int32_t> to_ints() const;                  // row-major copy of an i32 tensor
   float at(std::initializer_list<int64_t> index) const;  // for tests and debugging
 
   // ---- views (no copy) ----------------------------------------------------------------
-  Tensor view(const Dims& shape) const;   // requires contiguity; -1 infers one extent
+  Tensor view(const Dims& shape) const;     // requires contiguity; -1 infers one extent
   Tensor reshape(const Dims& shape) const;  // view when possible, else contiguous copy
   Tensor permute(std::initializer_list<int> order) const;
   Tensor permute(const std::vector<int>& order) const;
   Tensor transpose(int a, int b) const;
   Tensor slice(int axis, int64_t start, int64_t end) const;  // [start, end) along axis
-  Tensor select(int axis, int64_t index) const;               // drops the axis
+  Tensor select(int axis, int64_t index) const;              // drops the axis
   Tensor unsqueeze(int axis) const;
   Tensor squeeze(int axis) const;
   Tensor expand(const Dims& shape) const;  // broadcast size-1 axes with stride 0
 
   // ---- copies -------------------------------------------------------------------------
-  Tensor contiguous() const;  // self when already contiguous
-  Tensor clone() const;       // always a fresh contiguous copy
+  Tensor contiguous() const;      // self when already contiguous
+  Tensor clone() const;           // always a fresh contiguous copy
   void copy_(const Tensor& src);  // same shape; honours both layouts
   void fill_(float value);
   void zero_();
@@ -103,10 +107,14 @@ class Tensor {
   DType dtype_ = DType::F32;
 };
 
-template <> float* Tensor::data<float>();
-template <> const float* Tensor::data<float>() const;
-template <> int32_t* Tensor::data<int32_t>();
-template <> const int32_t* Tensor::data<int32_t>() const;
+template <>
+float* Tensor::data<float>();
+template <>
+const float* Tensor::data<float>() const;
+template <>
+int32_t* Tensor::data<int32_t>();
+template <>
+const int32_t* Tensor::data<int32_t>() const;
 
 // Shape helpers used by kernels and autograd.
 Dims broadcast_shapes(const Dims& a, const Dims& b);  // numpy rules; throws ShapeError
