@@ -12,6 +12,8 @@
 #include <toml++/toml.h>
 
 #include <charconv>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "lra/core/error.hpp"
@@ -45,9 +47,26 @@ bool scalar_text(const toml::node& n, std::string& out) {
   return true;
 }
 
+// A directory, a missing or an unreadable file is an error before any run starts (toml++
+// would read a directory as an empty table).
+void check_config_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  LRA_CHECK(fs::exists(st), ConfigError, "--config ", path,
+            ": no such file; pass a TOML file of settings (key = value)");
+  LRA_CHECK(!fs::is_directory(st), ConfigError, "--config ", path,
+            " is a directory; pass a TOML file of settings (key = value)");
+  LRA_CHECK(fs::is_regular_file(st), ConfigError, "--config ", path,
+            " is not a regular file; pass a TOML file of settings (key = value)");
+  LRA_CHECK(std::ifstream(path).good(), ConfigError, "--config ", path,
+            " cannot be read (check its permissions)");
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> read_settings_toml(const std::string& path) {
+  check_config_file(path);
   toml::table root;
   try {
     root = toml::parse_file(path);

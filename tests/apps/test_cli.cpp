@@ -165,6 +165,18 @@ TEST_CASE("cli: an unknown flag or config key is an error that names it") {
   CHECK(r.err.find("c.toml:2") != std::string::npos);
 }
 
+TEST_CASE("cli: --config naming a directory or a missing file stops before any run, exit 2") {
+  fs::path d = scratch("config_dir");
+  fs::create_directories(d / "conf");
+  for (const char* arg : {"conf", "missing.toml"}) {
+    Result r = run({"train", "--task", "listops", "--config", arg, "--out", "run"}, d);
+    CHECK(r.code == 2);
+    CHECK(r.err.find(std::string("--config ") + arg) != std::string::npos);
+    CHECK(!fs::exists(d / "run"));
+    CHECK(!fs::exists(d / "data"));
+  }
+}
+
 TEST_CASE("cli: --config sets values, flags override it, config.json records the sources") {
   fs::path d = scratch("config");
   lra::write_file_atomic((d / "c.toml").string(), "steps = 3\nlr = 0.003\nseed = 7\n");

@@ -290,6 +290,10 @@ TEST_CASE("settings: TOML config files; unknown keys are errors naming them") {
   lra_test::write_bytes(d / "syntax.toml", "lr = = 3\n");
   CHECK_THROWS_WITH_AS(s.load_toml((d / "syntax.toml").string()),
                        doctest::Contains("syntax.toml:1"), ConfigError);
+  // a directory is not read as an empty file; a missing file is named
+  CHECK_THROWS_WITH_AS(s.load_toml(d.string()), doctest::Contains("is a directory"), ConfigError);
+  CHECK_THROWS_WITH_AS(s.load_toml((d / "nope.toml").string()),
+                       doctest::Contains("nope.toml: no such file"), ConfigError);
   CHECK_THROWS_WITH_AS(s.set("stpes", "3", "flag --stpes"),
                        doctest::Contains("unknown setting 'stpes' (did you mean steps"),
                        ConfigError);
