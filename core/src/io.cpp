@@ -1,8 +1,10 @@
 #include "lra/core/io.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -13,8 +15,13 @@
 
 namespace lra {
 
+std::string temp_path(const std::string& path) {
+  static std::atomic<uint64_t> counter{0};
+  return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+}
+
 void write_file_atomic(const std::string& path, std::string_view content) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const std::string tmp = temp_path(path);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   LRA_CHECK(fd >= 0, IoError, "cannot write ", tmp, ": ", std::strerror(errno));
   const char* p = content.data();
@@ -52,6 +59,35 @@ void make_dirs(const std::string& path) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   LRA_CHECK(!ec, IoError, "cannot create folder ", path, ": ", ec.message());
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the lock
+}
+
+bool FileLock::try_lock(const std::string& path) {
+  LRA_ASSERT(fd_ < 0);
+  // O_CLOEXEC: a child process must not inherit (and keep) the lock.
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  LRA_CHECK(fd >= 0, IoError, "cannot open the lock file ", path, ": ", std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    LRA_CHECK(err == EWOULDBLOCK, IoError, "cannot lock ", path, ": ", std::strerror(err));
+    return false;
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != ssize_t(pid.size())) {
+    // the lock holds without the pid; only the message for a second process is poorer
+  }
+  fd_ = fd;
+  return true;
+}
+
+long FileLock::holder_pid(const std::string& path) {
+  std::ifstream in(path);
+  long pid = 0;
+  return in >> pid ? pid : 0;
 }
 
 }  // namespace lra

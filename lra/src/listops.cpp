@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "lra/core/error.hpp"
+#include "lra/core/io.hpp"
 #include "lra/core/rng.hpp"
 #include "lra/core/threading.hpp"
 
@@ -301,7 +302,7 @@ std::vector<int32_t> to_ids(const std::string& compact) {
 // worker threads, so it must be thread-safe).
 template <typename LineFn>
 void write_tsv(const std::string& path, size_t n, LineFn line) {
-  const std::string tmp = path + ".tmp";
+  const std::string tmp = temp_path(path);
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     LRA_CHECK(f.is_open(), IoError, "cannot open ", tmp, " for writing (", std::strerror(errno),

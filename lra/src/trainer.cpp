@@ -31,6 +31,7 @@
 #include "lra/core/threading.hpp"
 #include "lra/lra/api.hpp"
 #include "lra/lra/run.hpp"
+#include "lra/lra/run_folder.hpp"
 #include "lra/nn/loss.hpp"
 #include "lra/nn/optim.hpp"
 #include "lra/nn/schedule.hpp"
@@ -243,6 +244,12 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
   const std::string& dir = opt.out_dir;
   const bool files = !dir.empty();
   auto path = [&](const char* name) { return dir + "/" + name; };
+  FileLock lock;  // Note [one writer per run folder] (lra/lra/run_folder.hpp)
+  bool resume = false;
+  if (files) {
+    lock_run_folder(lock, dir, opt.resume);
+    resume = prepare_run_folder(dir, opt.resume, log);
+  }
 
   LraModel model(mc);
   auto named = model.named_parameters();
@@ -323,10 +330,8 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
   TrainResult res;
   res.parameters = model.num_parameters();
 
-  if (opt.resume) {
+  if (resume) {
     const std::string sp = path(run_files::state);
-    LRA_CHECK(fs::exists(sp), CheckpointError, "cannot resume ", dir, ": no ", run_files::state,
-              " (the run saved no checkpoint yet; start it again)");
     std::map<std::string, std::string> meta;
     nn::NamedTensors all = load_checked(sp, &meta);
     json st;
@@ -376,12 +381,6 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
     LRA_CHECK(step0 >= 0 && step0 <= steps && cursor >= 0 && cursor <= n_train, CheckpointError,
               "checkpoint ", sp, ": step ", step0, " / cursor ", cursor, " out of range");
     truncate_metrics(dir, step0);
-    // temp files of writes a kill interrupted (the renamed originals are intact)
-    for (const auto& e : fs::directory_iterator(dir)) {
-      const std::string name = e.path().filename().string();
-      if (name.size() > 4 && (name.ends_with(".tmp") || name.find(".tmp.") != std::string::npos))
-        fs::remove(e.path());
-    }
     metrics.open(path(run_files::metrics), false);
     // resume history in config.json
     if (fs::exists(path(run_files::config))) {
@@ -399,10 +398,6 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
                   (long long)best_step);
     log(line);
   } else if (files) {
-    make_dirs(dir);
-    LRA_CHECK(!fs::exists(path(run_files::state)) && !fs::exists(path(run_files::metrics)),
-              ConfigError, dir, " already holds a run: continue it with --resume ", dir,
-              " or pick a new --out");
     api::EngineInfo ei = api::engine_info();
     json cfg = {
         {"created", iso_time()},

@@ -14,6 +14,8 @@
 #include <set>
 #include <sstream>
 
+#include "lra/core/io.hpp"
+
 namespace lra::nn {
 namespace {
 
@@ -249,7 +251,7 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
   h.append((8 - h.size() % 8) % 8, ' ');
   const uint64_t n = h.size();
 
-  const std::string tmp = path + ".tmp";
+  const std::string tmp = temp_path(path);
   try {
     File f(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC);
     f.write(&n, 8);

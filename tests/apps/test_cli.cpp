@@ -241,6 +241,40 @@ TEST_CASE("cli: kill -9 at a random step, then --resume, equals the uninterrupte
   CHECK(bad.err.find("keeps its settings") != std::string::npos);
 }
 
+TEST_CASE("cli: a second process on a running run folder is refused naming the holder's pid") {
+  fs::path d = scratch("lock");
+  Child first = spawn(tiny("run", 400), d);
+  const auto t0 = std::chrono::steady_clock::now();
+  while (last_step(d / "run") < 2 &&
+         std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60))
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ::kill(first.pid, SIGSTOP);  // still alive, still holding the lock, not finishing
+  const std::string config = lra::read_file((d / "run/config.json").string());
+  const std::string holder = "in use by process " + std::to_string(first.pid);
+  for (const auto& args :
+       {tiny("run", 400, "2"), std::vector<std::string>{"train", "--resume", "run"}}) {
+    Result r = run(args, d);
+    CHECK(r.code == 4);
+    CHECK_MESSAGE(r.err.find(holder) != std::string::npos, r.err);
+  }
+  CHECK(lra::read_file((d / "run/config.json").string()) == config);  // nothing written
+  ::kill(first.pid, SIGKILL);
+  CHECK(wait_exit(first) == 128 + SIGKILL);
+  // the OS released the dead holder's lock: a resume takes it (then SIGINT stops it)
+  Child again = spawn({"train", "--resume", "run"}, d);
+  const auto t1 = std::chrono::steady_clock::now();
+  auto said = [&] {  // the child may not have opened its output file yet
+    return fs::exists(again.out) &&
+           lra::read_file(again.out.string()).find("resuming run at step") != std::string::npos;
+  };
+  while (!said() && std::chrono::steady_clock::now() - t1 < std::chrono::seconds(60))
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ::kill(again.pid, SIGINT);
+  const int code = wait_exit(again);
+  CHECK((code == 130 || code == 0));
+  CHECK(said());
+}
+
 TEST_CASE("cli: SIGINT saves last and exits cleanly; the run resumes to the same end") {
   fs::path d = scratch("sigint");
   const int steps = 400;

@@ -146,6 +146,43 @@ TEST_CASE("trainer: a fresh run refuses a folder that holds a run") {
   CHECK_THROWS_WITH_AS(run(s, a), doctest::Contains("--resume"), ConfigError);
 }
 
+TEST_CASE("trainer: a folder left before the first save is resumed from 0 or reused, saying so") {
+  const Settings s = tiny_settings(2);
+  fs::path ref = fresh_dir("trainer", "early_ref");
+  const TrainResult want = run(s, ref);
+  // what a kill (or a full disk) before the first state save leaves: config.json, empty metrics
+  auto stopped_early = [&](const char* name) {
+    fs::path d = fresh_dir("trainer", name);
+    fs::copy_file(ref / "config.json", d / "config.json");
+    lra_test::write_bytes(d / "metrics.jsonl", "");
+    lra_test::write_bytes(d / "last.state.safetensors.tmp.1.0", "torn");
+    return d;
+  };
+  for (const bool resume : {true, false}) {
+    fs::path d = stopped_early(resume ? "early_resume" : "early_new");
+    std::string logged;
+    TrainOptions o;
+    o.out_dir = d.string();
+    o.resume = resume;
+    TrainHooks h;
+    h.log = [&](const std::string& line) { logged += line + "\n"; };
+    const TrainResult r = train(s, find_task("listops"), tiny_data(), o, h);
+    CHECK(r.resumed_from == -1);  // a fresh start, not a resume
+    CHECK(r.test_accuracy == want.test_accuracy);
+    CHECK(stable_metrics(d) == stable_metrics(ref));
+    CHECK(!fs::exists(d / "last.state.safetensors.tmp.1.0"));
+    CHECK_MESSAGE(
+        logged.find(resume ? "starting it again from step 0" : "reusing") != std::string::npos,
+        logged);
+  }
+  // a folder with checkpoints but no state is neither resumed nor reused
+  fs::path d = stopped_early("early_best");
+  fs::copy_file(ref / "best.safetensors", d / "best.safetensors");
+  CHECK_THROWS_WITH_AS(run(s, d, nullptr, 0, true), doctest::Contains("no last.state"),
+                       CheckpointError);
+  CHECK_THROWS_WITH_AS(run(s, d), doctest::Contains("already holds a run"), ConfigError);
+}
+
 TEST_CASE("trainer: corrupt, truncated and mismatched checkpoints are refused") {
   const Settings s = tiny_settings(4);
   fs::path dir = fresh_dir("trainer", "corrupt");
