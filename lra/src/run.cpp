@@ -13,6 +13,7 @@
 #include "lra/core/error.hpp"
 #include "lra/core/io.hpp"
 #include "lra/core/threading.hpp"
+#include "lra/lra/checkpoint_record.hpp"
 #include "lra/lra/svg.hpp"
 #include "lra/lra/task.hpp"
 #include "lra/lra/trainer.hpp"
@@ -22,12 +23,6 @@ namespace {
 
 using json = nlohmann::json;
 constexpr const char* kFormat = "lra_cpu checkpoint v1";
-
-std::string hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)v);
-  return buf;
-}
 
 json parse_json_file(const std::string& path, const char* what) {
   std::string text;
@@ -65,13 +60,7 @@ std::string tensor_checksum(const Tensor& t) {
   const unsigned char* p = c.dtype() == DType::F32
                                ? reinterpret_cast<const unsigned char*>(c.data<float>())
                                : reinterpret_cast<const unsigned char*>(c.data<int32_t>());
-  const size_t n = size_t(c.numel()) * 4;
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; ++i) {
-    h ^= p[i];
-    h *= 1099511628211ull;
-  }
-  return hex64(h);
+  return bytes_checksum(std::string_view(reinterpret_cast<const char*>(p), size_t(c.numel()) * 4));
 }
 
 void save_checked(const std::string& path, const nn::NamedTensors& tensors,
@@ -80,6 +69,7 @@ void save_checked(const std::string& path, const nn::NamedTensors& tensors,
   for (const auto& [name, t] : tensors) sums[name] = tensor_checksum(t);
   metadata["lra.format"] = kFormat;
   metadata["lra.checksums"] = sums.dump();
+  add_metadata_checksums(metadata);
   nn::save_safetensors(path, tensors, metadata);
 }
 
@@ -107,6 +97,7 @@ nn::NamedTensors load_checked(const std::string& path, std::map<std::string, std
   }
   LRA_CHECK(sums.size() == tensors.size(), CheckpointError, "checkpoint ", path, ": ", sums.size(),
             " checksums for ", tensors.size(), " tensors (file altered)");
+  check_metadata(path, m);
   if (meta) *meta = std::move(m);
   return tensors;
 }
@@ -164,9 +155,17 @@ std::vector<std::string> read_metrics_lines(const std::string& dir) {
   std::vector<std::string> out;
   std::ifstream in(dir + "/" + run_files::metrics);
   std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    if (json::accept(line)) out.push_back(line);  // a line torn by a kill is skipped
+  for (int64_t no = 1; std::getline(in, line); ++no) {
+    if (line.empty() || !json::accept(line)) continue;  // a line torn by a kill is skipped
+    const json r = json::parse(line);
+    if (r.is_object() && r.contains("step") && r["step"].is_number_integer() &&
+        r.contains("split") && r["split"].is_string())
+      out.push_back(line);
+    else  // valid JSON, but not a record this program wrote: say so, and go on without it
+      std::fprintf(stderr,
+                   "lra_cpu: warning: %s/%s line %lld is not a record (a JSON object with an "
+                   "integer step and a split); skipped\n",
+                   dir.c_str(), run_files::metrics, (long long)no);
   }
   return out;
 }

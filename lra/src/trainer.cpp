@@ -30,6 +30,7 @@
 #include "lra/core/io.hpp"
 #include "lra/core/threading.hpp"
 #include "lra/lra/api.hpp"
+#include "lra/lra/checkpoint_record.hpp"
 #include "lra/lra/run.hpp"
 #include "lra/lra/run_folder.hpp"
 #include "lra/nn/loss.hpp"
@@ -310,7 +311,7 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
                 "epoch_order(n_train, seed, epoch)"},
                {"settings", settings_json}};
     auto meta = weights_meta(step, "state");
-    meta["lra.state"] = st.dump();
+    add_state_record(meta, st);
     save_checked(path(run_files::state), full, meta);  // Note [checkpoint write order]
     save_checked(path(run_files::last), weights, weights_meta(step, "last"));
   };
@@ -334,12 +335,7 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
     const std::string sp = path(run_files::state);
     std::map<std::string, std::string> meta;
     nn::NamedTensors all = load_checked(sp, &meta);
-    json st;
-    try {
-      st = json::parse(meta.at("lra.state"));
-    } catch (const std::exception&) {
-      throw CheckpointError("checkpoint " + sp + ": no valid lra.state record in its metadata");
-    }
+    const json st = read_state_record(sp, meta);  // every field's type and range checked
     // Same settings (except where a difference cannot change the numbers)?
     std::string diffs;
     const json& rec = st.at("settings");

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "lra/core/io.hpp"
@@ -245,6 +247,62 @@ TEST_CASE("trainer: corrupt, truncated and mismatched checkpoints are refused") 
   }
 }
 
+namespace {
+// Rewrites a checkpoint's metadata as an editor would (tensors and their checksums unchanged).
+void edit_metadata(const fs::path& p,
+                   const std::function<void(std::map<std::string, std::string>&)>& edit) {
+  std::map<std::string, std::string> meta;
+  nn::NamedTensors tensors = nn::load_safetensors(p.string(), &meta);
+  edit(meta);
+  nn::save_safetensors(p.string(), tensors, meta);
+}
+}  // namespace
+
+TEST_CASE("trainer: an edited state record or metadata field is refused naming the field") {
+  const Settings s = tiny_settings(8);
+  fs::path ref = fresh_dir("trainer", "edit_ref"), dir = fresh_dir("trainer", "edit");
+  run(s, ref);
+  run(s, dir, nullptr, 6);  // stopped at step 6: epoch 0, cursor 24, adam_steps 6
+  const fs::path state = dir / "last.state.safetensors";
+  const std::string saved = file_bytes(state);
+  auto resume_fails_with = [&](const std::string& key, const json& value, const char* says) {
+    edit_metadata(state, [&](auto& meta) {
+      json st = json::parse(meta.at("lra.state"));
+      if (value.is_null())
+        st.erase(key);
+      else
+        st[key] = value;
+      meta["lra.state"] = st.dump();
+    });
+    CHECK_THROWS_WITH_AS(run(s, dir, nullptr, 0, true), doctest::Contains(says), CheckpointError);
+    lra_test::write_bytes(state, saved);
+  };
+  resume_fails_with("cursor", "abc", "field cursor of its lra.state record is \"abc\"");
+  resume_fails_with("cursor", 25, "field cursor");  // in range, but not where step 6 is
+  resume_fails_with("epoch", 3, "field epoch");     // more epochs than 6 steps take
+  resume_fails_with("step", 9, "field step");       // beyond the run's 8 steps
+  resume_fails_with("adam_steps", 5, "field adam_steps");
+  resume_fails_with("interval", nullptr, "field interval of its lra.state record is missing");
+  resume_fails_with("elapsed_seconds", 1e6, "record does not match its checksum");
+  // a metadata field: a step that is not a number, an edited task
+  edit_metadata(state, [](auto& meta) { meta["step"] = "abc"; });
+  CHECK_THROWS_WITH_AS(run(s, dir, nullptr, 0, true),
+                       doctest::Contains("metadata field step is 'abc'"), CheckpointError);
+  lra_test::write_bytes(state, saved);
+  const std::string best = file_bytes(dir / "best.safetensors");
+  edit_metadata(dir / "best.safetensors", [](auto& meta) { meta["step"] = std::to_string(3); });
+  LraModel m(model_config(s, find_task("listops")));
+  CHECK_THROWS_WITH_AS(load_weights(m, (dir / "best.safetensors").string(), "listops"),
+                       doctest::Contains("metadata field step does not match its checksum"),
+                       CheckpointError);
+  lra_test::write_bytes(dir / "best.safetensors", best);
+  // the untouched state resumes, past junk lines in metrics.jsonl, to the uninterrupted end
+  std::ofstream(dir / "metrics.jsonl", std::ios::app) << "[1,2]\n7\n{\"step\":\"abc\"}\n";
+  const TrainResult r = run(s, dir, nullptr, 0, true);
+  CHECK(r.resumed_from == 6);
+  CHECK(stable_metrics(dir) == stable_metrics(ref));
+}
+
 TEST_CASE("trainer: eval of the saved best checkpoint reproduces the recorded accuracies") {
   const Settings s = tiny_settings(8);
   fs::path dir = fresh_dir("trainer", "eval");
@@ -265,6 +323,8 @@ TEST_CASE("trainer: eval of the saved best checkpoint reproduces the recorded ac
   CHECK(test.accuracy == r.test_accuracy);
   CHECK(test.accuracy == test.recorded);
   CHECK(test.checkpoint_step == r.best_step);
+  // lines that are valid JSON but not records are skipped (with a warning), not fatal
+  std::ofstream(dir / "metrics.jsonl", std::ios::app) << "[1,2]\n\"x\"\n{\"step\":\"abc\"}\n";
   eo.split = "val";
   RunEval val = evaluate_run(dir.string(), eo);
   CHECK(val.has_recorded);

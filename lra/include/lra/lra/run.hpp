@@ -72,7 +72,8 @@ struct RunInfo {
 // ConfigError when `dir` has no readable config.json.
 RunInfo read_run(const std::string& dir);
 
-// metrics.jsonl as raw JSON lines (unparsable lines skipped).
+// metrics.jsonl as raw JSON lines, each an object with an integer "step" and a string "split"
+// (torn lines skipped; other valid JSON skipped with a warning on stderr).
 std::vector<std::string> read_metrics_lines(const std::string& dir);
 
 // Rewrites loss.svg and accuracy.svg from metrics.jsonl.
