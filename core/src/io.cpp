@@ -2,14 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "lra/core/error.hpp"
 
@@ -47,12 +46,26 @@ void write_file_atomic(const std::string& path, std::string_view content) {
   }
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  LRA_CHECK(in.good(), IoError, "cannot read ", path, ": ", std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+std::string file_problem(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return detail::concat("cannot open file (", std::strerror(errno), ")");
+  if (S_ISDIR(st.st_mode)) return "is a directory, expected a file";
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
+    return "is not a regular file";
+  if (::access(path.c_str(), R_OK) != 0)
+    return detail::concat("cannot open file (", std::strerror(errno), ")");
+  return {};
+}
+
+bool read_rest(std::ifstream& in, std::string& out) {
+  char buf[1 << 16];
+  try {
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) out.append(buf, size_t(in.gcount()));
+  } catch (const std::exception&) {  // libstdc++'s filebuf throws on a failed read(2)
+    return false;
+  }
+  return !in.bad();
 }
 
 void make_dirs(const std::string& path) {

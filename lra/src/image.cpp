@@ -8,6 +8,7 @@
 #include <iterator>
 
 #include "lra/core/error.hpp"
+#include "lra/core/io.hpp"
 #include "lra/lra/png.hpp"
 
 namespace fs = std::filesystem;
@@ -28,11 +29,7 @@ const std::vector<std::string>& cifar10_classes() {
 }
 
 std::vector<Example> read_cifar_batch(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  LRA_CHECK(f.is_open(), DataError, path, ": cannot open file (", std::strerror(errno),
-            "); expected ", kLayout);
-  const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  LRA_CHECK(!f.bad(), DataError, path, ": read error; expected a readable file");
+  const std::string bytes = read_file<DataError>(path, kLayout);
   const int64_t size = int64_t(bytes.size());
   LRA_CHECK(size > 0, DataError, path, ": empty file; expected records of ", kCifarRecord,
             " bytes (1 label byte + 3072 pixel bytes)");

@@ -443,9 +443,8 @@ void write_listops_tsv(const std::string& path, const std::vector<Example>& exam
 }
 
 Split read_listops_tsv(const std::string& path, int64_t max_len) {
-  std::ifstream f(path, std::ios::binary);
-  LRA_CHECK(f.is_open(), DataError, path, ":0: cannot open file (", std::strerror(errno),
-            "); expected a ListOps TSV such as basic_train.tsv (write one with the generator)");
+  std::ifstream f = open_file<DataError>(
+      path, "a ListOps TSV such as basic_train.tsv (write one with the generator)");
   Split split;
   split.source = path;
   std::string line, bad;
@@ -456,9 +455,12 @@ Split read_listops_tsv(const std::string& path, int64_t max_len) {
   const bool has_first = static_cast<bool>(std::getline(f, line));
   ++line_no;
   strip_cr(line);
-  LRA_CHECK(has_first && line == "Source\tTarget", DataError, path, ":1: missing header (found '",
-            has_first ? line.substr(0, 40) : std::string("<empty file>"),
-            "'); expected the header line 'Source<TAB>Target'");
+  drop_utf8_bom(line);
+  LRA_CHECK(has_first, DataError, path,
+            ": empty file (0 bytes); expected the header line 'Source<TAB>Target' and then "
+            "lines expression<TAB>value");
+  LRA_CHECK(line == "Source\tTarget", DataError, path, ":1: missing header (found '",
+            line.substr(0, 40), "'); expected the header line 'Source<TAB>Target'");
   while (std::getline(f, line)) {
     ++line_no;
     strip_cr(line);

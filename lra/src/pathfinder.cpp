@@ -39,6 +39,12 @@ bool metadata_before(const fs::path& a, const fs::path& b) {
   return a.filename() < b.filename();
 }
 
+// True when `rel` names something inside the folder it is joined to: relative, no '..'.
+bool inside(const fs::path& rel) {
+  if (rel.has_root_path()) return false;
+  return std::none_of(rel.begin(), rel.end(), [](const fs::path& part) { return part == ".."; });
+}
+
 // Decoded result of one metadata entry.
 struct Decoded {
   enum Kind { Ok, EmptyFile, Black, Failed } kind = Ok;
@@ -105,9 +111,7 @@ std::vector<PathfinderEntry> read_pathfinder_metadata(const std::string& root) {
 
   std::vector<PathfinderEntry> out;
   for (const fs::path& file : files) {
-    std::ifstream f(file, std::ios::binary);
-    LRA_CHECK(f.is_open(), DataError, file.string(), ":0: cannot open file (", std::strerror(errno),
-              "); expected a readable metadata file");
+    std::ifstream f = open_file<DataError>(file.string(), "a metadata file");
     std::string line;
     int64_t line_no = 0;
     while (std::getline(f, line)) {
@@ -117,6 +121,7 @@ std::vector<PathfinderEntry> read_pathfinder_metadata(const std::string& root) {
                 "'subdir filename index label ...' (convert with numpy: np.savetxt(path, "
                 "np.load(path), fmt='%s'))");
       if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line_no == 1) drop_utf8_bom(line);
       std::istringstream cols(line);
       std::vector<std::string> c;
       for (std::string w; cols >> w;) c.push_back(w);
@@ -127,8 +132,13 @@ std::vector<PathfinderEntry> read_pathfinder_metadata(const std::string& root) {
                 "(subdir filename index label ...)");
       LRA_CHECK(c[3] == "0" || c[3] == "1", DataError, where, ": label '", c[3].substr(0, 20),
                 "' in column 4; expected 0 or 1");
+      const fs::path rel = fs::path(c[0]) / c[1];
+      LRA_CHECK(inside(rel), DataError, where, ": image path '", rel.string().substr(0, 200),
+                "' leaves the data folder (absolute paths and '..' are refused); expected a path "
+                "inside ",
+                root, " such as 'imgs/0 sample_0.png'");
       PathfinderEntry e;
-      e.image = (fs::path(root) / c[0] / c[1]).string();
+      e.image = (fs::path(root) / rel).string();
       e.label = c[3] == "1" ? 1 : 0;
       e.where = where;
       out.push_back(std::move(e));
@@ -158,10 +168,9 @@ TaskData read_pathfinder_folder(const std::string& dir, int64_t size) {
           d.kind = Decoded::EmptyFile;
           continue;
         }
-        const GrayImage img = read_png_gray(e.image);
-        LRA_CHECK(img.width == size && img.height == size, DataError, e.image, ": image is ",
-                  img.width, "x", img.height, "; expected ", size, "x", size,
-                  " (tasks: pathfinder 32x32, pathfinder64 64x64, pathx 128x128)");
+        const GrayImage img = read_png_gray(
+            e.image,
+            {size, size, 8, "(tasks: pathfinder 32x32, pathfinder64 64x64, pathx 128x128)"});
         if (std::all_of(img.pixels.begin(), img.pixels.end(), [](uint8_t v) { return v == 0; })) {
           d.kind = Decoded::Black;
           continue;

@@ -3,6 +3,8 @@
 
 #include <spng.h>
 
+#include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "lra/core/error.hpp"
+#include "lra/core/io.hpp"
 
 namespace lra::data {
 namespace {
@@ -43,7 +46,65 @@ std::vector<uint8_t> encode_pixels(spng_ctx* ctx, const std::vector<uint8_t>& pi
   return bytes;
 }
 
+// Walks the chunks after the signature up to IEND and checks each one's length and CRC, so a
+// corrupt file is refused whichever chunks libspng would skip or stop before.
+void check_chunks(std::span<const uint8_t> png, const std::string& name) {
+  auto be32 = [&](size_t at) {
+    return uint32_t(png[at]) << 24 | uint32_t(png[at + 1]) << 16 | uint32_t(png[at + 2]) << 8 |
+           uint32_t(png[at + 3]);
+  };
+  size_t at = 8;  // the signature is libspng's to check
+  while (at + 12 <= png.size()) {
+    const uint32_t length = be32(at);
+    std::string type(reinterpret_cast<const char*>(png.data() + at + 4), 4);
+    for (char& ch : type)
+      if (!std::isalpha(static_cast<unsigned char>(ch))) ch = '?';  // printable in messages
+    LRA_CHECK(length <= png.size() - at - 12, DataError, name, ": chunk '", type, "' at byte ", at,
+              " claims ", length, " bytes but only ", png.size() - at - 12,
+              " follow (the file is truncated); expected a valid PNG image");
+    const uint32_t crc = png_crc32(png.subspan(at + 4, size_t(length) + 4));
+    LRA_CHECK(crc == be32(at + 8 + length), DataError, name, ": chunk '", type, "' at byte ", at,
+              " fails its CRC check (the file is corrupt); expected a valid PNG image");
+    if (type == "IEND") return;
+    at += size_t(length) + 12;
+  }
+  throw DataError(detail::concat(name, ": no IEND chunk (the file is truncated at byte ",
+                                 png.size(), "); expected a valid PNG image"));
+}
+
+const char* color_name(uint8_t color_type) {
+  switch (color_type) {
+    case SPNG_COLOR_TYPE_GRAYSCALE:
+      return "gray";
+    case SPNG_COLOR_TYPE_TRUECOLOR:
+      return "RGB";
+    case SPNG_COLOR_TYPE_INDEXED:
+      return "palette";
+    case SPNG_COLOR_TYPE_GRAYSCALE_ALPHA:
+      return "gray+alpha";
+    case SPNG_COLOR_TYPE_TRUECOLOR_ALPHA:
+      return "RGBA";
+    default:
+      return "unknown colour type";
+  }
+}
+
 }  // namespace
+
+uint32_t png_crc32(std::span<const uint8_t> bytes) {
+  static const auto table = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t n = 0; n < 256; ++n) {
+      uint32_t c = n;
+      for (int k = 0; k < 8; ++k) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[n] = c;
+    }
+    return t;
+  }();
+  uint32_t c = 0xFFFFFFFFu;
+  for (uint8_t b : bytes) c = table[(c ^ b) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
 
 uint8_t luminance(uint8_t r, uint8_t g, uint8_t b) {
   // tf.image.convert_image_dtype(uint8 -> float32) multiplies by 1/255; the weighted sum is
@@ -55,17 +116,27 @@ uint8_t luminance(uint8_t r, uint8_t g, uint8_t b) {
   return v >= 255.0f ? uint8_t{255} : uint8_t(v);
 }
 
-GrayImage decode_png_gray(std::span<const uint8_t> png, const std::string& name) {
+GrayImage decode_png_gray(std::span<const uint8_t> png, const std::string& name,
+                          const PngExpect& expect) {
   LRA_CHECK(!png.empty(), DataError, name, ": empty file (0 bytes); expected a PNG image");
   Ctx ctx(spng_ctx_new(0));
   LRA_CHECK(ctx, Error, "libspng: cannot create a decoder context (out of memory)");
   spng_set_image_limits(ctx.get(), kMaxSide, kMaxSide);
-  spng_set_crc_action(ctx.get(), SPNG_CRC_ERROR, SPNG_CRC_DISCARD);
+  spng_set_crc_action(ctx.get(), SPNG_CRC_ERROR, SPNG_CRC_ERROR);
   int rc = spng_set_png_buffer(ctx.get(), png.data(), png.size());
   if (rc) png_fail(name, "reading the PNG buffer", rc);
   spng_ihdr ihdr{};
   rc = spng_get_ihdr(ctx.get(), &ihdr);
   if (rc) png_fail(name, "reading the PNG header", rc);
+  const bool size_ok = (expect.width == 0 || ihdr.width == expect.width) &&
+                       (expect.height == 0 || ihdr.height == expect.height);
+  LRA_CHECK(size_ok, DataError, name, ": image is ", ihdr.width, "x", ihdr.height, "; expected ",
+            expect.width, "x", expect.height, expect.hint.empty() ? "" : " ", expect.hint);
+  LRA_CHECK(ihdr.bit_depth <= expect.max_bit_depth, DataError, name, ": image has ",
+            int(ihdr.bit_depth), "-bit ", color_name(ihdr.color_type),
+            " samples; expected at most ", expect.max_bit_depth,
+            " bits per sample (save it as 8-bit gray)");
+  check_chunks(png, name);
 
   GrayImage img;
   img.width = ihdr.width;
@@ -91,14 +162,10 @@ GrayImage decode_png_gray(std::span<const uint8_t> png, const std::string& name)
   return img;
 }
 
-GrayImage read_png_gray(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  LRA_CHECK(f.is_open(), DataError, path, ": cannot open file (", std::strerror(errno),
-            "); expected a PNG image there");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  LRA_CHECK(!f.bad(), DataError, path, ": read error (", std::strerror(errno),
-            "); expected a readable PNG image");
-  return decode_png_gray(bytes, path);
+GrayImage read_png_gray(const std::string& path, const PngExpect& expect) {
+  const std::string bytes = read_file<DataError>(path, "a PNG image");
+  return decode_png_gray({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, path,
+                         expect);
 }
 
 namespace {

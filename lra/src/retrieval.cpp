@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "lra/core/error.hpp"
+#include "lra/core/io.hpp"
 #include "lra/lra/text.hpp"
 
 namespace fs = std::filesystem;
@@ -36,9 +37,7 @@ int32_t parse_label(const std::string& s) {
 }  // namespace
 
 Split read_aan_tsv(const std::string& path, int64_t max_len, int64_t* empty) {
-  std::ifstream f(path, std::ios::binary);
-  LRA_CHECK(f.is_open(), DataError, path, ":0: cannot open file (", std::strerror(errno),
-            "); expected ", kFiles);
+  std::ifstream f = open_file<DataError>(path, kFiles);
   Split split;
   split.source = path;
   std::string line;
@@ -47,6 +46,7 @@ Split read_aan_tsv(const std::string& path, int64_t max_len, int64_t* empty) {
   while (std::getline(f, line)) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line_no == 1) drop_utf8_bom(line);
     if (line.empty()) continue;
     size_t count = 0;
     for (size_t i = 0; i < line.size(); ++i)

@@ -9,6 +9,7 @@
 #include <iterator>
 
 #include "lra/core/error.hpp"
+#include "lra/core/io.hpp"
 #include "lra/core/threading.hpp"
 
 namespace fs = std::filesystem;
@@ -49,12 +50,7 @@ std::vector<fs::path> txt_files(const fs::path& dir) {
 }
 
 std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  LRA_CHECK(f.is_open(), DataError, p.string(), ": cannot open file (", std::strerror(errno),
-            "); expected a readable review");
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  LRA_CHECK(!f.bad(), DataError, p.string(), ": read error; expected a readable review");
-  return s;
+  return read_file<DataError>(p.string(), "a review as a text file");
 }
 
 // Adds one review to `split` (or counts it as empty).
@@ -115,9 +111,7 @@ Split read_imdb_split(const std::string& split_dir, int64_t max_len, int64_t* em
 }
 
 Split read_text_tsv(const std::string& path, int64_t max_len, int64_t* empty) {
-  std::ifstream f(path, std::ios::binary);
-  LRA_CHECK(f.is_open(), DataError, path, ":0: cannot open file (", std::strerror(errno),
-            "); expected a text TSV with lines label<TAB>text");
+  std::ifstream f = open_file<DataError>(path, "a text TSV with lines label<TAB>text");
   Split split;
   split.source = path;
   std::string line;
@@ -125,6 +119,7 @@ Split read_text_tsv(const std::string& path, int64_t max_len, int64_t* empty) {
   while (std::getline(f, line)) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line_no == 1) drop_utf8_bom(line);
     if (line.empty()) continue;
     const size_t tab = line.find('\t');
     LRA_CHECK(tab != std::string::npos, DataError, path, ":", line_no,

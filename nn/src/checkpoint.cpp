@@ -282,13 +282,9 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
 
 NamedTensors load_safetensors(const std::string& path,
                               std::map<std::string, std::string>* metadata) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("checkpoint '" + path + "': cannot open: " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw IoError("checkpoint '" + path + "': read failed");
+  const std::string bytes = read_file(path, "a .safetensors checkpoint");
   std::map<std::string, std::string> meta;
-  NamedTensors out = parse_safetensors(ss.str(), path, &meta);
+  NamedTensors out = parse_safetensors(bytes, path, &meta);
   if (metadata) *metadata = std::move(meta);
   return out;
 }

@@ -96,6 +96,9 @@ TEST_CASE("image: truncated records, bad labels and missing batches name file an
   fs::remove(batches / "test_batch.bin");
   e = error();
   CHECK(e.find("test_batch.bin: cannot open file") != std::string::npos);
+  fs::create_directories(batches / "test_batch.bin");
+  CHECK(error().find("test_batch.bin: is a directory, expected a file") != std::string::npos);
+  fs::remove(batches / "test_batch.bin");
   const lra::DataCheck c = lra::check_data(lra::find_task("image"), dir.string());
   CHECK_FALSE(c.ok);
   CHECK(c.report.find("FAILED: ") != std::string::npos);

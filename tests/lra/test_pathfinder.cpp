@@ -130,6 +130,11 @@ TEST_CASE("pathfinder: missing or corrupt PNGs and bad metadata name the file an
   CHECK(e.find("imgs/1/sample_3.png: cannot open file") != std::string::npos);
   CHECK(e.find("(listed at ") != std::string::npos);
   CHECK(e.find("metadata/1.npy:4)") != std::string::npos);
+  fs::create_directories(root / "imgs" / "1" / "sample_3.png");
+  e = error();
+  CHECK(e.find("imgs/1/sample_3.png: is a directory, expected a file") != std::string::npos);
+  CHECK(e.find("metadata/1.npy:4)") != std::string::npos);
+  fs::remove(root / "imgs" / "1" / "sample_3.png");
 
   const std::string good = png_bytes(test_image(32, 3));
   write_bytes(root / "imgs" / "1" / "sample_3.png", good.substr(0, good.size() / 2));
@@ -160,4 +165,90 @@ TEST_CASE("pathfinder: missing or corrupt PNGs and bad metadata name the file an
 
   fs::remove_all(root / "metadata");
   CHECK(error().find("no metadata/ folder") != std::string::npos);
+}
+
+namespace {
+
+// A PNG made of `chunks` (type, data), each with its length and CRC; `crc_delta` is added to
+// the CRC of the chunk of type `bad_crc`.
+std::string raw_png(const std::vector<std::pair<std::string, std::string>>& chunks,
+                    const std::string& bad_crc = "") {
+  auto be32 = [](uint32_t v) {
+    return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+  };
+  std::string out = "\x89PNG\r\n\x1a\n";
+  for (const auto& [type, data] : chunks) {
+    const std::string body = type + data;
+    uint32_t crc =
+        lra::data::png_crc32({reinterpret_cast<const uint8_t*>(body.data()), body.size()});
+    if (type == bad_crc) crc += 1;
+    out += be32(uint32_t(data.size())) + body + be32(crc);
+  }
+  return out;
+}
+
+std::string ihdr(uint32_t side, char bit_depth, char color_type) {
+  auto be32 = [](uint32_t v) {
+    return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+  };
+  return be32(side) + be32(side) + std::string{bit_depth, color_type, 0, 0, 0};
+}
+
+}  // namespace
+
+TEST_CASE("pathfinder: a PNG header is checked against the task before decoding; CRCs count") {
+  using lra::data::decode_png_gray;
+  const lra::data::PngExpect pf{32, 32, 8, "(pathfinder)"};
+  auto decode_error = [&](const std::string& png, const lra::data::PngExpect& expect) {
+    return data_error([&] {
+      decode_png_gray({reinterpret_cast<const uint8_t*>(png.data()), png.size()}, "x.png", expect);
+    });
+  };
+  // 68 bytes claiming 16384x16384 RGBA16 (1 GiB decoded): refused on the header.
+  const std::string huge =
+      raw_png({{"IHDR", ihdr(16384, 16, 6)}, {"IDAT", std::string(11, '\x78')}, {"IEND", ""}});
+  CHECK(huge.size() == 68);
+  CHECK(decode_error(huge, pf).find("x.png: image is 16384x16384; expected 32x32 (pathfinder)") !=
+        std::string::npos);
+  CHECK(decode_error(huge, {0, 0, 8, ""})
+            .find("x.png: image has 16-bit RGBA samples; expected "
+                  "at most 8 bits per sample") != std::string::npos);
+
+  // A good 32x32 gray PNG, then the same with a bad IDAT CRC and with a changed IDAT byte.
+  const std::vector<uint8_t> good_v = lra::data::encode_png_gray(test_image(32, 1));
+  const std::string good(good_v.begin(), good_v.end());
+  CHECK(decode_error(good, pf).empty());
+  const size_t idat = good.find("IDAT");
+  REQUIRE(idat != std::string::npos);
+  const size_t idat_len = size_t(uint8_t(good[idat - 2])) << 8 | uint8_t(good[idat - 1]);
+  std::string bad_crc = good;
+  bad_crc[idat + 4 + idat_len] ^= 1;
+  CHECK(decode_error(bad_crc, pf).find("x.png: chunk 'IDAT' at byte ") != std::string::npos);
+  CHECK(decode_error(bad_crc, pf).find("fails its CRC check") != std::string::npos);
+  std::string bad_data = good;
+  bad_data[idat + 4 + idat_len / 2] ^= 0x10;
+  CHECK(decode_error(bad_data, pf).find("fails its CRC check") != std::string::npos);
+  // an ancillary chunk with a bad CRC is refused too
+  std::string text = raw_png({{"IHDR", ihdr(32, 8, 0)}, {"tEXt", std::string("a\0b", 3)}}, "tEXt");
+  text += good.substr(good.find("IDAT") - 4);
+  CHECK(decode_error(text, pf).find("chunk 'tEXt'") != std::string::npos);
+}
+
+TEST_CASE("pathfinder: metadata paths stay inside the data folder") {
+  const fs::path dir = make_release("escape", 32, 4);
+  const fs::path meta = dir / lra::data::kPathfinderDifficulty / "metadata" / "0.npy";
+  auto error = [&] {
+    return data_error([&] { lra::data::read_pathfinder_folder(dir.string(), 32); });
+  };
+  write_bytes(meta, "imgs/0 sample_0.png 0 1\n../../../.. etc/passwd 1 0\n");
+  std::string e = error();
+  CHECK(e.find("metadata/0.npy:2: image path '../../../../etc/passwd' leaves the data folder") !=
+        std::string::npos);
+  write_bytes(meta, "/etc passwd 0 1\n");
+  CHECK(error().find("metadata/0.npy:1: image path '/etc/passwd' leaves the data folder") !=
+        std::string::npos);
+  write_bytes(meta, "imgs/0/../0 sample_0.png 0 1\n");
+  CHECK(error().find("leaves the data folder") != std::string::npos);
+  write_bytes(meta, "./imgs/0 sample_0.png 0 1\nimgs/0 sample_1.png 1 0\n");
+  CHECK(error().empty());
 }

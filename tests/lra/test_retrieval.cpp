@@ -83,7 +83,11 @@ TEST_CASE("retrieval: malformed pair files name the file, line and expectation")
   CHECK(d.notes[0].find("skipped 1 pair") != std::string::npos);
 
   fs::remove(dir / "tsv_data" / "new_aan_pairs.eval.tsv");
-  CHECK(error().find("new_aan_pairs.eval.tsv:0: cannot open file") != std::string::npos);
+  CHECK(error().find("new_aan_pairs.eval.tsv: cannot open file") != std::string::npos);
+  fs::create_directories(dir / "tsv_data" / "new_aan_pairs.eval.tsv");
+  CHECK(error().find("new_aan_pairs.eval.tsv: is a directory, expected a file") !=
+        std::string::npos);
+  fs::remove(dir / "tsv_data" / "new_aan_pairs.eval.tsv");
   const lra::DataCheck c = lra::check_data(lra::find_task("retrieval"), dir.string());
   CHECK_FALSE(c.ok);
   CHECK(c.report.find("FAILED: ") != std::string::npos);

@@ -66,10 +66,11 @@ TEST_CASE("text: aclImdb layout is read, test doubles as validation, then 3 trai
 
 TEST_CASE("text: label<TAB>text files with a header, CRLF, a val split and an empty review") {
   const fs::path dir = fresh_dir("text", "tsv");
-  write_bytes(dir / "train.tsv",
-              "label\ttext\r\n1\tgood\tstill the text\r\n0\tbad\r\nneg\tawful\npos\tfine\n1\t\n");
+  write_bytes(dir / "train.tsv",  // starts with a UTF-8 byte-order mark, which is dropped
+              "\xEF\xBB\xBFlabel\ttext\r\n1\tgood\tstill the "
+              "text\r\n0\tbad\r\nneg\tawful\npos\tfine\n1\t\n");
   write_bytes(dir / "val.tsv", "0\tmeh\n1\tyes\n");
-  write_bytes(dir / "test.tsv", "positive\tsuper\nnegative\tno\n");
+  write_bytes(dir / "test.tsv", "\xEF\xBB\xBFpositive\tsuper\nnegative\tno\n");
   const lra::TaskData d = lra::data::read_text_folder(dir.string(), 0);
   REQUIRE(d.train.examples.size() == 4);
   CHECK(d.train.examples[0].tokens == byte_tokens("good\tstill the text", 0));
@@ -77,6 +78,8 @@ TEST_CASE("text: label<TAB>text files with a header, CRLF, a val split and an em
   CHECK(d.train.examples[2].label == 0);
   CHECK(d.val.examples.size() == 2);
   CHECK(d.test.examples[1].label == 0);
+  CHECK(d.test.examples[0].label == 1);
+  CHECK(d.test.examples[0].tokens == byte_tokens("super", 0));
   bool empty_note = false;
   for (const std::string& n : d.notes) {
     CHECK(n.find("doubles as validation") == std::string::npos);
@@ -105,7 +108,7 @@ TEST_CASE("text: malformed folders and files name the file, line and expectation
   fs::remove(dir / "test.tsv");
   write_bytes(dir / "train.tsv", "1\tok\n");
   e = data_error([&] { lra::data::read_text_folder(dir.string(), 0); });
-  CHECK(e.find("test.tsv:0: cannot open file") != std::string::npos);
+  CHECK(e.find("test.tsv: cannot open file") != std::string::npos);
 
   const fs::path acl = make_imdb("acl-bad");
   fs::remove_all(acl / "aclImdb" / "test" / "neg");
@@ -116,4 +119,9 @@ TEST_CASE("text: malformed folders and files name the file, line and expectation
   CHECK_FALSE(c.ok);
   CHECK(c.report.find("FAILED: ") != std::string::npos);
   CHECK(c.report.find("test/neg: missing folder") != std::string::npos);
+
+  const fs::path acl_dir = make_imdb("acl-dir");
+  fs::create_directories(acl_dir / "aclImdb" / "train" / "pos" / "9_9.txt");
+  e = data_error([&] { lra::data::read_text_folder(acl_dir.string(), 0); });
+  CHECK(e.find("train/pos/9_9.txt: is a directory, expected a file") != std::string::npos);
 }

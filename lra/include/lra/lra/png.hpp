@@ -31,13 +31,26 @@ struct GrayImage {
 // TF's rgb_to_grayscale for one uint8 pixel (see the banner).
 uint8_t luminance(uint8_t r, uint8_t g, uint8_t b);
 
+// What a reader expects of an image, checked on the PNG header before any pixel is decoded
+// (so a 68-byte file claiming 16384x16384 RGBA16 fails at once, with no large allocation).
+struct PngExpect {
+  int64_t width = 0, height = 0;  // 0: any size up to 16384
+  int max_bit_depth = 16;         // bits per sample (8: refuse 16-bit images)
+  std::string hint;               // appended to a size error, e.g. which task wants which size
+};
+
 // Decodes PNG bytes. `name` (usually the file path) prefixes every error message.
 // Throws lra::DataError "<name>: <problem>; expected a PNG image" for bytes that are not a
-// PNG, are truncated or corrupt, or are wider/taller than 16384 pixels.
-GrayImage decode_png_gray(std::span<const uint8_t> png, const std::string& name);
+// PNG, are truncated, have a chunk whose CRC does not match, are wider/taller than 16384
+// pixels, or whose header differs from `expect`.
+GrayImage decode_png_gray(std::span<const uint8_t> png, const std::string& name,
+                          const PngExpect& expect = {});
 
 // Reads and decodes one file; DataError naming the path when it is missing or unreadable.
-GrayImage read_png_gray(const std::string& path);
+GrayImage read_png_gray(const std::string& path, const PngExpect& expect = {});
+
+// The CRC-32 of PNG chunks (ISO 3309, the same as zlib's crc32) over `bytes`.
+uint32_t png_crc32(std::span<const uint8_t> bytes);
 
 // Encodes an 8-bit grayscale PNG. Throws lra::Error on an inconsistent image.
 std::vector<uint8_t> encode_png_gray(const GrayImage& image);
