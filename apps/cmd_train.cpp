@@ -81,7 +81,8 @@ void print_settings(const Settings& s) {
   std::printf("settings (value <- source):\n");
   for (const auto& [k, e] : s.entries())
     if (e.source != "default" || k == "seed")
-      std::printf("  %-13s %-12s <- %s\n", k.c_str(), e.value.c_str(), e.source.c_str());
+      std::printf("  %-13s %-12s <- %s\n", k.c_str(), cut_for_message(e.value).c_str(),
+                  e.source.c_str());
 }
 
 struct TrainArgs {

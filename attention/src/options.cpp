@@ -21,8 +21,8 @@ int64_t MechanismOptions::get_int(const ParamSpec& spec) const {
   } catch (...) {
     used = 0;
   }
-  LRA_CHECK(used == s.size() && !s.empty(), ConfigError, "attention parameter ", spec.name,
-            "=", s, " is not an integer");
+  LRA_CHECK(used == s.size() && !s.empty(), ConfigError, "attention parameter ", spec.name, "=",
+            cut_for_message(s), " is not an integer");
   return v;
 }
 
@@ -35,8 +35,8 @@ double MechanismOptions::get_float(const ParamSpec& spec) const {
   } catch (...) {
     used = 0;
   }
-  LRA_CHECK(used == s.size() && !s.empty(), ConfigError, "attention parameter ", spec.name,
-            "=", s, " is not a number");
+  LRA_CHECK(used == s.size() && !s.empty(), ConfigError, "attention parameter ", spec.name, "=",
+            cut_for_message(s), " is not a number");
   return v;
 }
 
@@ -44,7 +44,8 @@ bool MechanismOptions::get_bool(const ParamSpec& spec) const {
   const std::string& s = *lookup(*this, spec);
   if (s == "1" || s == "true" || s == "yes" || s == "on") return true;
   if (s == "0" || s == "false" || s == "no" || s == "off") return false;
-  throw ConfigError("attention parameter " + spec.name + "=" + s + " is not a boolean (use true/false)");
+  throw ConfigError("attention parameter " + spec.name + "=" + cut_for_message(s) +
+                    " is not a boolean (use true/false)");
 }
 
 std::string MechanismOptions::get_string(const ParamSpec& spec) const {
@@ -59,7 +60,8 @@ void MechanismOptions::check_known(const std::string& mechanism,
     if (known) continue;
     std::ostringstream valid;
     for (const ParamSpec& s : specs) valid << " " << s.name;
-    throw ConfigError("unknown parameter '" + name + "' for attention '" + mechanism +
+    throw ConfigError("unknown parameter '" + cut_for_message(name) + "' for attention '" +
+                      mechanism +
                       "'; valid:" + (specs.empty() ? std::string(" (none)") : valid.str()));
   }
 }
@@ -72,7 +74,7 @@ std::map<std::string, std::string> parse_param_list(const std::string& text) {
     if (item.empty()) continue;
     auto eq = item.find('=');
     LRA_CHECK(eq != std::string::npos && eq > 0 && eq + 1 < item.size(), ConfigError,
-              "attention parameter '", item, "' is not of the form name=value");
+              "attention parameter '", cut_for_message(item), "' is not of the form name=value");
     out[item.substr(0, eq)] = item.substr(eq + 1);
   }
   return out;

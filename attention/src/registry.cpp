@@ -28,8 +28,8 @@ const MechanismInfo& find_mechanism(const std::string& name) {
     if (m.name == name) return m;
     known += " " + m.name;
   }
-  throw ConfigError("unknown attention mechanism '" + name + "'; known:" + known +
-                    " (see `lra_cpu models`)");
+  throw ConfigError("unknown attention mechanism '" + cut_for_message(name) +
+                    "'; known:" + known + " (see `lra_cpu models`)");
 }
 
 std::unique_ptr<MultiHeadAttention> make_mechanism(const std::string& name,

@@ -132,8 +132,13 @@ RunInfo read_run(const std::string& dir) {
     const std::string source = v0.is_object() && v0.contains("source") && v0["source"].is_string()
                                    ? v0["source"].get<std::string>()
                                    : cpath;
-    // A key this version does not know is an error, never ignored silently.
-    r.settings.set(k, text, source);
+    // A key this version does not know, or a value out of range, is an error naming the file.
+    try {
+      r.settings.set(k, text, source);
+    } catch (const ConfigError& e) {
+      throw ConfigError(
+          detail::concat(cpath, ": key settings.", cut_for_message(k), ": ", e.what()));
+    }
   }
   if (j.contains("data_dir") && j["data_dir"].is_string()) r.data_dir = j["data_dir"];
   if (r.data_dir.empty()) r.data_dir = r.settings.get("data");

@@ -92,9 +92,10 @@ void Settings::set(const std::string& key, const std::string& value, const std::
   if (it == entries_.end()) {
     std::string valid;
     for (const SettingSpec& s : setting_schema()) valid += " " + s.key;
-    throw ConfigError(source + ": unknown setting '" + key + "' (did you mean " +
+    throw ConfigError(source + ": unknown setting '" + cut_for_message(key) + "' (did you mean " +
                       nearest_settings(key) + "?); valid settings:" + valid);
   }
+  check_setting(key, value, source);
   it->second = {value, source};
 }
 

@@ -96,6 +96,7 @@ std::vector<std::pair<std::string, std::string>> read_settings_toml(const std::s
       LRA_CHECK(scalar_text(node, text), ConfigError, at, ": setting '", key,
                 "' must be a string, number or boolean (tables and arrays are not settings)");
     }
+    check_setting(key, text, at);  // the file and line of a value out of range
     out.emplace_back(key, text);
   }
   return out;

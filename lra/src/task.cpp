@@ -520,7 +520,8 @@ const Preset& TaskInfo::preset(const std::string& preset_name) const {
     if (p.name == preset_name) return p;
     known += " " + p.name;
   }
-  throw ConfigError("task " + name + " has no preset '" + preset_name + "'; presets:" + known);
+  throw ConfigError("task " + name + " has no preset '" + cut_for_message(preset_name) +
+                    "'; presets:" + known);
 }
 
 namespace {
@@ -604,7 +605,8 @@ const TaskInfo& find_task(const std::string& name) {
     if (t.name == name) return t;
     known += " " + t.name;
   }
-  throw ConfigError("unknown task '" + name + "'; known:" + known + " (see `lra_cpu tasks`)");
+  throw ConfigError("unknown task '" + cut_for_message(name) + "'; known:" + known +
+                    " (see `lra_cpu tasks`)");
 }
 
 }  // namespace lra

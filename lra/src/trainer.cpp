@@ -177,8 +177,9 @@ ModelConfig model_config(const Settings& s, const TaskInfo& task) {
   c.attn_dropout = float(s.get_float("attn_dropout"));
   c.pooling = nn::parse_pooling(s.get("pooling"));
   const std::string& pos = s.get("positions");
-  LRA_CHECK(pos == "learned" || pos == "sinusoidal", ConfigError, "positions=", pos, " (from ",
-            s.source("positions"), "): use learned or sinusoidal");
+  LRA_CHECK(pos == "learned" || pos == "sinusoidal", ConfigError,
+            "positions=", cut_for_message(pos), " (from ", s.source("positions"),
+            "): use learned or sinusoidal");
   c.learned_positions = pos == "learned";
   c.classes = task.classes;
   c.dual = task.dual;

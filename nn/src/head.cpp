@@ -13,7 +13,7 @@ Pooling parse_pooling(const std::string& name) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   if (s == "cls") return Pooling::Cls;
   if (s == "mean") return Pooling::Mean;
-  throw ConfigError("unknown pooling '" + name + "'; valid: cls, mean");
+  throw ConfigError("unknown pooling '" + cut_for_message(name) + "'; valid: cls, mean");
 }
 
 const char* pooling_name(Pooling p) {

@@ -46,7 +46,7 @@ Schedule::Kind Schedule::parse(const std::string& name) {
   if (name == "warmup_rsqrt" || name == "rsqrt") return Kind::WarmupRsqrt;
   if (name == "warmup_cosine" || name == "cosine") return Kind::WarmupCosine;
   if (name == "warmup_linear" || name == "linear") return Kind::WarmupLinear;
-  throw ConfigError("unknown learning-rate schedule '" + name +
+  throw ConfigError("unknown learning-rate schedule '" + cut_for_message(name) +
                     "'; valid: constant, warmup_rsqrt (rsqrt), warmup_cosine (cosine), "
                     "warmup_linear (linear)");
 }

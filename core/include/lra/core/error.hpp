@@ -4,6 +4,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace lra {
 
@@ -23,6 +24,13 @@ template <typename... Args> std::string concat(const Args&... args) {
   return os.str();
 }
 }  // namespace detail
+
+// `value` for an error message: whole up to `keep` bytes, else its first `keep` bytes and
+// "... (N bytes)", so a 10 MB flag value is not echoed whole.
+inline std::string cut_for_message(std::string_view value, size_t keep = 80) {
+  if (value.size() <= keep) return std::string(value);
+  return detail::concat(value.substr(0, keep), "... (", value.size(), " bytes)");
+}
 
 }  // namespace lra
 

@@ -27,6 +27,11 @@ const std::vector<SettingSpec>& setting_schema();
 // describes (ConfigError otherwise). Used to read `task` and `preset` before the preset layer.
 std::vector<std::pair<std::string, std::string>> read_settings_toml(const std::string& path);
 
+// Throws ConfigError "<source>: <key> = '<value>' is out of range; expected <range>" when a
+// numeric or boolean setting is not a number of its kind in its valid range (e.g. lr > 0 and
+// finite, dropout in [0, 1), seed >= 0). Settings::set calls it for every value.
+void check_setting(const std::string& key, const std::string& value, const std::string& source);
+
 // The schema keys closest to `key` (edit distance), for "did you mean" hints.
 std::string nearest_settings(const std::string& key);
 
