@@ -145,6 +145,7 @@ struct Problem {
   int64_t B = 0, H = 0, N = 0, d = 0;
   int64_t tile_q = 0, max_tile_k = 0, q_tiles = 0;
   std::vector<int32_t> len;
+  const int32_t* key_ok = nullptr;  // (B, N) spec.key_mask, or nullptr
   const Spec* spec = nullptr;
   // Per layout, per key tile: -1 for a run of positions (read in place), else the tile's first
   // row in the gathered copies (Gathered below); `gathered` = the most rows any layout needs.
@@ -168,6 +169,14 @@ Problem make_problem(const Tensor& qt, const Tensor& kt, const Tensor& vt, const
             qt.describe(), ", k ", kt.describe(), ", v ", vt.describe());
   p.len = checked_lengths(lengths, p.B, p.N);
   p.spec = &spec;
+  if (spec.key_mask.defined()) {
+    const Tensor& km = spec.key_mask;
+    LRA_CHECK(km.dtype() == DType::I32 && km.dim() == 2 && km.size(0) == p.B && km.size(1) == p.N &&
+                  km.is_contiguous(),
+              ShapeError, "block-sparse attention: key_mask must be contiguous i32 (", p.B, ", ",
+              p.N, "), got ", km.describe());
+    p.key_ok = km.data<int32_t>();
+  }
   LRA_CHECK(
       !spec.layouts.empty() && (spec.layouts.size() == 1 || int64_t(spec.layouts.size()) == p.B),
       ShapeError, "block-sparse attention: need 1 or B = ", p.B, " layouts, got ",
@@ -310,12 +319,19 @@ struct TileView {
   float& at(int64_t x, int64_t y) const { return t[x * rs + y * cs]; }
 };
 
-// Sets every score the pattern, the layout's element mask or the length forbids to -inf.
+// Sets every score the pattern, the layout's element mask, the key mask or the length forbids
+// to -inf.
 void mask_scores(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv, const KeyTile& kt,
                  int mask_kind, const TileView& sv) {
   const BlockLayout& lay = p.layout(b);
   if (mask_kind)
     lay.mask_tile(lay.heads == 1 ? 0 : h, mask_kind, i0, nv, kt.pos, kt.nk, sv.t, sv.rs, sv.cs);
+  if (p.key_ok) {
+    const int32_t* ok = p.key_ok + b * p.N;
+    for (int64_t y = 0; y < kt.nk; ++y)
+      if (!ok[kt.pos[y]])
+        for (int64_t x = 0; x < nv; ++x) sv.at(x, y) = -INFINITY;
+  }
   if (kt.gathered) {
     const int64_t len = p.len[size_t(b)];
     for (int64_t y = 0; y < kt.nk; ++y)
@@ -617,6 +633,25 @@ std::shared_ptr<BlockLayout> dense_layout(int64_t n, int64_t tile) {
   for (int64_t t = 0; t < tiles; ++t) lay->add_key_range(t * tile, std::min(n, (t + 1) * tile));
   for (int64_t r = 0; r < tiles; ++r) {
     for (int64_t t = 0; t < tiles; ++t) lay->visit(int32_t(t));
+    lay->end_row();
+  }
+  return lay;
+}
+
+std::shared_ptr<BlockLayout> visible_keys_layout(int64_t n, int64_t tile, const int32_t* visible,
+                                                 int64_t len) {
+  auto lay = std::make_shared<BlockLayout>();
+  lay->n = n;
+  lay->tile_q = tile;
+  std::vector<int32_t> keys;
+  for (int64_t j = 0; j < std::min(n, len); ++j)
+    if (visible[j]) keys.push_back(int32_t(j));
+  const int64_t key_tiles = (int64_t(keys.size()) + tile - 1) / tile;
+  for (int64_t t = 0; t < key_tiles; ++t)
+    lay->add_key_list(std::vector<int32_t>(
+        keys.begin() + t * tile, keys.begin() + std::min<int64_t>(keys.size(), (t + 1) * tile)));
+  for (int64_t r = 0; r < lay->query_tiles(); ++r) {
+    for (int64_t t = 0; t < key_tiles; ++t) lay->visit(int32_t(t));
     lay->end_row();
   }
   return lay;

@@ -29,6 +29,9 @@
 // Padding: lengths (B) i32. Keys j >= len_b get no weight (key tiles beyond the length are
 // skipped, the straddling tile is clipped); query rows i >= len_b output 0 and their tiles are
 // skipped. A valid row with no allowed key outputs 0 (never NaN).
+// Key mask (optional): key_mask (B, N) i32; key j of entry b gets no weight where
+// key_mask[b, j] == 0 (the LRA reference's `inputs > 0` padding mask on token ids; columns of
+// the score tile set to -inf, so forward and backward treat it like the length).
 //
 // Dropout on the attention weights (training): element (b, h, i, j) is kept with probability
 // 1 − p, by uniform01(key, ((b·H + h)·N + i)·N + j) >= p, the same flat index the plain
@@ -88,6 +91,12 @@ struct BlockLayout {
 // Every query tile visits every key tile: exact softmax attention (FlashAttention).
 std::shared_ptr<BlockLayout> dense_layout(int64_t n, int64_t tile);
 
+// Every query tile visits the keys j < len with visible[j] != 0, `tile` of them per key tile
+// (gathered): a key mask's hidden keys cost nothing (mask_zero_tokens on images: ~85% of
+// Pathfinder's pixels are black). One layout per batch entry.
+std::shared_ptr<BlockLayout> visible_keys_layout(int64_t n, int64_t tile, const int32_t* visible,
+                                                 int64_t len);
+
 // The attention spec one call needs: the layout of each batch entry (one shared layout, or B
 // of them), the score scale and attention dropout.
 struct Spec {
@@ -95,6 +104,7 @@ struct Spec {
   float scale = 1.0f;
   float dropout = 0.0f;  // applied only when > 0
   uint64_t dropout_key = 0;
+  Tensor key_mask;  // i32 (B, N): 0 = key hidden from every query; undefined: none hidden
 };
 
 // Differentiable op: q, k, v (B, H, N, d) -> o (B, H, N, d) (a view of a (B, N, H, d) buffer,

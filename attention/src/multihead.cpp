@@ -28,6 +28,10 @@ Var MultiHeadAttention::merge_heads(const Var& o) const {
 
 Var MultiHeadAttention::forward(const Var& x, const Tensor& lengths,
                                 const nn::ForwardContext& ctx) {
+  LRA_CHECK(!ctx.key_mask.defined() || supports_key_mask(), ConfigError, "mask_zero_tokens: the ",
+            name(),
+            " mechanism has no key mask yet (transformer with kernel=flash has); set "
+            "mask_zero_tokens = false");
   Var q = project_q(x), k = project_k(x), v = project_v(x);
   return wo_->forward(merge_heads(attend(q, k, v, lengths, ctx)));
 }

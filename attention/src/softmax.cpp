@@ -2,6 +2,7 @@
 //
 //   S = Q Kᵀ / √d                      (B, H, N, N)
 //   P = softmax_j(S), P_ij = 0 for keys j ≥ len_b (padding carried as lengths, no mask tensor)
+//       and, with a key mask (ctx.key_mask, mask_zero_tokens), for keys j with mask 0
 //   P = dropout(P)                      (rate attn_dropout, training only)
 //   O = P V                             (B, H, N, d)
 // Backward: dV = Pᵀ dO; dP = dO Vᵀ; dS = P ∘ (dP − rowsum(dP ∘ P)); dQ = dS K/√d; dK = dSᵀ Q/√d.
@@ -36,6 +37,26 @@ const ParamSpec kKernel{"kernel", "flash",
                         "flash (tiled online softmax, O(N) memory) or plain (matmul + softmax)"};
 const ParamSpec kTile{"tile", "64", "rows per query/key tile of the flash kernel"};
 
+// With a key mask: per entry, query tiles visit only its visible keys (hidden ones cost
+// nothing); the kernel masks them too, so this is a saving, not the mask itself.
+std::vector<std::shared_ptr<const bsa::BlockLayout>> visible_key_layouts(const Tensor& key_mask,
+                                                                         const Tensor& lengths,
+                                                                         const Var& q,
+                                                                         int64_t tile) {
+  const int64_t B = q.size(0), n = q.size(2);
+  const Tensor km = key_mask.contiguous();
+  LRA_CHECK(km.dtype() == DType::I32 && km.dim() == 2 && km.size(0) == B && km.size(1) == n,
+            ShapeError, "transformer: key_mask must be i32 (", B, ", ", n, "), got ",
+            km.describe());
+  const std::vector<int32_t> len =
+      lengths.defined() ? lengths.to_ints() : std::vector<int32_t>(size_t(B), int32_t(n));
+  std::vector<std::shared_ptr<const bsa::BlockLayout>> layouts;
+  for (int64_t b = 0; b < B; ++b)
+    layouts.push_back(
+        bsa::visible_keys_layout(n, tile, km.data<int32_t>() + b * n, len[size_t(b)]));
+  return layouts;
+}
+
 class SoftmaxAttention : public MultiHeadAttention {
  public:
   explicit SoftmaxAttention(const MechanismOptions& o) : MultiHeadAttention(o) {
@@ -48,6 +69,7 @@ class SoftmaxAttention : public MultiHeadAttention {
               " must be in [1, 1024]");
   }
   const char* name() const override { return "transformer"; }
+  bool supports_key_mask() const override { return flash_; }
 
   Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
              const nn::ForwardContext& ctx) override {
@@ -56,9 +78,12 @@ class SoftmaxAttention : public MultiHeadAttention {
     if (flash_) {
       bsa::Spec spec;
       spec.layouts = {bsa::dense_layout(q.size(2), tile_)};
+      if (ctx.key_mask.defined())
+        spec.layouts = visible_key_layouts(ctx.key_mask, lengths, q, tile_);
       spec.scale = scale;
       spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
       spec.dropout_key = key;
+      spec.key_mask = ctx.key_mask;
       return bsa::attention(q, k, v, lengths, spec);
     }
     Var p = softmax(matmul(q, k, false, true), lengths, scale);
@@ -67,8 +92,16 @@ class SoftmaxAttention : public MultiHeadAttention {
   }
 
   Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths,
-                       const nn::ForwardContext&) override {
+                       const nn::ForwardContext& ctx) override {
     float scale = 1.0f / std::sqrt(float(head_dim_));
+    if (ctx.key_mask.defined()) {
+      const Tensor km = ctx.key_mask.contiguous();
+      const int32_t* ok = km.data<int32_t>();
+      const int64_t n = km.size(1);
+      return bsa::dense_weights(
+          q, k, lengths, scale,
+          [ok, n](int64_t b, int64_t, int64_t, int64_t j) { return ok[b * n + j] != 0; });
+    }
     return kern::softmax(kern::matmul(q, k, false, true), lengths, scale);
   }
 

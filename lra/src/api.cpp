@@ -154,6 +154,7 @@ std::map<std::string, std::string> model_metadata(const ModelConfig& c) {
           {"lra.model.mechanism_params", join_params(c.mechanism_params)},
           {"lra.model.pooling", nn::pooling_name(c.pooling)},
           {"lra.model.positions", c.learned_positions ? "learned" : "sinusoidal"},
+          {"lra.model.mask_zero_tokens", c.mask_zero_tokens ? "1" : "0"},
           {"lra.model.vocab", std::to_string(c.vocab)},
           {"lra.model.max_len", std::to_string(c.max_len)},
           {"lra.model.dim", std::to_string(c.dim)},
@@ -167,9 +168,13 @@ std::map<std::string, std::string> model_metadata(const ModelConfig& c) {
 }
 
 // What load_checkpoint compares besides the parameter shapes (load_module_state checks those).
-constexpr const char* kIdentityKeys[] = {"lra.model.mechanism", "lra.model.mechanism_params",
-                                         "lra.model.pooling",   "lra.model.positions",
-                                         "lra.model.seed",      "lra.model.reversible"};
+constexpr const char* kIdentityKeys[] = {"lra.model.mechanism",
+                                         "lra.model.mechanism_params",
+                                         "lra.model.pooling",
+                                         "lra.model.positions",
+                                         "lra.model.seed",
+                                         "lra.model.reversible",
+                                         "lra.model.mask_zero_tokens"};
 
 ModelConfig config_from_metadata(const std::map<std::string, std::string>& meta,
                                  const std::string& path) {
@@ -213,6 +218,8 @@ ModelConfig config_from_metadata(const std::map<std::string, std::string>& meta,
   c.dual = get("dual") == "1";
   auto rev = meta.find("lra.model.reversible");  // absent in checkpoints older than the option
   c.reversible = rev != meta.end() && rev->second == "1";
+  auto mzt = meta.find("lra.model.mask_zero_tokens");  // absent before the option
+  c.mask_zero_tokens = mzt != meta.end() && mzt->second == "1";
   c.dropout = float(number("dropout"));
   c.attn_dropout = float(number("attn_dropout"));
   const std::string& seed = get("seed");

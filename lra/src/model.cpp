@@ -95,10 +95,26 @@ Var LraModel::embed(const Tensor& tokens, const Tensor& lengths, Tensor* lengths
   return embed_dropout_->forward(x, ctx);
 }
 
+// Key mask (B, N') i32 of mask_zero_tokens: 1 where the token id is not 0 (and on CLS).
+static Tensor nonzero_token_mask(const Tensor& tokens, bool with_cls) {
+  const Tensor ids = tokens.contiguous();
+  const int64_t b = ids.size(0), n = ids.size(1), off = with_cls ? 1 : 0;
+  Tensor mask = Tensor::empty({b, n + off}, DType::I32);
+  const int32_t* src = ids.data<int32_t>();
+  int32_t* dst = mask.data<int32_t>();
+  for (int64_t i = 0; i < b; ++i) {
+    if (with_cls) dst[i * (n + 1)] = 1;
+    for (int64_t j = 0; j < n; ++j) dst[i * (n + off) + off + j] = src[i * n + j] != 0;
+  }
+  return mask;
+}
+
 Var LraModel::encode(const Tensor& tokens, const Tensor& lengths, const nn::ForwardContext& ctx) {
   Tensor lens;
   Var x = embed(tokens, lengths, &lens, ctx);
-  Var h = rev_encoder_ ? rev_encoder_->forward(x, lens, ctx) : encoder_->forward(x, lens, ctx);
+  nn::ForwardContext c = ctx;
+  if (cfg_.mask_zero_tokens) c.key_mask = nonzero_token_mask(tokens, cfg_.uses_cls());
+  Var h = rev_encoder_ ? rev_encoder_->forward(x, lens, c) : encoder_->forward(x, lens, c);
   return nn::pool(h, lens, cfg_.pooling);
 }
 

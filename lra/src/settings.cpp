@@ -42,6 +42,9 @@ const std::vector<SettingSpec>& setting_schema() {
       {"attn_dropout", "0.1", "attention-weight dropout rate"},
       {"pooling", "mean", "cls or mean"},
       {"positions", "learned", "learned or sinusoidal"},
+      {"mask_zero_tokens", "false",
+       "hide keys whose token id is 0 from attention (LRA's `inputs > 0` mask; for images the "
+       "black pixels); transformer (flash) only for now"},
       {"max_len", "0", "tokens per sequence (0: the task's length)"},
       {"attn", "", "mechanism parameters, e.g. block=64,features=128"},
       // generated data (when no data folder is given)

@@ -181,6 +181,7 @@ ModelConfig model_config(const Settings& s, const TaskInfo& task) {
             "positions=", cut_for_message(pos), " (from ", s.source("positions"),
             "): use learned or sinusoidal");
   c.learned_positions = pos == "learned";
+  c.mask_zero_tokens = s.get_bool("mask_zero_tokens");
   c.classes = task.classes;
   c.dual = task.dual;
   c.seed = uint64_t(s.get_int("seed"));

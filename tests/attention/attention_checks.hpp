@@ -15,7 +15,8 @@
 
 namespace lra::test {
 
-inline attn::MechanismOptions small_options(int64_t max_len, std::map<std::string, std::string> params = {}) {
+inline attn::MechanismOptions small_options(int64_t max_len,
+                                            std::map<std::string, std::string> params = {}) {
   attn::MechanismOptions o;
   o.dim = 16;
   o.heads = 2;
@@ -37,11 +38,13 @@ inline Tensor lengths_of(std::initializer_list<int32_t> v) {
   return Tensor::from(std::span<const int32_t>(v.begin(), v.size()), {int64_t(v.size())});
 }
 
-// Largest |fast - dense| over valid query rows, for projected heads of a random input.
+// Largest |fast - dense| over valid query rows, for projected heads of a random input;
+// key_mask (B, n) i32 as ctx.key_mask when given.
 inline float fast_vs_dense(attn::MultiHeadAttention& m, int64_t n, const Tensor& lengths,
-                           uint64_t seed = 3, float scale = 1.0f) {
+                           uint64_t seed = 3, float scale = 1.0f, const Tensor& key_mask = {}) {
   NoGradGuard ng;
   nn::ForwardContext ctx;  // eval
+  ctx.key_mask = key_mask;
   int64_t b = lengths.size(0);
   Var x(random_tensor({b, n, 16}, seed, scale));
   Var q = m.project_q(x), k = m.project_k(x), v = m.project_v(x);
@@ -59,12 +62,14 @@ inline float fast_vs_dense(attn::MultiHeadAttention& m, int64_t n, const Tensor&
 
 // Finite-difference check of d(out)/d(x) through the whole mixer (projections included).
 inline GradcheckResult mixer_gradcheck(attn::MultiHeadAttention& m, int64_t n,
-                                       const Tensor& lengths, GradcheckOptions opt = {}) {
+                                       const Tensor& lengths, GradcheckOptions opt = {},
+                                       const Tensor& key_mask = {}) {
   nn::ForwardContext ctx;
+  ctx.key_mask = key_mask;
   int64_t b = lengths.size(0);
   Tensor x = random_tensor({b, n, 16}, 5, 0.5f);
-  return gradcheck([&](const std::vector<Var>& in) { return m.forward(in[0], lengths, ctx); },
-                   {x}, opt);
+  return gradcheck([&](const std::vector<Var>& in) { return m.forward(in[0], lengths, ctx); }, {x},
+                   opt);
 }
 
 // Max change of valid outputs when the padded tail of the input is replaced by other values.

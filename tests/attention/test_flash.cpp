@@ -210,3 +210,77 @@ TEST_CASE("block-sparse layouts: kernel gradients equal masked dense attention")
       CHECK(max_abs_diff(v.grad(), v2.grad()) < 1e-5f);
     }
 }
+
+TEST_CASE("flash: a key mask hides keys from every query, forward and backward") {
+  // Masked columns inside and across tiles, padding, and an entry whose keys are all hidden
+  // (its rows output 0, never NaN).
+  const int64_t B = 3, H = 2, n = 11, d = 4;
+  std::vector<int32_t> len = {11, 7, 5};
+  std::vector<int32_t> mask(size_t(B * n), 1);
+  for (int64_t j : {0, 3, 4, 9}) mask[size_t(j)] = 0;
+  for (int64_t j : {1, 2, 6}) mask[size_t(n + j)] = 0;
+  for (int64_t j = 0; j < n; ++j) mask[size_t(2 * n + j)] = 0;
+  Tensor lens = Tensor::from(std::span<const int32_t>(len), {B});
+  attn::bsa::Spec spec;
+  spec.layouts = {attn::bsa::dense_layout(n, 4)};
+  spec.scale = 0.5f;
+  spec.key_mask = Tensor::from(std::span<const int32_t>(mask), {B, n});
+  Tensor q0 = test::random_tensor({B, H, n, d}, 61), k0 = test::random_tensor({B, H, n, d}, 62);
+  Tensor v0 = test::random_tensor({B, H, n, d}, 63);
+  Tensor g = zero_padded_rows(test::random_tensor({B, H, n, d}, 64), len);
+  Var q = Var::param(q0), k = Var::param(k0), v = Var::param(v0);
+  Var o = attn::bsa::attention(q, k, v, lens, spec);
+  o.backward(g);
+  // Reference on entries 0, 1: plain attention with a -inf bias on the hidden keys.
+  Tensor bias = Tensor::zeros({2, 1, 1, n});
+  for (int64_t b = 0; b < 2; ++b)
+    for (int64_t j = 0; j < n; ++j)
+      if (!mask[size_t(b * n + j)]) bias.data<float>()[b * n + j] = -INFINITY;
+  auto first2 = [](const Tensor& t) { return t.slice(0, 0, 2).contiguous(); };
+  Var q2 = Var::param(first2(q0)), k2 = Var::param(first2(k0)), v2 = Var::param(first2(v0));
+  Tensor lens2 = test::lengths_of({11, 7});
+  Var o2 = matmul(softmax(add(matmul(q2, k2, false, true), Var(bias)), lens2, 0.5f), v2);
+  o2.backward(first2(g));
+  const std::vector<int32_t> len2 = {11, 7};
+  CHECK(max_abs_diff(first2(o.data()), zero_padded_rows(o2.data(), len2)) < 1e-5f);
+  CHECK(max_abs_diff(first2(q.grad()), q2.grad()) < 1e-5f);
+  CHECK(max_abs_diff(first2(k.grad()), k2.grad()) < 1e-5f);
+  CHECK(max_abs_diff(first2(v.grad()), v2.grad()) < 1e-5f);
+  // Hidden keys get no value gradient; the fully hidden entry outputs 0 with zero gradients.
+  CHECK(v.grad().at({0, 1, 3, 2}) == 0.0f);
+  for (float x : o.data().slice(0, 2, 3).contiguous().to_floats()) CHECK(x == 0.0f);
+  for (float x : q.grad().to_floats()) CHECK(std::isfinite(x));
+  // Layouts of the visible keys only (what the Transformer runs): the same result.
+  attn::bsa::Spec compact = spec;
+  compact.layouts.clear();
+  for (int64_t b = 0; b < B; ++b)
+    compact.layouts.push_back(
+        attn::bsa::visible_keys_layout(n, 4, mask.data() + b * n, len[size_t(b)]));
+  Var q3 = Var::param(q0), k3 = Var::param(k0), v3 = Var::param(v0);
+  Var o3 = attn::bsa::attention(q3, k3, v3, lens, compact);
+  o3.backward(g);
+  CHECK(max_abs_diff(o.data(), o3.data()) < 1e-6f);
+  CHECK(max_abs_diff(q.grad(), q3.grad()) < 1e-6f);
+  CHECK(max_abs_diff(k.grad(), k3.grad()) < 1e-6f);
+  CHECK(max_abs_diff(v.grad(), v3.grad()) < 1e-6f);
+  // A malformed mask is an error naming its expected shape.
+  spec.key_mask = Tensor::zeros({B, n - 1}, DType::I32);
+  CHECK_THROWS_WITH_AS(attn::bsa::forward(q0, k0, v0, lens, spec),
+                       doctest::Contains("key_mask must be contiguous i32 (3, 11)"), ShapeError);
+}
+
+TEST_CASE("flash: gradients with a key mask match finite differences") {
+  Tensor lens = test::lengths_of({9, 6});
+  const std::vector<int32_t> mask = {0, 1, 1, 0, 1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1};
+  attn::bsa::Spec spec;
+  spec.layouts = {attn::bsa::dense_layout(9, 4)};
+  spec.scale = 0.7f;
+  spec.key_mask = Tensor::from(std::span<const int32_t>(mask), {2, 9});
+  auto r = gradcheck(
+      [&](const std::vector<Var>& in) {
+        return attn::bsa::attention(in[0], in[1], in[2], lens, spec);
+      },
+      {test::random_tensor({2, 1, 9, 3}, 71), test::random_tensor({2, 1, 9, 3}, 72),
+       test::random_tensor({2, 1, 9, 3}, 73)});
+  CHECK_MESSAGE(r.ok, r.report);
+}

@@ -100,6 +100,37 @@ TEST_CASE("transformer: kernel=flash gradients match finite differences") {
   CHECK_MESSAGE(r.ok, r.report);
 }
 
+TEST_CASE("transformer: a key mask (mask_zero_tokens) equals its dense face, gradients checked") {
+  // Entry 0: keys 1, 4, 5 hidden, some inside the first tile; entry 1: padded, key 2 hidden.
+  const std::vector<int32_t> mask = {1, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1};
+  Tensor km = Tensor::from(std::span<const int32_t>(mask), {2, 9});
+  auto m = attn::make_mechanism("transformer", test::small_options(32, {{"tile", "4"}}));
+  CHECK(test::fast_vs_dense(*m, 9, test::lengths_of({9, 6}), 3, 1.0f, km) < 1e-5f);
+  {  // the mask is not ignored: query 0 of entry 0 changes
+    NoGradGuard ng;
+    nn::ForwardContext plain, masked;
+    masked.key_mask = km;
+    Var x(test::random_tensor({2, 9, 16}, 7));
+    Tensor a = m->forward(x, test::lengths_of({9, 6}), plain).data();
+    Tensor b = m->forward(x, test::lengths_of({9, 6}), masked).data();
+    CHECK(std::fabs(a.at({0, 0, 0}) - b.at({0, 0, 0})) > 1e-4f);
+  }
+  auto r = test::mixer_gradcheck(*m, 9, test::lengths_of({9, 6}), {}, km);
+  CHECK_MESSAGE(r.ok, r.report);
+}
+
+TEST_CASE("key mask: a mechanism without one refuses it, naming the setting") {
+  nn::ForwardContext ctx;
+  ctx.key_mask = Tensor::zeros({1, 4}, DType::I32);
+  Var x(test::random_tensor({1, 4, 16}, 8));
+  auto plain = attn::make_mechanism("transformer", test::small_options(32, {{"kernel", "plain"}}));
+  CHECK_THROWS_WITH_AS(plain->forward(x, test::lengths_of({4}), ctx),
+                       doctest::Contains("mask_zero_tokens"), ConfigError);
+  auto linear = attn::make_mechanism("linear", test::small_options(32));
+  CHECK_THROWS_WITH_AS(linear->forward(x, test::lengths_of({4}), ctx),
+                       doctest::Contains("mask_zero_tokens"), ConfigError);
+}
+
 TEST_CASE("transformer: kernel=flash peak memory grows linearly in N, kernel=plain does not") {
   size_t a = test::peak_bytes_fwd_bwd("transformer", 256);
   size_t b = test::peak_bytes_fwd_bwd("transformer", 1024);

@@ -36,6 +36,9 @@ struct ModelConfig {
   float attn_dropout = 0.1f;
   nn::Pooling pooling = nn::Pooling::Mean;
   bool learned_positions = true;
+  // Hide keys whose token id is 0 from attention (the LRA reference's `inputs > 0` mask; for
+  // images the black background). The CLS token is never hidden.
+  bool mask_zero_tokens = false;
   int64_t classes = 2;
   bool dual = false;
   bool reversible = false;  // nn::ReversibleEncoder

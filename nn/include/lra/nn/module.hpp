@@ -19,6 +19,9 @@ struct ForwardContext {
   bool training = false;
   uint64_t seed = 0;
   uint64_t step = 0;
+  // Optional key mask, i32 (B, N): key j of batch entry b gets no attention weight where it is
+  // 0 (mask_zero_tokens: the token id is 0). Undefined: every key below the length is visible.
+  Tensor key_mask = Tensor();
   // Key for one random site: mixes seed, step and the calling module's path.
   uint64_t key(const std::string& site) const;
 };
@@ -41,7 +44,8 @@ class Module {
 
  protected:
   Var& register_parameter(const std::string& name, Tensor init);
-  template <typename M> M* register_module(const std::string& name, std::unique_ptr<M> m) {
+  template <typename M>
+  M* register_module(const std::string& name, std::unique_ptr<M> m) {
     M* raw = m.get();
     adopt(name, std::move(m));
     return raw;
