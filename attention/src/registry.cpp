@@ -7,17 +7,9 @@ namespace lra::attn {
 
 const std::vector<MechanismInfo>& mechanisms() {
   static const std::vector<MechanismInfo> all = {
-      softmax_mechanism(),
-      local_mechanism(),
-      sparse_mechanism(),
-      longformer_mechanism(),
-      linformer_mechanism(),
-      reformer_mechanism(),
-      sinkhorn_mechanism(),
-      synthesizer_mechanism(),
-      bigbird_mechanism(),
-      linear_mechanism(),
-      performer_mechanism(),
+      softmax_mechanism(),   local_mechanism(),    sparse_mechanism(),    longformer_mechanism(),
+      linformer_mechanism(), reformer_mechanism(), sinkhorn_mechanism(),  synthesizer_mechanism(),
+      bigbird_mechanism(),   linear_mechanism(),   performer_mechanism(),
   };
   return all;
 }
@@ -28,8 +20,8 @@ const MechanismInfo& find_mechanism(const std::string& name) {
     if (m.name == name) return m;
     known += " " + m.name;
   }
-  throw ConfigError("unknown attention mechanism '" + cut_for_message(name) +
-                    "'; known:" + known + " (see `lra_cpu models`)");
+  throw ConfigError("unknown attention mechanism '" + cut_for_message(name) + "'; known:" + known +
+                    " (see `lra_cpu models`)");
 }
 
 std::unique_ptr<MultiHeadAttention> make_mechanism(const std::string& name,
