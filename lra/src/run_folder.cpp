@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 
 #include "lra/core/error.hpp"
 #include "lra/lra/run.hpp"
@@ -26,13 +27,27 @@ bool has_metrics_lines(const std::string& dir) {
   return false;
 }
 
+// A name temp_path (core io) makes: NAME.tmp.PID.N, or NAME.tmp of older versions. Nothing
+// else is removed, so a file of the user's that merely contains ".tmp" stays.
+bool is_temp_name(const std::string& name) {
+  if (name.size() > 4 && name.ends_with(".tmp")) return true;
+  const size_t at = name.rfind(".tmp.");
+  if (at == std::string::npos || at == 0) return false;
+  const std::string rest = name.substr(at + 5);  // PID.N
+  const size_t dot = rest.find('.');
+  auto digits = [](std::string_view s) {
+    return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  return dot != std::string::npos && digits(std::string_view(rest).substr(0, dot)) &&
+         digits(std::string_view(rest).substr(dot + 1));
+}
+
 // Temp files of writes a kill interrupted (the renamed originals are intact); safe to remove
 // while the folder is locked.
 void remove_temp_files(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string name = e.path().filename().string();
-    if (name.size() > 4 && (name.ends_with(".tmp") || name.find(".tmp.") != std::string::npos))
-      fs::remove(e.path());
+    if (is_temp_name(name)) fs::remove(e.path());
   }
 }
 

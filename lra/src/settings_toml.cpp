@@ -12,11 +12,10 @@
 #include <toml++/toml.h>
 
 #include <charconv>
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "lra/core/error.hpp"
+#include "lra/core/io.hpp"
 #include "lra/lra/settings.hpp"
 
 namespace lra {
@@ -50,17 +49,9 @@ bool scalar_text(const toml::node& n, std::string& out) {
 // A directory, a missing or an unreadable file is an error before any run starts (toml++
 // would read a directory as an empty table).
 void check_config_file(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);
-  LRA_CHECK(fs::exists(st), ConfigError, "--config ", path,
-            ": no such file; pass a TOML file of settings (key = value)");
-  LRA_CHECK(!fs::is_directory(st), ConfigError, "--config ", path,
-            " is a directory; pass a TOML file of settings (key = value)");
-  LRA_CHECK(fs::is_regular_file(st), ConfigError, "--config ", path,
-            " is not a regular file; pass a TOML file of settings (key = value)");
-  LRA_CHECK(std::ifstream(path).good(), ConfigError, "--config ", path,
-            " cannot be read (check its permissions)");
+  const std::string problem = file_problem(path);
+  LRA_CHECK(problem.empty(), ConfigError, "--config ", path, ": ", problem,
+            "; pass a TOML file of settings (key = value)");
 }
 
 }  // namespace
