@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "lra/core/error.hpp"
 #include "lra/core/io.hpp"
+#include "lra/lra/memory_check.hpp"
 #include "lra/lra/report.hpp"
 #include "lra/lra/run.hpp"
 #include "lra/lra/trainer.hpp"
@@ -96,8 +97,10 @@ int run_one(Settings s, const std::string& out, bool resume, const TrainArgs& a,
   const TaskInfo& task = find_task(s.get("task"));
   s.set("out", out, resume ? s.source("out") : "run folder");
   if (!resume) print_settings(s);
-  std::string dir = data_folder(s, task);
   ModelConfig mc = model_config(s, task);
+  const std::string memory = check_memory(mc, s.get_int("batch"));  // before data or model
+  std::printf("%s\n", memory.c_str());
+  std::string dir = data_folder(s, task);
   std::printf("reading %s ...\n", dir.c_str());
   std::fflush(stdout);
   TaskData data = task.load(dir, mc.max_len);

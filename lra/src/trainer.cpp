@@ -31,6 +31,7 @@
 #include "lra/core/threading.hpp"
 #include "lra/lra/api.hpp"
 #include "lra/lra/checkpoint_record.hpp"
+#include "lra/lra/memory_check.hpp"
 #include "lra/lra/run.hpp"
 #include "lra/lra/run_folder.hpp"
 #include "lra/nn/loss.hpp"
@@ -238,6 +239,7 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
   const uint64_t seed = uint64_t(s.get_int("seed"));
   LRA_CHECK(steps > 0, ConfigError, "steps must be positive (got ", steps, ")");
   LRA_CHECK(batch > 0, ConfigError, "batch must be positive (got ", batch, ")");
+  check_memory(mc, batch);  // before building anything
   LRA_CHECK(!data.train.examples.empty(), DataError, "the training split is empty (",
             data.train.source, ")");
   LRA_CHECK(!data.val.examples.empty(), DataError, "the validation split is empty (",

@@ -177,6 +177,17 @@ TEST_CASE("cli: --config naming a directory or a missing file stops before any r
   }
 }
 
+TEST_CASE("cli: a configuration too large for the machine stops before data or model, exit 2") {
+  fs::path d = scratch("memory");
+  Result r = run({"train", "--task", "listops", "--max-len", "1000000000", "--out", "run"}, d);
+  CHECK(r.code == 2);
+  CHECK_MESSAGE(r.err.find("lower --layers (2), --dim (64), --max-len (1000000000) or --batch") !=
+                    std::string::npos,
+                r.err);
+  CHECK(!fs::exists(d / "data"));  // nothing generated
+  CHECK(!fs::exists(d / "run"));
+}
+
 TEST_CASE("cli: --config sets values, flags override it, config.json records the sources") {
   fs::path d = scratch("config");
   lra::write_file_atomic((d / "c.toml").string(), "steps = 3\nlr = 0.003\nseed = 7\n");

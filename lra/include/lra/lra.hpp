@@ -51,6 +51,7 @@
 #include "lra/lra/dataset.hpp"
 #include "lra/lra/image.hpp"
 #include "lra/lra/listops.hpp"
+#include "lra/lra/memory_check.hpp"
 #include "lra/lra/model.hpp"
 #include "lra/lra/pathfinder.hpp"
 #include "lra/lra/pathfinder_gen.hpp"
