@@ -9,6 +9,11 @@ function(lra_compile_options target)
     target_compile_options(${target} PUBLIC -fsanitize=address,undefined -fno-omit-frame-pointer)
     target_link_options(${target} PUBLIC -fsanitize=address,undefined)
   endif()
+  if(LRA_FUZZ)  # coverage for libFuzzer and ASan on the project's own code (tests/fuzz)
+    target_compile_options(${target} PUBLIC -fsanitize=fuzzer-no-link,address
+                                            -fno-omit-frame-pointer -g)
+    target_link_options(${target} PUBLIC -fsanitize=address)
+  endif()
 endfunction()
 
 function(lra_add_layer)
