@@ -1,11 +1,11 @@
 // lra_cpu attention: a picture (PNG or SVG) of one head's attention weights for one mechanism,
-// from its dense face on a random or given input (lra/include/lra/lra/pattern.hpp).
+// from its dense face on a random or given input (lra/include/lra/lra/measure/pattern.hpp).
 #include <cstdio>
 
 #include "commands.hpp"
 #include "lra/attention/options.hpp"
 #include "lra/core/error.hpp"
-#include "lra/lra/pattern.hpp"
+#include "lra/lra/measure/pattern.hpp"
 
 namespace lra::app {
 

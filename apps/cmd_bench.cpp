@@ -1,5 +1,5 @@
 // lra_cpu bench: the paper's efficiency table (Table 2) on this machine — every model at every
-// length, each configuration in a fresh child process (lra/include/lra/lra/bench.hpp).
+// length, each configuration in a fresh child process (lra/include/lra/lra/measure/bench.hpp).
 #include <unistd.h>
 
 #include <chrono>
@@ -11,7 +11,7 @@
 #include "commands.hpp"
 #include "lra/attention/options.hpp"
 #include "lra/core/error.hpp"
-#include "lra/lra/bench.hpp"
+#include "lra/lra/measure/bench.hpp"
 
 namespace lra::app {
 namespace {

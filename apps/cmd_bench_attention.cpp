@@ -1,5 +1,5 @@
 // lra_cpu bench-attention: the attention core alone, fast path vs dense face, per mechanism
-// and length (lra/include/lra/lra/bench_attention.hpp).
+// and length (lra/include/lra/lra/measure/bench_attention.hpp).
 #include <cstdio>
 
 #include "commands.hpp"
@@ -8,7 +8,7 @@
 #include "lra/core/error.hpp"
 #include "lra/core/io.hpp"
 #include "lra/core/threading.hpp"
-#include "lra/lra/bench_attention.hpp"
+#include "lra/lra/measure/bench_attention.hpp"
 
 namespace lra::app {
 

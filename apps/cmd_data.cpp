@@ -5,7 +5,7 @@
 
 #include "commands.hpp"
 #include "lra/core/error.hpp"
-#include "lra/lra/task.hpp"
+#include "lra/lra/tasks/task.hpp"
 #include "progress.hpp"
 
 namespace lra::app {

@@ -3,7 +3,8 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "lra/lra/run.hpp"
+#include "lra/lra/train/eval_run.hpp"
+#include "lra/lra/train/run.hpp"
 #include "progress.hpp"
 
 namespace lra::app {

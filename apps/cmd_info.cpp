@@ -8,8 +8,8 @@
 
 #include "commands.hpp"
 #include "lra/core/threading.hpp"
-#include "lra/lra/api.hpp"
-#include "lra/lra/task.hpp"
+#include "lra/lra/tasks/task.hpp"
+#include "lra/lra/train/api.hpp"
 
 namespace lra::app {
 namespace {

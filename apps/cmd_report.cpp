@@ -7,8 +7,8 @@
 #include "commands.hpp"
 #include "lra/core/error.hpp"
 #include "lra/core/io.hpp"
-#include "lra/lra/bench.hpp"
-#include "lra/lra/report.hpp"
+#include "lra/lra/measure/bench.hpp"
+#include "lra/lra/measure/report.hpp"
 
 namespace lra::app {
 

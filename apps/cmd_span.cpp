@@ -1,10 +1,10 @@
 // lra_cpu span: the required attention span (LRA Figure 2) of trained runs, from each
-// mechanism's dense face (lra/include/lra/lra/span.hpp).
+// mechanism's dense face (lra/include/lra/lra/measure/span.hpp).
 #include <cstdio>
 
 #include "commands.hpp"
 #include "lra/core/io.hpp"
-#include "lra/lra/span.hpp"
+#include "lra/lra/measure/span.hpp"
 #include "progress.hpp"
 
 namespace lra::app {

@@ -30,7 +30,7 @@
 #include "lra/attention/registry.hpp"
 #include "lra/core/error.hpp"
 #include "lra/core/io.hpp"
-#include "lra/lra/report.hpp"
+#include "lra/lra/measure/report.hpp"
 #include "progress.hpp"
 
 extern char** environ;

@@ -1,5 +1,5 @@
 // lra_cpu train: resolve settings (defaults < preset < --config FILE < flags), find or
-// generate data, train into a run folder (lra/lra/run.hpp), report test accuracy of the
+// generate data, train into a run folder (lra/lra/train/run.hpp), report test accuracy of the
 // best-validation checkpoint. --resume DIR continues a run exactly; --seeds 1,2,3 runs one
 // folder per seed and records mean and std; Ctrl-C (SIGINT/SIGTERM) saves `last` and exits.
 #include <atomic>
@@ -14,10 +14,11 @@
 #include "commands.hpp"
 #include "lra/core/error.hpp"
 #include "lra/core/io.hpp"
-#include "lra/lra/memory_check.hpp"
-#include "lra/lra/report.hpp"
-#include "lra/lra/run.hpp"
-#include "lra/lra/trainer.hpp"
+#include "lra/lra/measure/report.hpp"
+#include "lra/lra/measure/run_plots.hpp"
+#include "lra/lra/train/memory_check.hpp"
+#include "lra/lra/train/run.hpp"
+#include "lra/lra/train/trainer.hpp"
 #include "progress.hpp"
 #include "settings_flags.hpp"
 
@@ -116,6 +117,7 @@ int run_one(Settings s, const std::string& out, bool resume, const TrainArgs& a,
   hooks.on_eval_progress = [&](const std::string& w, size_t d, size_t t) {
     progress.eval(w, d, t);
   };
+  hooks.on_metrics = write_run_plots;  // loss.svg, accuracy.svg
   TrainOptions opt;
   opt.out_dir = out;
   opt.resume = resume;

@@ -3,8 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
-#include "lra/lra/settings.hpp"
-#include "lra/lra/task.hpp"
+#include "lra/lra/tasks/settings.hpp"
+#include "lra/lra/tasks/task.hpp"
 
 namespace lra::app {
 

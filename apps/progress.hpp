@@ -10,7 +10,7 @@
 #include <cstddef>
 #include <string>
 
-#include "lra/lra/trainer.hpp"
+#include "lra/lra/train/trainer.hpp"
 
 namespace lra::app {
 

@@ -1,6 +1,6 @@
 #include "settings_flags.hpp"
 
-#include "lra/lra/task.hpp"
+#include "lra/lra/tasks/task.hpp"
 
 namespace lra::app {
 

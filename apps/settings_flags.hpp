@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "lra/lra/settings.hpp"
+#include "lra/lra/tasks/settings.hpp"
 
 namespace lra::app {
 

@@ -2,7 +2,7 @@
 """
 torch_twin.py -- the PyTorch (1.13) twin of lra_cpu's bench: the same LRA encoder classifier,
 timed the same way, so `lra_cpu bench --twin /usr/bin/python3` can run it next to each of its own
-configurations (apps/cmd_bench.cpp, lra/src/bench.cpp). The build and the tests never need it.
+configurations (apps/cmd_bench.cpp, lra/src/measure/bench.cpp). The build and the tests never need it.
 
 Credit: copied from the team's PyTorch peer (torch_lra.py; docs/performance.md section 4 holds the
 recorded anchors and the environment traps); changes: `--attn transformer` is an alias of softmax

@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <string>
 
+#include "data/png.hpp"
 #include "lra/core/io.hpp"
-#include "lra/lra/png.hpp"
 
 namespace fs = std::filesystem;
 

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "lra/core/io.hpp"
-#include "lra/lra/run.hpp"
+#include "lra/lra/train/run.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;

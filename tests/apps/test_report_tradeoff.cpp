@@ -10,7 +10,7 @@
 #include <string>
 
 #include "lra/core/io.hpp"
-#include "lra/lra/bench.hpp"
+#include "lra/lra/measure/bench.hpp"
 
 namespace fs = std::filesystem;
 

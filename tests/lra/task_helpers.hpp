@@ -10,8 +10,8 @@
 #include <string>
 
 #include "lra/core/error.hpp"
-#include "lra/lra/task.hpp"
-#include "lra/lra/trainer.hpp"
+#include "lra/lra/tasks/task.hpp"
+#include "lra/lra/train/trainer.hpp"
 
 namespace lra_test {
 

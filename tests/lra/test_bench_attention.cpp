@@ -2,7 +2,7 @@
 // reports (never a timing).
 #include <doctest/doctest.h>
 
-#include "lra/lra/bench_attention.hpp"
+#include "lra/lra/measure/bench_attention.hpp"
 
 TEST_CASE("bench attention core: one row per mechanism and length, dense faces are N x N") {
   lra::bench::CoreOptions opt;

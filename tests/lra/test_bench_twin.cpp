@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lra/core/io.hpp"
-#include "lra/lra/bench.hpp"
+#include "lra/lra/measure/bench.hpp"
 #include "task_helpers.hpp"
 
 using namespace lra;

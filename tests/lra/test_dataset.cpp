@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "lra/core/error.hpp"
-#include "lra/lra/dataset.hpp"
+#include "lra/lra/data/dataset.hpp"
 
 using namespace lra::data;
 

@@ -1,8 +1,8 @@
 // Image task: CIFAR-10 binary batches, TF grayscale, 90/10 split, errors, training.
 #include <doctest/doctest.h>
 
-#include "lra/lra/image.hpp"
-#include "lra/lra/png.hpp"
+#include "data/png.hpp"
+#include "lra/lra/data/image.hpp"
 #include "lra/task_helpers.hpp"
 
 using namespace lra_test;

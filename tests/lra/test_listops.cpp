@@ -10,7 +10,7 @@
 
 #include "lra/core/error.hpp"
 #include "lra/core/threading.hpp"
-#include "lra/lra/listops.hpp"
+#include "lra/lra/data/listops.hpp"
 
 namespace fs = std::filesystem;
 using namespace lra::data;

@@ -4,10 +4,10 @@
 
 #include <string>
 
-#include "lra/lra/memory_check.hpp"
-#include "lra/lra/settings.hpp"
-#include "lra/lra/task.hpp"
-#include "lra/lra/trainer.hpp"
+#include "lra/lra/tasks/settings.hpp"
+#include "lra/lra/tasks/task.hpp"
+#include "lra/lra/train/memory_check.hpp"
+#include "lra/lra/train/trainer.hpp"
 
 using namespace lra;
 

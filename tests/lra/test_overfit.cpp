@@ -3,8 +3,8 @@
 #include <doctest/doctest.h>
 
 #include "lra/autograd/ops.hpp"
-#include "lra/lra/listops.hpp"
-#include "lra/lra/trainer.hpp"
+#include "lra/lra/data/listops.hpp"
+#include "lra/lra/train/trainer.hpp"
 #include "lra/nn/loss.hpp"
 #include "lra/nn/optim.hpp"
 

@@ -4,8 +4,8 @@
 
 #include <cstdlib>
 
-#include "lra/lra/pathfinder.hpp"
-#include "lra/lra/png.hpp"
+#include "data/png.hpp"
+#include "lra/lra/data/pathfinder.hpp"
 #include "lra/task_helpers.hpp"
 
 using namespace lra_test;

@@ -11,9 +11,10 @@
 #include <map>
 #include <queue>
 
+#include "data/png.hpp"
 #include "lra/core/threading.hpp"
-#include "lra/lra/pathfinder.hpp"
-#include "lra/lra/pathfinder_gen.hpp"
+#include "lra/lra/data/pathfinder.hpp"
+#include "lra/lra/data/pathfinder_gen.hpp"
 #include "lra/task_helpers.hpp"
 
 using namespace lra_test;

@@ -1,5 +1,5 @@
-// Attention pattern pictures (lra/pattern.hpp): the PNG shows exactly the dense face's zeros,
-// the SVG is well-formed, every mechanism renders, Reformer in bucket order, token labels, a
+// Attention pattern pictures (lra/measure/pattern.hpp): the PNG shows exactly the dense face's
+// zeros, the SVG is well-formed, every mechanism renders, Reformer in bucket order, token labels, a
 // run folder's trained model, and bad requests are ConfigErrors.
 #include <doctest/doctest.h>
 
@@ -8,15 +8,15 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "data/png.hpp"
 #include "lra/attention/registry.hpp"
 #include "lra/core/error.hpp"
 #include "lra/core/io.hpp"
-#include "lra/lra/listops.hpp"
-#include "lra/lra/pattern.hpp"
-#include "lra/lra/png.hpp"
-#include "lra/lra/run.hpp"
-#include "lra/lra/task.hpp"
-#include "lra/lra/trainer.hpp"
+#include "lra/lra/data/listops.hpp"
+#include "lra/lra/measure/pattern.hpp"
+#include "lra/lra/tasks/task.hpp"
+#include "lra/lra/train/run.hpp"
+#include "lra/lra/train/trainer.hpp"
 #include "task_helpers.hpp"
 
 using namespace lra;

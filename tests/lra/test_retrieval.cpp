@@ -1,8 +1,8 @@
 // Retrieval task: new_aan_pairs TSVs, two documents per example, errors, dual-tower training.
 #include <doctest/doctest.h>
 
-#include "lra/lra/retrieval.hpp"
-#include "lra/lra/text.hpp"
+#include "lra/lra/data/retrieval.hpp"
+#include "lra/lra/data/text.hpp"
 #include "lra/task_helpers.hpp"
 
 using namespace lra_test;

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <filesystem>
 
-#include "lra/lra/api.hpp"
-#include "lra/lra/run.hpp"
-#include "lra/lra/trainer.hpp"
+#include "lra/lra/train/api.hpp"
+#include "lra/lra/train/run.hpp"
+#include "lra/lra/train/trainer.hpp"
 #include "lra/task_helpers.hpp"
 
 using namespace lra;

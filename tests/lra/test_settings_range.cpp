@@ -5,8 +5,8 @@
 #include <string>
 
 #include "lra/core/io.hpp"
-#include "lra/lra/run.hpp"
-#include "lra/lra/settings.hpp"
+#include "lra/lra/tasks/settings.hpp"
+#include "lra/lra/train/run.hpp"
 #include "lra/task_helpers.hpp"
 
 using lra::ConfigError;

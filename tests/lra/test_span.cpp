@@ -1,5 +1,5 @@
 // The attention-span metric (LRA section 2.3) on hand-made weights, through a model's dense
-// faces, and on a run folder laid out as `lra_cpu train` writes one (lra/run.hpp).
+// faces, and on a run folder laid out as `lra_cpu train` writes one (lra/train/run.hpp).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -7,9 +7,9 @@
 
 #include "lra/core/io.hpp"
 #include "lra/core/kernels.hpp"
-#include "lra/lra/run.hpp"
-#include "lra/lra/span.hpp"
-#include "lra/lra/task.hpp"
+#include "lra/lra/measure/span.hpp"
+#include "lra/lra/tasks/task.hpp"
+#include "lra/lra/train/run.hpp"
 #include "lra/nn/checkpoint.hpp"
 #include "task_helpers.hpp"
 

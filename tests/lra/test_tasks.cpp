@@ -4,7 +4,7 @@
 
 #include <set>
 
-#include "lra/lra/listops.hpp"
+#include "lra/lra/data/listops.hpp"
 #include "lra/task_helpers.hpp"
 
 using namespace lra_test;

@@ -1,7 +1,7 @@
 // Text task: aclImdb folders and label<TAB>text files, byte tokens, notes, errors, training.
 #include <doctest/doctest.h>
 
-#include "lra/lra/text.hpp"
+#include "lra/lra/data/text.hpp"
 #include "lra/task_helpers.hpp"
 
 using namespace lra_test;

@@ -11,11 +11,13 @@
 #include <nlohmann/json.hpp>
 
 #include "lra/core/io.hpp"
-#include "lra/lra/report.hpp"
-#include "lra/lra/run.hpp"
-#include "lra/lra/svg.hpp"
-#include "lra/lra/trainer.hpp"
+#include "lra/lra/measure/report.hpp"
+#include "lra/lra/measure/run_plots.hpp"
+#include "lra/lra/train/eval_run.hpp"
+#include "lra/lra/train/run.hpp"
+#include "lra/lra/train/trainer.hpp"
 #include "lra/task_helpers.hpp"
+#include "measure/svg.hpp"
 
 using namespace lra;
 using lra_test::fresh_dir;
@@ -92,6 +94,7 @@ TrainResult run(const Settings& s, const fs::path& dir, std::vector<float>* loss
     if (losses) losses->push_back(si.loss);
     if (stop_at > 0 && si.step == stop_at) stop.store(true);
   };
+  h.on_metrics = write_run_plots;  // as lra_cpu train does
   return train(s, find_task("listops"), tiny_data(), o, h);
 }
 

@@ -1,14 +1,18 @@
 // <lra/lra.hpp>: every public header of the engine, for programs that embed it
-// (find_package(lra) + target_link_libraries(app PRIVATE lra::lra); README "Embedding").
+// (find_package(lra) + target_link_libraries(app PRIVATE lra::lra); README "Embedding"),
+// except the measuring part, <lra/measure.hpp> (lra::measure).
 //
-// Start with lra/lra/api.hpp (model from a preset, checkpoint, inference, engine info) and
+// Start with lra/lra/train/api.hpp (model from a preset, checkpoint, inference, engine info) and
 // the layers it stands on, lowest first:
 //   core       Tensor (views, from/to user memory), kernels, allocator counters, threads, RNG
 //   autograd   Var, differentiable ops, backward(), gradcheck
 //   nn         Module, layers, losses, optimisers, schedules, safetensors checkpoints
 //   attention  MultiHeadAttention and the registry of mechanisms by name
-//   lra        LRA tasks, data readers and generators, LraModel, settings, trainer, run
-//              folders, benchmark, attention span, reports
+//   lra        in rooms, lowest first (lra/README.md): data (datasets, readers, generators),
+//              tasks (the six tasks, presets, settings), train (LraModel, trainer, run folders,
+//              eval, the embedding API)
+// The measuring part (benchmark, attention span and pictures, reports) is <lra/measure.hpp>
+// and its own library, lra::measure.
 // Errors are lra::Error subclasses (lra/core/error.hpp); the library never exits or aborts.
 #pragma once
 
@@ -40,31 +44,30 @@
 #include "lra/nn/reversible.hpp"
 #include "lra/nn/schedule.hpp"
 
+#include "lra/attention/flops.hpp"
 #include "lra/attention/multihead.hpp"
 #include "lra/attention/options.hpp"
 #include "lra/attention/registry.hpp"
 
-#include "lra/lra/api.hpp"
-#include "lra/lra/bench.hpp"
-#include "lra/lra/bench_attention.hpp"
-#include "lra/lra/checkpoint_record.hpp"
-#include "lra/lra/dataset.hpp"
-#include "lra/lra/image.hpp"
-#include "lra/lra/listops.hpp"
-#include "lra/lra/memory_check.hpp"
-#include "lra/lra/model.hpp"
-#include "lra/lra/pathfinder.hpp"
-#include "lra/lra/pathfinder_gen.hpp"
-#include "lra/lra/pattern.hpp"
-#include "lra/lra/png.hpp"
-#include "lra/lra/report.hpp"
-#include "lra/lra/retrieval.hpp"
-#include "lra/lra/run.hpp"
-#include "lra/lra/run_folder.hpp"
-#include "lra/lra/settings.hpp"
-#include "lra/lra/span.hpp"
-#include "lra/lra/svg.hpp"
-#include "lra/lra/task.hpp"
-#include "lra/lra/text.hpp"
-#include "lra/lra/trainer.hpp"
+#include "lra/lra/data/dataset.hpp"
+#include "lra/lra/data/gray_image.hpp"
+#include "lra/lra/data/image.hpp"
+#include "lra/lra/data/listops.hpp"
+#include "lra/lra/data/pathfinder.hpp"
+#include "lra/lra/data/pathfinder_gen.hpp"
+#include "lra/lra/data/retrieval.hpp"
+#include "lra/lra/data/text.hpp"
+
+#include "lra/lra/tasks/settings.hpp"
+#include "lra/lra/tasks/task.hpp"
+
+#include "lra/lra/train/api.hpp"
+#include "lra/lra/train/checkpoint_record.hpp"
+#include "lra/lra/train/engine_info.hpp"
+#include "lra/lra/train/eval_run.hpp"
+#include "lra/lra/train/memory_check.hpp"
+#include "lra/lra/train/model.hpp"
+#include "lra/lra/train/run.hpp"
+#include "lra/lra/train/run_folder.hpp"
+#include "lra/lra/train/trainer.hpp"
 // clang-format on

@@ -1,0 +1,93 @@
+// The embedding API: the few calls a program that embeds the engine needs, on top of the layer
+// headers (which stay public for everything else). Include it through <lra/lra.hpp>.
+//
+//   lra::api::ModelSpec spec;  // task "listops", preset "tiny", mechanism "transformer"
+//   spec.mechanism = "performer";
+//   std::unique_ptr<lra::LraModel> model = lra::api::make_model(spec);
+//   lra::api::save_checkpoint(*model, "model.safetensors");
+//   std::unique_ptr<lra::LraModel> loaded = lra::api::load_model("model.safetensors");
+//   lra::api::Prediction p = lra::api::predict(*loaded, {{2, 7, 14, 15}, {1, 5, 9, 15}});
+//   // p.labels[i]: the class of sequence i; p.logits: f32 (2, classes)
+//
+// Errors: every function throws a subclass of lra::Error (lra/core/error.hpp) whose message
+// names what is wrong: ConfigError (unknown task, preset, mechanism or setting), DataError (a
+// token id outside the vocabulary, an empty sequence), CheckpointError (a file that is not a
+// checkpoint of this model), IoError (a file that cannot be read or written), ShapeError. No
+// function of the library exits or aborts on bad input.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lra/core/tensor.hpp"
+#include "lra/lra/tasks/settings.hpp"
+#include "lra/lra/train/engine_info.hpp"
+#include "lra/lra/train/model.hpp"
+
+namespace lra::api {
+
+// ---- tensors and user memory -------------------------------------------------------------
+// In: Tensor::from(span, shape) copies user memory into a new tensor (tensor.hpp).
+// Out: copy a tensor (any layout) into user memory, row-major. ShapeError when out.size()
+// differs from t.numel(); the f32 overload converts i32 tensors, the i32 one takes i32 only.
+void copy_to(const Tensor& t, std::span<float> out);
+void copy_to(const Tensor& t, std::span<int32_t> out);
+
+// ---- models from a task preset -----------------------------------------------------------
+// What to build: an LRA task's model shape (vocabulary, length, classes) and one of its
+// presets (`lra_cpu tasks`), with any attention mechanism (`lra_cpu models`) and overrides.
+struct ModelSpec {
+  std::string task = "listops";
+  std::string preset = "tiny";  // "paper", "cpu" or "tiny"
+  std::string mechanism = "transformer";
+  std::string mechanism_params;  // "block=64,features=128" (empty: the defaults)
+  std::vector<std::pair<std::string, std::string>> settings;  // run settings over the preset,
+                                                              // e.g. {{"max_len", "500"}}
+  uint64_t seed = 1;                                          // initialisation
+};
+
+// The resolved run settings: schema defaults < the task preset < spec (sources recorded).
+Settings resolve_settings(const ModelSpec& spec);
+ModelConfig model_config(const ModelSpec& spec);
+// A freshly initialised model (parameters drawn from spec.seed).
+std::unique_ptr<LraModel> make_model(const ModelSpec& spec);
+
+// ---- checkpoints (safetensors, lra/nn/checkpoint.hpp) ------------------------------------
+// Writes every parameter by dotted name, plus the whole ModelConfig (seed included) as
+// "lra.model.*" metadata. Atomic (temp file + rename).
+void save_checkpoint(const LraModel& model, const std::string& path);
+// Loads parameters into `model`, which must be built with the same configuration and seed
+// (some mechanisms draw fixed random non-parameters from the seed, e.g. the Performer's
+// features). Refuses with CheckpointError, and then loads nothing, when the metadata names
+// another mechanism, mechanism parameters, pooling, positions or seed, or when a tensor is
+// missing, unexpected or mis-shaped (each one listed); IoError when the file cannot be read.
+void load_checkpoint(LraModel& model, const std::string& path);
+// Rebuilds a saved model and loads its weights: all a program needs to run inference on it.
+// `path` is a file written by save_checkpoint (the model from its metadata), or the run folder
+// of `lra_cpu train` (the model from config.json, the best-validation weights best.safetensors;
+// run.hpp). CheckpointError when the metadata is missing or describes a model this build
+// cannot make; ConfigError for a folder that is not a run folder.
+std::unique_ptr<LraModel> load_model(const std::string& path);
+
+// ---- inference on token ids --------------------------------------------------------------
+// A sequence of token ids of the task's vocabulary, 0 <= id < vocab, as the task's readers
+// produce them (e.g. lra::data::tokenize_listops, lra::data::byte_tokens); no padding needed.
+using Sequence = std::vector<int32_t>;
+
+struct Prediction {
+  Tensor logits;                // f32 (sequences, classes)
+  std::vector<int32_t> labels;  // argmax of each row (first maximum)
+};
+
+// Classifies `sequences` in batches of `batch_size`, without gradients or dropout. Sequences
+// longer than the model's max_len are cut to it, as training and evaluation do. Dual-tower
+// models (retrieval) take the second document of each pair in `second` (same count).
+// DataError naming the sequence and position for an id outside [0, vocab) or an empty
+// sequence; ConfigError for a missing or unexpected `second`.
+Prediction predict(LraModel& model, const std::vector<Sequence>& sequences,
+                   const std::vector<Sequence>& second = {}, int64_t batch_size = 32);
+
+}  // namespace lra::api
