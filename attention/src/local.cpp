@@ -27,6 +27,7 @@
 // comes from the per-sequence lengths.
 #include <cmath>
 
+#include "key_mask.hpp"
 #include "mechanisms.hpp"
 #include "patterns.hpp"
 
@@ -83,6 +84,7 @@ class LocalAttention : public MultiHeadAttention {
               " must be positive");
   }
   const char* name() const override { return "local"; }
+  bool supports_key_mask() const override { return true; }
 
   Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
              const nn::ForwardContext& ctx) override {
@@ -91,15 +93,17 @@ class LocalAttention : public MultiHeadAttention {
     spec.scale = 1.0f / std::sqrt(float(head_dim_));
     spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
     spec.dropout_key = ctx.key(path() + ".attn_dropout");
+    spec.key_mask = keymask::checked(ctx, q.size(0), q.size(2), "local");
     return bsa::attention(q, k, v, lengths, spec);
   }
 
   Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths,
-                       const nn::ForwardContext&) override {
+                       const nn::ForwardContext& ctx) override {
     const pattern::Local pat = pattern_;
     return bsa::dense_weights(
         q, k, lengths, 1.0f / std::sqrt(float(head_dim_)),
-        [pat](int64_t, int64_t, int64_t i, int64_t j) { return pat.allowed(i, j); });
+        keymask::masked([pat](int64_t, int64_t, int64_t i, int64_t j) { return pat.allowed(i, j); },
+                        keymask::checked(ctx, q.size(0), q.size(2), "local")));
   }
 
  private:
