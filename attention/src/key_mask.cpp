@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "lra/autograd/ops.hpp"
+
 namespace lra::attn::keymask {
 
 Tensor checked(const nn::ForwardContext& ctx, int64_t B, int64_t n, const char* who) {
@@ -30,6 +32,11 @@ Tensor visible_rows(const Tensor& mask) {
 
 Tensor score_bias(const Tensor& mask) {
   return per_key(mask, {mask.size(0), 1, 1, mask.size(1)}, 0.0f, -INFINITY);
+}
+
+Var zero_hidden_rows(const Var& x, const nn::ForwardContext& ctx, const char* who) {
+  const Tensor km = checked(ctx, x.size(0), x.size(2), who);
+  return km.defined() ? mul(x, Var(visible_rows(km))) : x;
 }
 
 bsa::Pattern masked(bsa::Pattern allowed, const Tensor& mask) {

@@ -7,6 +7,7 @@
 // ones zero the hidden keys (and values) before they are summed. Never an N x N mask.
 #pragma once
 #include "block_sparse.hpp"
+#include "lra/autograd/var.hpp"
 #include "lra/nn/module.hpp"
 
 namespace lra::attn::keymask {
@@ -20,6 +21,10 @@ Tensor visible_rows(const Tensor& mask);
 // f32 (B, 1, 1, n): 0 for a visible key, -inf for a hidden one; added to (B, H, M, n) scores
 // before a softmax over keys (a row with no visible key then outputs 0, as in the kernel).
 Tensor score_bias(const Tensor& mask);
+
+// Rows of x (B, H, N, m) at hidden keys set to 0 (x * visible_rows: gradient 0 there too);
+// x itself when ctx carries no key mask.
+Var zero_hidden_rows(const Var& x, const nn::ForwardContext& ctx, const char* who);
 
 // The dense face's pattern with hidden keys removed (allowed unchanged when mask undefined).
 bsa::Pattern masked(bsa::Pattern allowed, const Tensor& mask);

@@ -377,7 +377,7 @@ Tensor gaussian_orthogonal_matrix(int64_t m, int64_t d, uint64_t key, int scalin
 //
 // Saved for backward: P (the output), q, k (the inputs). No logits tensor is kept.
 Var biased_softmax(const Var& q, const Var& k, const Var& r, const Tensor& lengths, float scale,
-                   int64_t batch, int64_t heads, int64_t n) {
+                   int64_t batch, int64_t heads, int64_t n, const Tensor& key_mask) {
   bool dot = q.defined();
   LRA_CHECK(dot == k.defined(), ShapeError, "biased_softmax: give both q and k or neither");
   LRA_CHECK(dot || r.defined(), ShapeError, "biased_softmax: needs q, k or a bias");
@@ -397,6 +397,9 @@ Var biased_softmax(const Var& q, const Var& k, const Var& r, const Tensor& lengt
     if (rd.stride(2) != 1) rd = rd.contiguous();
   }
   std::vector<int64_t> lens = valid_lengths(lengths, batch, n);
+  LRA_ASSERT(!key_mask.defined() || (key_mask.dtype() == DType::I32 && key_mask.is_contiguous() &&
+                                     key_mask.numel() == batch * n));
+  const int32_t* key_ok = key_mask.defined() ? key_mask.data<int32_t>() : nullptr;
 
   Tensor p =
       dot ? kern::matmul(q.data(), k.data(), false, true) : Tensor::empty({batch, heads, n, n});
@@ -405,7 +408,8 @@ Var biased_softmax(const Var& q, const Var& k, const Var& r, const Tensor& lengt
   int64_t r0 = rd.defined() ? rd.stride(0) : 0, r1 = rd.defined() ? rd.stride(1) : 0;
   parallel_for(batch * heads * n, row_grain(n), [&](int64_t lo, int64_t hi) {
     for (int64_t row = lo; row < hi; ++row) {
-      int64_t b = row / (heads * n), h = (row / n) % heads, i = row % n, L = lens[size_t(b)];
+      const int64_t b = row / (heads * n), h = (row / n) % heads, i = row % n;
+      int64_t L = lens[size_t(b)];
       float* x = pp + row * n;
       const float* br = pr ? pr + h * r0 + i * r1 : nullptr;
       if (dot && br) {
@@ -415,8 +419,16 @@ Var biased_softmax(const Var& q, const Var& k, const Var& r, const Tensor& lengt
       } else {
         for (int64_t j = 0; j < L; ++j) x[j] = br[j];
       }
+      const int32_t* ok = key_ok ? key_ok + b * n : nullptr;
+      if (ok)
+        for (int64_t j = 0; j < L; ++j)
+          if (!ok[j]) x[j] = -INFINITY;
       float mx = max_of(x, L);
+      if (mx == -INFINITY) L = 0;  // no visible key: the row is 0
       for (int64_t j = 0; j < L; ++j) x[j] = exp_nonpos(x[j] - mx);
+      if (ok)
+        for (int64_t j = 0; j < L; ++j)
+          if (!ok[j]) x[j] = 0.0f;  // exp_nonpos clamps -inf to e^-87.3
       float s = sum_of(x, L);
       float inv = s > 0.0f ? 1.0f / s : 0.0f;
       for (int64_t j = 0; j < L; ++j) x[j] *= inv;

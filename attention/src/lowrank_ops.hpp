@@ -60,7 +60,9 @@ Tensor gaussian_orthogonal_matrix(int64_t m, int64_t d, uint64_t key, int scalin
 // layout with unit last stride (e.g. a slice of a (H, max_len, max_len) parameter) or undefined.
 // R is read per head inside the kernel, never broadcast to (B,H,N,N). Only P is kept for
 // backward: dS = P ∘ (dP − rowsum(dP ∘ P)); dQ = scale dS K; dK = scale dSᵀ Q; dR = Σ_b dS.
+// key_mask (optional, contiguous i32 (B,N)): keys j with key_mask[b, j] = 0 get logit −inf,
+// i.e. P_ij = 0 (a row with no visible key is all 0).
 Var biased_softmax(const Var& q, const Var& k, const Var& r, const Tensor& lengths, float scale,
-                   int64_t batch, int64_t heads, int64_t n);
+                   int64_t batch, int64_t heads, int64_t n, const Tensor& key_mask = {});
 
 }  // namespace lra::attn::ops

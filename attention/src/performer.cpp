@@ -15,7 +15,9 @@
 // The largest feature is thus 1, so eps = 0 (allowed) gives no NaN even for |q| ~ 60 or huge pads
 // (the reference subtracts only max w·x', so a large |x|²/2 underflows every feature: 0/0).
 // Padding: φK rows at pads are 0 and pads are excluded from the key max, so pads get no weight and
-// cannot shift valid outputs (docs/mechanisms.md section 2).
+// cannot shift valid outputs (docs/mechanisms.md section 2). A key mask (mask_zero_tokens) zeroes
+// the hidden keys' φK rows too (their values then enter neither S nor z); they stay in the key
+// max, a constant that cancels.
 //
 // Cost: time O(B·H·N·m·d) (feature GEMMs N×d×m for Q and K, plus the two linear-attention GEMMs),
 // memory O(B·H·N·m) for φQ, φK plus O(m·d) for W and S. The projection is one
@@ -50,6 +52,7 @@
 //     Q and K by d^(-1/4) on top of the kernel's own d^(-1/4) and uses eps = 1e-4.
 #include <cmath>
 
+#include "key_mask.hpp"
 #include "lowrank_ops.hpp"
 #include "lra/autograd/ops.hpp"
 #include "lra/core/rng.hpp"
@@ -86,24 +89,31 @@ class Performer : public MultiHeadAttention {
     if (redraw_ == 0) w_ = ops::gaussian_orthogonal_matrix(m_, head_dim_, fixed_key_, scaling_);
   }
   const char* name() const override { return "performer"; }
+  bool supports_key_mask() const override { return true; }
 
   Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
              const nn::ForwardContext& ctx) override {
     const Tensor& w = projection(ctx);
     Var fq = ops::favor_features(q, w, {}, true, eps_);
-    Var fk = ops::favor_features(k, w, lengths, false, eps_);
+    Var fk = keymask::zero_hidden_rows(ops::favor_features(k, w, lengths, false, eps_), ctx,
+                                       "performer");
     return ops::linear_attention(fq, fk, v, lengths, eps_, ops::DenGuard::Lra);
   }
 
   Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths,
                        const nn::ForwardContext& ctx) override {
-    if (!dense_features_)
-      return kern::softmax(kern::matmul(q, k, false, true), lengths,
-                           1.0f / std::sqrt(float(head_dim_)));
+    if (!dense_features_) {
+      Tensor s = kern::matmul(q, k, false, true);
+      const Tensor km = keymask::checked(ctx, q.size(0), q.size(2), "performer");
+      if (km.defined()) s = kern::binary(kern::Binary::Add, s, keymask::score_bias(km));
+      return kern::softmax(s, lengths, 1.0f / std::sqrt(float(head_dim_)));
+    }
     NoGradGuard ng;
     const Tensor& w = projection(ctx);
     Tensor fq = ops::favor_features(Var(q), w, {}, true, eps_).data();
-    Tensor fk = ops::favor_features(Var(k), w, lengths, false, eps_).data();
+    Tensor fk = keymask::zero_hidden_rows(ops::favor_features(Var(k), w, lengths, false, eps_), ctx,
+                                          "performer")
+                    .data();
     return ops::linear_attention_weights(fq, fk, eps_, ops::DenGuard::Lra);
   }
 
