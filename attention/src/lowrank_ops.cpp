@@ -224,13 +224,20 @@ Var elu_features(const Var& x, const Tensor& lengths) {
 // ---- FAVOR+ positive random features ------------------------------------------------------
 //
 // Saved for backward: the output φ, x (the input) and w (not a parameter).
-Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is_query, float eps) {
+Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is_query, float eps,
+                   const Tensor& key_mask) {
   const Tensor& xd = x.data();
   check_heads(xd, "favor_features: x");
   int64_t B = xd.size(0), H = xd.size(1), N = xd.size(2), d = xd.size(3), m = w.size(0);
   LRA_CHECK(w.dim() == 2 && w.size(1) == d, ShapeError, "favor_features: projection ", w.describe(),
             " does not match head dim ", d);
   std::vector<int64_t> lens = valid_lengths(lengths, B, N);
+  LRA_ASSERT(!key_mask.defined() || (key_mask.dtype() == DType::I32 && key_mask.is_contiguous() &&
+                                     key_mask.numel() == B * N));
+  // Rows that are pads: i >= len_b, or keys the key mask hides.
+  auto pad = [lens, key_mask, N](int64_t b, int64_t i) {
+    return i >= lens[size_t(b)] || (key_mask.defined() && key_mask.data<int32_t>()[b * N + i] == 0);
+  };
   float c = 1.0f / std::sqrt(std::sqrt(float(d)));  // data normaliser d^(-1/4)
   float ratio = 1.0f / std::sqrt(float(m));
 
@@ -263,7 +270,8 @@ Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is
     for (int64_t bh = 0; bh < B * H; ++bh) {
       float mx = -std::numeric_limits<float>::infinity();
       for (int64_t i = 0; i < lens[size_t(bh / H)]; ++i)
-        mx = std::max(mx, rowmax[size_t(bh * N + i)] - half_sq[size_t(bh * N + i)]);
+        if (!pad(bh / H, i))
+          mx = std::max(mx, rowmax[size_t(bh * N + i)] - half_sq[size_t(bh * N + i)]);
       keymax[size_t(bh)] = std::isfinite(mx) ? mx : 0.0f;
     }
 
@@ -271,7 +279,7 @@ Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is
     for (int64_t r = lo; r < hi; ++r) {
       const int64_t b = r / (H * N), i = r % N;
       float* row = pp + r * m;
-      if (i >= lens[size_t(b)]) {
+      if (pad(b, i)) {
         std::fill(row, row + m, 0.0f);
         continue;
       }
@@ -283,8 +291,8 @@ Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is
 
   return make_result(
       phi, "favor_features", {x},
-      [phi, xd, w, lens, B, H, N, d, m, c, ratio, eps, is_query](const Tensor& g_in,
-                                                                 InputGrads& in) {
+      [phi, xd, w, pad, B, H, N, d, m, c, ratio, eps, is_query](const Tensor& g_in,
+                                                                InputGrads& in) {
         if (!in.needs(0)) return;
         Tensor g = g_in.contiguous();
         Tensor dP = Tensor::empty({B, H, N, m});
@@ -295,7 +303,7 @@ Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is
         parallel_for(B * H * N, row_grain(m), [&](int64_t lo, int64_t hi) {
           for (int64_t r = lo; r < hi; ++r) {
             float* pr = p + r * m;
-            if (r % N >= lens[size_t(r / (H * N))]) {
+            if (pad(r / (H * N), r % N)) {
               std::fill(pr, pr + m, 0.0f);
               rs[size_t(r)] = 0.0f;
               continue;

@@ -44,9 +44,11 @@ Var elu_features(const Var& x, const Tensor& lengths);
 // keys (max over valid positions and r). The largest feature is then exactly 1: no row can
 // underflow to all zeros, even with eps = 0 and |x| large. Constants cancel in the renormalised
 // attention, so no gradient flows through them. Rows at pads are 0 (keys: pass lengths; queries:
-// pass {}). Backward: dP = dφ ∘ (φ − m^(-1/2) eps);  dx = d^(-1/4) dP w, keys also
-// − d^(-1/2) (Σ_r dP_r) x.
-Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is_query, float eps);
+// pass {}); so are the rows of keys a key_mask (contiguous i32 (B,N), 0 = hidden) hides, which
+// are also left out of the key max. Backward: dP = dφ ∘ (φ − m^(-1/2) eps);  dx = d^(-1/4) dP w,
+// keys also − d^(-1/2) (Σ_r dP_r) x.
+Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is_query, float eps,
+                   const Tensor& key_mask = {});
 
 // Gaussian orthogonal random matrix (m,d): rows come in blocks of d mutually orthonormal rows,
 // each block the Gram-Schmidt orthonormalisation (in double) of a d×d Gaussian block; rows are

@@ -125,6 +125,33 @@ inline float padding_leak(attn::MultiHeadAttention& m, int64_t n, const Tensor& 
   return worst;
 }
 
+// Max change of the outputs at visible positions when the inputs at positions the key mask
+// hides are replaced by other values: hidden keys must influence no other query.
+inline float hidden_key_leak(attn::MultiHeadAttention& m, int64_t n, const Tensor& lengths,
+                             const Tensor& key_mask) {
+  NoGradGuard ng;
+  nn::ForwardContext ctx;
+  ctx.key_mask = key_mask;
+  const int64_t b = lengths.size(0);
+  Tensor x1 = random_tensor({b, n, 16}, 11);
+  Tensor x2 = x1.clone();
+  Tensor noise = random_tensor({b, n, 16}, 12, 3.0f);
+  const auto lens = lengths.to_ints();
+  auto hidden = [&](int64_t bi, int64_t i) { return key_mask.data<int32_t>()[bi * n + i] == 0; };
+  for (int64_t bi = 0; bi < b; ++bi)
+    for (int64_t i = 0; i < n; ++i)
+      if (hidden(bi, i)) x2.select(0, bi).select(0, i).copy_(noise.select(0, bi).select(0, i));
+  Tensor y1 = m.forward(Var(x1), lengths, ctx).data();
+  Tensor y2 = m.forward(Var(x2), lengths, ctx).data();
+  float worst = 0.0f;
+  for (int64_t bi = 0; bi < b; ++bi)
+    for (int64_t i = 0; i < lens[size_t(bi)]; ++i)
+      if (!hidden(bi, i))
+        for (int64_t d = 0; d < 16; ++d)
+          worst = std::max(worst, std::fabs(y1.at({bi, i, d}) - y2.at({bi, i, d})));
+  return worst;
+}
+
 // Peak allocator bytes of one forward + backward at length n (batch 1, d = 64 per head).
 inline size_t peak_bytes_fwd_bwd(const std::string& name, int64_t n,
                                  std::map<std::string, std::string> params = {}) {
