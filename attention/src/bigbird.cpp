@@ -123,7 +123,6 @@ class BigBirdAttention : public MultiHeadAttention {
               " must be >= 0");
   }
   const char* name() const override { return "bigbird"; }
-  bool supports_key_mask() const override { return true; }
 
   Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
              const nn::ForwardContext& ctx) override {

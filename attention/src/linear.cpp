@@ -40,7 +40,6 @@ class LinearAttention : public MultiHeadAttention {
     LRA_CHECK(eps_ >= 0.0f, ConfigError, "linear: eps must be >= 0, got ", eps_);
   }
   const char* name() const override { return "linear"; }
-  bool supports_key_mask() const override { return true; }
 
   Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
              const nn::ForwardContext& ctx) override {

@@ -58,7 +58,6 @@ class Linformer : public MultiHeadAttention {
     if (!o.get_bool(kShareKV)) f_ = register_parameter("F", init("linformer.F"));
   }
   const char* name() const override { return "linformer"; }
-  bool supports_key_mask() const override { return true; }
 
   Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
              const nn::ForwardContext& ctx) override {

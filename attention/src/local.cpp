@@ -84,7 +84,6 @@ class LocalAttention : public MultiHeadAttention {
               " must be positive");
   }
   const char* name() const override { return "local"; }
-  bool supports_key_mask() const override { return true; }
 
   Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
              const nn::ForwardContext& ctx) override {

@@ -116,7 +116,6 @@ class LongformerAttention : public MultiHeadAttention {
     }
   }
   const char* name() const override { return "longformer"; }
-  bool supports_key_mask() const override { return true; }
 
   // With global=cls: the global projections of x, used by attend() for row 0 during this call.
   Var forward(const Var& x, const Tensor& lengths, const nn::ForwardContext& ctx) override {

@@ -88,7 +88,6 @@ class Performer : public MultiHeadAttention {
     if (redraw_ == 0) w_ = ops::gaussian_orthogonal_matrix(m_, head_dim_, fixed_key_, scaling_);
   }
   const char* name() const override { return "performer"; }
-  bool supports_key_mask() const override { return true; }
 
   Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
              const nn::ForwardContext& ctx) override {

@@ -156,7 +156,6 @@ class SinkhornAttention : public MultiHeadAttention {
     sort_b_ = register_parameter("sortnet_bias", Tensor::zeros({heads_, 1, max_blocks_}));
   }
   const char* name() const override { return "sinkhorn"; }
-  bool supports_key_mask() const override { return true; }
 
   Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
              const nn::ForwardContext& ctx) override {

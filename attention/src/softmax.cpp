@@ -70,7 +70,6 @@ class SoftmaxAttention : public MultiHeadAttention {
               " must be in [1, 1024]");
   }
   const char* name() const override { return "transformer"; }
-  bool supports_key_mask() const override { return true; }
 
   Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
              const nn::ForwardContext& ctx) override {

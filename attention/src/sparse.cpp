@@ -111,7 +111,6 @@ class SparseAttention : public MultiHeadAttention {
               "sparse: summary=", pattern_.summary, " must be in [0, block=", pattern_.block, "]");
   }
   const char* name() const override { return "sparse"; }
-  bool supports_key_mask() const override { return true; }
 
   Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
              const nn::ForwardContext& ctx) override {

@@ -79,7 +79,6 @@ class Synthesizer : public MultiHeadAttention {
     }
   }
   const char* name() const override { return "synthesizer"; }
-  bool supports_key_mask() const override { return true; }
 
   Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
              const nn::ForwardContext& ctx) override {

@@ -134,15 +134,6 @@ TEST_CASE("transformer: kernel=plain with a key mask equals its dense face and k
   CHECK(kern::max_abs(kern::binary(kern::Binary::Sub, a.slice(1, 0, 6), b.slice(1, 0, 6))) < 1e-5f);
 }
 
-TEST_CASE("key mask: a mechanism without one refuses it, naming the setting") {
-  nn::ForwardContext ctx;
-  ctx.key_mask = Tensor::zeros({1, 4}, DType::I32);
-  Var x(test::random_tensor({1, 4, 16}, 8));
-  auto reformer = attn::make_mechanism("reformer", test::small_options(32));
-  CHECK_THROWS_WITH_AS(reformer->forward(x, test::lengths_of({4}), ctx),
-                       doctest::Contains("mask_zero_tokens"), ConfigError);
-}
-
 TEST_CASE("transformer: kernel=flash peak memory grows linearly in N, kernel=plain does not") {
   size_t a = test::peak_bytes_fwd_bwd("transformer", 256);
   size_t b = test::peak_bytes_fwd_bwd("transformer", 1024);
