@@ -38,6 +38,7 @@
 #include <cmath>
 #include <map>
 
+#include "key_mask.hpp"
 #include "lra/core/rng.hpp"
 #include "mechanisms.hpp"
 #include "patterns.hpp"
@@ -141,11 +142,12 @@ class BigBirdAttention : public MultiHeadAttention {
     spec.scale = 1.0f / std::sqrt(float(head_dim_));
     spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
     spec.dropout_key = ctx.key(path() + ".attn_dropout");
+    spec.key_mask = keymask::checked(ctx, B, n, "bigbird");
     return bsa::attention(q, k, v, lengths, spec);
   }
 
   Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths,
-                       const nn::ForwardContext&) override {
+                       const nn::ForwardContext& ctx) override {
     const int64_t B = q.size(0), H = q.size(1), n = q.size(2), blk = pattern_.block;
     const std::vector<int32_t> len =
         lengths.defined() ? lengths.to_ints() : std::vector<int32_t>(size_t(B), int32_t(n));
@@ -163,12 +165,14 @@ class BigBirdAttention : public MultiHeadAttention {
                 pattern_.allowed(h, qb * blk, kb * blk, l);
     }
     return bsa::dense_weights(q, k, lengths, 1.0f / std::sqrt(float(head_dim_)),
-                              [&](int64_t b, int64_t h, int64_t i, int64_t j) {
-                                const int64_t nb = blocks[size_t(b)];
-                                const int64_t qb = i / blk, kb = j / blk;
-                                return qb < nb && kb < nb &&
-                                       seen[size_t(b)][size_t((h * nb + qb) * nb + kb)] != 0;
-                              });
+                              keymask::masked(
+                                  [&](int64_t b, int64_t h, int64_t i, int64_t j) {
+                                    const int64_t nb = blocks[size_t(b)];
+                                    const int64_t qb = i / blk, kb = j / blk;
+                                    return qb < nb && kb < nb &&
+                                           seen[size_t(b)][size_t((h * nb + qb) * nb + kb)] != 0;
+                                  },
+                                  keymask::checked(ctx, B, n, "bigbird")));
   }
 
  private:

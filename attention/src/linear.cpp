@@ -2,7 +2,8 @@
 // "Transformers are RNNs"), non-causal.
 //
 //   φ(x) = elu(x) + 1 > 0, elementwise                      φQ, φK: (B, H, N, d)
-//   φK_j = 0 for padded keys j ≥ len_b (so pads enter no sum)
+//   φK_j = 0 for padded keys j ≥ len_b (so pads enter no sum), and for keys hidden by a key
+//   mask (mask_zero_tokens): their φK rows, hence their values, enter neither KV nor z
 //   KV = φKᵀ V                                              (B, H, d, d)
 //   z  = Σ_j φK_j                                           (B, H, d)
 //   O_i = φQ_i KV / (φQ_i · z + ε),  ε = 1e-6               (B, H, N, d)
@@ -22,6 +23,7 @@
 //   - no padding mask: pad keys enter KV and z, so valid outputs depend on padding. Here φ(K)
 //     is zeroed at pads (docs/mechanisms.md section 2), so pads get no weight and no gradient.
 //   - causal mode (prefix sums) exists in the paper, not needed for LRA's encoders; not built.
+#include "key_mask.hpp"
 #include "lowrank_ops.hpp"
 #include "lra/autograd/ops.hpp"
 #include "mechanisms.hpp"
@@ -40,17 +42,18 @@ class LinearAttention : public MultiHeadAttention {
   const char* name() const override { return "linear"; }
 
   Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
-             const nn::ForwardContext&) override {
-    Var fq = ops::elu_features(q, {});       // queries at pads are computed, never read
-    Var fk = ops::elu_features(k, lengths);  // zero rows at pads
+             const nn::ForwardContext& ctx) override {
+    Var fq = ops::elu_features(q, {});  // queries at pads are computed, never read
+    Var fk = keymask::zero_hidden_rows(ops::elu_features(k, lengths), ctx,
+                                       "linear");  // zero rows at pads, hidden keys
     return ops::linear_attention(fq, fk, v, lengths, eps_, ops::DenGuard::Add);
   }
 
   Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths,
-                       const nn::ForwardContext&) override {
+                       const nn::ForwardContext& ctx) override {
     NoGradGuard ng;
     Tensor fq = ops::elu_features(Var(q), {}).data();
-    Tensor fk = ops::elu_features(Var(k), lengths).data();
+    Tensor fk = keymask::zero_hidden_rows(ops::elu_features(Var(k), lengths), ctx, "linear").data();
     return ops::linear_attention_weights(fq, fk, eps_, ops::DenGuard::Add);
   }
 

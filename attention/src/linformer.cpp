@@ -8,7 +8,8 @@
 //   O  = P V'                                                                    (B, H, N, d)
 // Zeroing the columns of E at pads is the same as zeroing the rows of K and V at pads before
 // the projection (docs/mechanisms.md section 2), and cheaper: a (B, k, N) mask product instead of a
-// (B, H, N, d) copy.
+// (B, H, N, d) copy. A key mask (mask_zero_tokens) zeroes the hidden keys' columns the same way:
+// hidden keys and values enter neither K' nor V'.
 //
 // Cost: time O(B·H·N·k·d), memory O(B·H·N·k) (scores and weights over k, not N, keys), plus the
 // O(k·max_len) parameters. With share_kv (default) F = E.
@@ -29,6 +30,7 @@
 // E ties the model to max_len; no causal variant.
 #include <cmath>
 
+#include "key_mask.hpp"
 #include "lra/autograd/ops.hpp"
 #include "lra/core/rng.hpp"
 #include "mechanisms.hpp"
@@ -60,7 +62,7 @@ class Linformer : public MultiHeadAttention {
   Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
              const nn::ForwardContext& ctx) override {
     int64_t n = q.size(2);
-    Tensor valid = valid_mask(lengths, q.size(0), n);
+    Tensor valid = valid_mask(lengths, ctx, q.size(0), n);
     Var em = mul(slice(e_, 1, 0, n), Var(valid));  // (B, 1, k, N)
     Var fm = f_.defined() ? mul(slice(f_, 1, 0, n), Var(valid)) : em;
     Var kp = matmul(em, k), vp = matmul(fm, v);  // (B, H, k, d)
@@ -70,9 +72,9 @@ class Linformer : public MultiHeadAttention {
   }
 
   Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths,
-                       const nn::ForwardContext&) override {
+                       const nn::ForwardContext& ctx) override {
     int64_t n = q.size(2);
-    Tensor valid = valid_mask(lengths, q.size(0), n);
+    Tensor valid = valid_mask(lengths, ctx, q.size(0), n);
     Tensor em = kern::binary(kern::Binary::Mul, e_.data().slice(1, 0, n), valid);
     Tensor fm =
         f_.defined() ? kern::binary(kern::Binary::Mul, f_.data().slice(1, 0, n), valid) : em;
@@ -82,16 +84,21 @@ class Linformer : public MultiHeadAttention {
   }
 
  private:
-  // (B, 1, 1, N): 1 at valid positions, 0 at pads.
-  Tensor valid_mask(const Tensor& lengths, int64_t b, int64_t n) const {
+  // (B, 1, 1, N): 1 at valid positions, 0 at pads and at keys the key mask hides.
+  Tensor valid_mask(const Tensor& lengths, const nn::ForwardContext& ctx, int64_t b,
+                    int64_t n) const {
     LRA_CHECK(n <= max_len_, ShapeError, "linformer: length ", n, " exceeds max_len ", max_len_,
               " (E is (k, max_len))");
-    if (!lengths.defined()) return Tensor::ones({b, 1, 1, n});  // no padding
+    const Tensor km = keymask::checked(ctx, b, n, "linformer");
+    if (!lengths.defined() && !km.defined()) return Tensor::ones({b, 1, 1, n});  // no padding
     Tensor m = Tensor::zeros({b, 1, 1, n});
-    std::vector<int32_t> lens = lengths.to_ints();
+    std::vector<int32_t> lens =
+        lengths.defined() ? lengths.to_ints() : std::vector<int32_t>(size_t(b), int32_t(n));
+    const int32_t* ok = km.defined() ? km.data<int32_t>() : nullptr;
     float* p = m.data<float>();
     for (int64_t bi = 0; bi < b; ++bi)
-      for (int64_t j = 0; j < std::min<int64_t>(n, lens[size_t(bi)]); ++j) p[bi * n + j] = 1.0f;
+      for (int64_t j = 0; j < std::min<int64_t>(n, lens[size_t(bi)]); ++j)
+        p[bi * n + j] = !ok || ok[bi * n + j] ? 1.0f : 0.0f;
     return m;
   }
 

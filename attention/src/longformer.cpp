@@ -36,6 +36,7 @@
 //   - padding is an additive −1e10 on the masked N x N bias; here lengths clip the key tiles.
 #include <cmath>
 
+#include "key_mask.hpp"
 #include "lra/autograd/ops.hpp"
 #include "lra/core/rng.hpp"
 #include "mechanisms.hpp"
@@ -138,23 +139,27 @@ class LongformerAttention : public MultiHeadAttention {
     spec.scale = scale;
     spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
     spec.dropout_key = ctx.key(path() + ".attn_dropout");
+    spec.key_mask = keymask::checked(ctx, q.size(0), n, "longformer");
     Var o = bsa::attention(q, k, v, lengths, spec);
     if (!pattern_.global_first || n == 0) return o;
     // Row 0: every valid key, with the global projections when forward() provided them.
     const bool own = global_q_.defined();
     Var qg = own ? global_q_ : slice(q, 2, 0, 1);
-    Var p = softmax(matmul(qg, own ? global_k_ : k, false, true), lengths, scale);  // (B,H,1,N)
+    Var s = matmul(qg, own ? global_k_ : k, false, true);  // (B, H, 1, N)
+    if (spec.key_mask.defined()) s = add(s, Var(keymask::score_bias(spec.key_mask)));
+    Var p = softmax(s, lengths, scale);
     p = dropout(p, attn_dropout_, ctx.key(path() + ".global_dropout"), ctx.training);
     Var og = matmul(p, own ? global_v_ : v);  // (B, H, 1, d)
     return n == 1 ? og : concat({og, slice(o, 2, 1, n)}, 2);
   }
 
   Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths,
-                       const nn::ForwardContext&) override {
+                       const nn::ForwardContext& ctx) override {
     const pattern::Window pat = pattern_;
     return bsa::dense_weights(
         q, k, lengths, 1.0f / std::sqrt(float(head_dim_)),
-        [pat](int64_t, int64_t, int64_t i, int64_t j) { return pat.allowed(i, j); });
+        keymask::masked([pat](int64_t, int64_t, int64_t i, int64_t j) { return pat.allowed(i, j); },
+                        keymask::checked(ctx, q.size(0), q.size(2), "longformer")));
   }
 
  private:

@@ -224,13 +224,20 @@ Var elu_features(const Var& x, const Tensor& lengths) {
 // ---- FAVOR+ positive random features ------------------------------------------------------
 //
 // Saved for backward: the output φ, x (the input) and w (not a parameter).
-Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is_query, float eps) {
+Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is_query, float eps,
+                   const Tensor& key_mask) {
   const Tensor& xd = x.data();
   check_heads(xd, "favor_features: x");
   int64_t B = xd.size(0), H = xd.size(1), N = xd.size(2), d = xd.size(3), m = w.size(0);
   LRA_CHECK(w.dim() == 2 && w.size(1) == d, ShapeError, "favor_features: projection ", w.describe(),
             " does not match head dim ", d);
   std::vector<int64_t> lens = valid_lengths(lengths, B, N);
+  LRA_ASSERT(!key_mask.defined() || (key_mask.dtype() == DType::I32 && key_mask.is_contiguous() &&
+                                     key_mask.numel() == B * N));
+  // Rows that are pads: i >= len_b, or keys the key mask hides.
+  auto pad = [lens, key_mask, N](int64_t b, int64_t i) {
+    return i >= lens[size_t(b)] || (key_mask.defined() && key_mask.data<int32_t>()[b * N + i] == 0);
+  };
   float c = 1.0f / std::sqrt(std::sqrt(float(d)));  // data normaliser d^(-1/4)
   float ratio = 1.0f / std::sqrt(float(m));
 
@@ -263,7 +270,8 @@ Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is
     for (int64_t bh = 0; bh < B * H; ++bh) {
       float mx = -std::numeric_limits<float>::infinity();
       for (int64_t i = 0; i < lens[size_t(bh / H)]; ++i)
-        mx = std::max(mx, rowmax[size_t(bh * N + i)] - half_sq[size_t(bh * N + i)]);
+        if (!pad(bh / H, i))
+          mx = std::max(mx, rowmax[size_t(bh * N + i)] - half_sq[size_t(bh * N + i)]);
       keymax[size_t(bh)] = std::isfinite(mx) ? mx : 0.0f;
     }
 
@@ -271,7 +279,7 @@ Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is
     for (int64_t r = lo; r < hi; ++r) {
       const int64_t b = r / (H * N), i = r % N;
       float* row = pp + r * m;
-      if (i >= lens[size_t(b)]) {
+      if (pad(b, i)) {
         std::fill(row, row + m, 0.0f);
         continue;
       }
@@ -283,8 +291,8 @@ Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is
 
   return make_result(
       phi, "favor_features", {x},
-      [phi, xd, w, lens, B, H, N, d, m, c, ratio, eps, is_query](const Tensor& g_in,
-                                                                 InputGrads& in) {
+      [phi, xd, w, pad, B, H, N, d, m, c, ratio, eps, is_query](const Tensor& g_in,
+                                                                InputGrads& in) {
         if (!in.needs(0)) return;
         Tensor g = g_in.contiguous();
         Tensor dP = Tensor::empty({B, H, N, m});
@@ -295,7 +303,7 @@ Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is
         parallel_for(B * H * N, row_grain(m), [&](int64_t lo, int64_t hi) {
           for (int64_t r = lo; r < hi; ++r) {
             float* pr = p + r * m;
-            if (r % N >= lens[size_t(r / (H * N))]) {
+            if (pad(r / (H * N), r % N)) {
               std::fill(pr, pr + m, 0.0f);
               rs[size_t(r)] = 0.0f;
               continue;
@@ -377,7 +385,7 @@ Tensor gaussian_orthogonal_matrix(int64_t m, int64_t d, uint64_t key, int scalin
 //
 // Saved for backward: P (the output), q, k (the inputs). No logits tensor is kept.
 Var biased_softmax(const Var& q, const Var& k, const Var& r, const Tensor& lengths, float scale,
-                   int64_t batch, int64_t heads, int64_t n) {
+                   int64_t batch, int64_t heads, int64_t n, const Tensor& key_mask) {
   bool dot = q.defined();
   LRA_CHECK(dot == k.defined(), ShapeError, "biased_softmax: give both q and k or neither");
   LRA_CHECK(dot || r.defined(), ShapeError, "biased_softmax: needs q, k or a bias");
@@ -397,6 +405,9 @@ Var biased_softmax(const Var& q, const Var& k, const Var& r, const Tensor& lengt
     if (rd.stride(2) != 1) rd = rd.contiguous();
   }
   std::vector<int64_t> lens = valid_lengths(lengths, batch, n);
+  LRA_ASSERT(!key_mask.defined() || (key_mask.dtype() == DType::I32 && key_mask.is_contiguous() &&
+                                     key_mask.numel() == batch * n));
+  const int32_t* key_ok = key_mask.defined() ? key_mask.data<int32_t>() : nullptr;
 
   Tensor p =
       dot ? kern::matmul(q.data(), k.data(), false, true) : Tensor::empty({batch, heads, n, n});
@@ -405,7 +416,8 @@ Var biased_softmax(const Var& q, const Var& k, const Var& r, const Tensor& lengt
   int64_t r0 = rd.defined() ? rd.stride(0) : 0, r1 = rd.defined() ? rd.stride(1) : 0;
   parallel_for(batch * heads * n, row_grain(n), [&](int64_t lo, int64_t hi) {
     for (int64_t row = lo; row < hi; ++row) {
-      int64_t b = row / (heads * n), h = (row / n) % heads, i = row % n, L = lens[size_t(b)];
+      const int64_t b = row / (heads * n), h = (row / n) % heads, i = row % n;
+      int64_t L = lens[size_t(b)];
       float* x = pp + row * n;
       const float* br = pr ? pr + h * r0 + i * r1 : nullptr;
       if (dot && br) {
@@ -415,8 +427,16 @@ Var biased_softmax(const Var& q, const Var& k, const Var& r, const Tensor& lengt
       } else {
         for (int64_t j = 0; j < L; ++j) x[j] = br[j];
       }
+      const int32_t* ok = key_ok ? key_ok + b * n : nullptr;
+      if (ok)
+        for (int64_t j = 0; j < L; ++j)
+          if (!ok[j]) x[j] = -INFINITY;
       float mx = max_of(x, L);
+      if (mx == -INFINITY) L = 0;  // no visible key: the row is 0
       for (int64_t j = 0; j < L; ++j) x[j] = exp_nonpos(x[j] - mx);
+      if (ok)
+        for (int64_t j = 0; j < L; ++j)
+          if (!ok[j]) x[j] = 0.0f;  // exp_nonpos clamps -inf to e^-87.3
       float s = sum_of(x, L);
       float inv = s > 0.0f ? 1.0f / s : 0.0f;
       for (int64_t j = 0; j < L; ++j) x[j] *= inv;

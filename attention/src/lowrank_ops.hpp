@@ -44,9 +44,11 @@ Var elu_features(const Var& x, const Tensor& lengths);
 // keys (max over valid positions and r). The largest feature is then exactly 1: no row can
 // underflow to all zeros, even with eps = 0 and |x| large. Constants cancel in the renormalised
 // attention, so no gradient flows through them. Rows at pads are 0 (keys: pass lengths; queries:
-// pass {}). Backward: dP = dφ ∘ (φ − m^(-1/2) eps);  dx = d^(-1/4) dP w, keys also
-// − d^(-1/2) (Σ_r dP_r) x.
-Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is_query, float eps);
+// pass {}); so are the rows of keys a key_mask (contiguous i32 (B,N), 0 = hidden) hides, which
+// are also left out of the key max. Backward: dP = dφ ∘ (φ − m^(-1/2) eps);  dx = d^(-1/4) dP w,
+// keys also − d^(-1/2) (Σ_r dP_r) x.
+Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is_query, float eps,
+                   const Tensor& key_mask = {});
 
 // Gaussian orthogonal random matrix (m,d): rows come in blocks of d mutually orthonormal rows,
 // each block the Gram-Schmidt orthonormalisation (in double) of a d×d Gaussian block; rows are
@@ -60,7 +62,9 @@ Tensor gaussian_orthogonal_matrix(int64_t m, int64_t d, uint64_t key, int scalin
 // layout with unit last stride (e.g. a slice of a (H, max_len, max_len) parameter) or undefined.
 // R is read per head inside the kernel, never broadcast to (B,H,N,N). Only P is kept for
 // backward: dS = P ∘ (dP − rowsum(dP ∘ P)); dQ = scale dS K; dK = scale dSᵀ Q; dR = Σ_b dS.
+// key_mask (optional, contiguous i32 (B,N)): keys j with key_mask[b, j] = 0 get logit −inf,
+// i.e. P_ij = 0 (a row with no visible key is all 0).
 Var biased_softmax(const Var& q, const Var& k, const Var& r, const Tensor& lengths, float scale,
-                   int64_t batch, int64_t heads, int64_t n);
+                   int64_t batch, int64_t heads, int64_t n, const Tensor& key_mask = {});
 
 }  // namespace lra::attn::ops

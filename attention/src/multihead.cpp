@@ -28,10 +28,12 @@ Var MultiHeadAttention::merge_heads(const Var& o) const {
 
 Var MultiHeadAttention::forward(const Var& x, const Tensor& lengths,
                                 const nn::ForwardContext& ctx) {
-  LRA_CHECK(!ctx.key_mask.defined() || supports_key_mask(), ConfigError, "mask_zero_tokens: the ",
-            name(),
-            " mechanism has no key mask yet (transformer with kernel=flash has); set "
-            "mask_zero_tokens = false");
+  const Tensor& km = ctx.key_mask;
+  LRA_CHECK(!km.defined() || (km.dtype() == DType::I32 && km.dim() == 2 &&
+                              km.size(0) == x.size(0) && km.size(1) == x.size(1)),
+            ShapeError, name(), ": key_mask (mask_zero_tokens) must be i32 (", x.size(0), ", ",
+            x.size(1), ") = (batch, tokens) for input ", x.data().describe(), ", got ",
+            km.describe());
   Var q = project_q(x), k = project_k(x), v = project_v(x);
   return wo_->forward(merge_heads(attend(q, k, v, lengths, ctx)));
 }

@@ -15,7 +15,8 @@
 // The largest feature is thus 1, so eps = 0 (allowed) gives no NaN even for |q| ~ 60 or huge pads
 // (the reference subtracts only max w·x', so a large |x|²/2 underflows every feature: 0/0).
 // Padding: φK rows at pads are 0 and pads are excluded from the key max, so pads get no weight and
-// cannot shift valid outputs (docs/mechanisms.md section 2).
+// cannot shift valid outputs (docs/mechanisms.md section 2). A key mask (mask_zero_tokens) treats
+// hidden keys the same way: φK rows 0 (their values enter neither S nor z), not in the key max.
 //
 // Cost: time O(B·H·N·m·d) (feature GEMMs N×d×m for Q and K, plus the two linear-attention GEMMs),
 // memory O(B·H·N·m) for φQ, φK plus O(m·d) for W and S. The projection is one
@@ -50,6 +51,7 @@
 //     Q and K by d^(-1/4) on top of the kernel's own d^(-1/4) and uses eps = 1e-4.
 #include <cmath>
 
+#include "key_mask.hpp"
 #include "lowrank_ops.hpp"
 #include "lra/autograd/ops.hpp"
 #include "lra/core/rng.hpp"
@@ -91,23 +93,29 @@ class Performer : public MultiHeadAttention {
              const nn::ForwardContext& ctx) override {
     const Tensor& w = projection(ctx);
     Var fq = ops::favor_features(q, w, {}, true, eps_);
-    Var fk = ops::favor_features(k, w, lengths, false, eps_);
+    Var fk = ops::favor_features(k, w, lengths, false, eps_, key_mask(ctx, k.data()));
     return ops::linear_attention(fq, fk, v, lengths, eps_, ops::DenGuard::Lra);
   }
 
   Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths,
                        const nn::ForwardContext& ctx) override {
-    if (!dense_features_)
-      return kern::softmax(kern::matmul(q, k, false, true), lengths,
-                           1.0f / std::sqrt(float(head_dim_)));
+    if (!dense_features_) {
+      Tensor s = kern::matmul(q, k, false, true);
+      const Tensor km = key_mask(ctx, k);
+      if (km.defined()) s = kern::binary(kern::Binary::Add, s, keymask::score_bias(km));
+      return kern::softmax(s, lengths, 1.0f / std::sqrt(float(head_dim_)));
+    }
     NoGradGuard ng;
     const Tensor& w = projection(ctx);
     Tensor fq = ops::favor_features(Var(q), w, {}, true, eps_).data();
-    Tensor fk = ops::favor_features(Var(k), w, lengths, false, eps_).data();
+    Tensor fk = ops::favor_features(Var(k), w, lengths, false, eps_, key_mask(ctx, k)).data();
     return ops::linear_attention_weights(fq, fk, eps_, ops::DenGuard::Lra);
   }
 
  private:
+  static Tensor key_mask(const nn::ForwardContext& ctx, const Tensor& k) {
+    return keymask::checked(ctx, k.size(0), k.size(2), "performer");
+  }
   // The (m, d) projection for this step: fixed, or redrawn when step / redraw changes in
   // training. Evaluation keeps the last training draw (its context carries no step).
   const Tensor& projection(const nn::ForwardContext& ctx) {

@@ -62,6 +62,11 @@
 // valid token look back nowhere; wrap goes to the last chunk holding a valid token. A padded
 // query whose window holds no valid key spreads its weight uniformly over the padded keys it
 // sees (logit 0, not −1e9: −1e9 + log 2 rounds to −1e9 in f32 and would spoil its lse).
+// Key mask (mask_zero_tokens): a hidden key is treated as padding inside the windows (−1e9: no
+// weight in the in-chunk softmax), but its token is still hashed and sorted as a query (its own
+// output attends to the visible keys it meets), so hidden tokens do shape the chunk boundaries,
+// as any token does. A valid query with no visible key in a round's window gets lse −inf there
+// (that round carries no weight), and output 0 when no round shows it a visible key.
 //
 // Where the released LRA code differs (quirks, documented and not copied;
 // models/reformer/reformer_attention.py, docs/mechanisms.md section 10): the rotations come from a
@@ -90,6 +95,7 @@
 #include <utility>
 #include <vector>
 
+#include "key_mask.hpp"
 #include "lra/autograd/ops.hpp"
 #include "lra/core/error.hpp"
 #include "lra/core/fast_exp.hpp"
@@ -129,11 +135,16 @@ struct LshPlan {
   bool wrap = true, dedup = true;
   std::vector<int32_t> len;          // (B) valid positions [0, len)
   std::vector<int32_t> live_chunks;  // (B) chunks that hold a valid position: ceil(len / chunk)
+  std::vector<uint8_t> visible;      // (B, N) key mask (0 = hidden key); empty: none hidden
   std::vector<float> log_count;      // log(max(1, 0 .. rounds)): log_count[k] = log k, [0] = 0
   Tensor perm;  // i32 (rounds, B·H, padded): original position in each sorted slot (>= n: filler)
   Tensor slot;  // i32 (rounds, B·H, n): sorted slot of each original position
 
   int64_t bh_count() const { return batch * heads; }
+  // May queries see key position j of batch entry b (valid and not hidden)?
+  bool key_ok(int64_t b, int64_t j) const {
+    return j < len[size_t(b)] && (visible.empty() || visible[size_t(b * n + j)] != 0);
+  }
   const int32_t* perm_row(int64_t r, int64_t bh) const {
     return perm.data<int32_t>() + (r * bh_count() + bh) * padded;
   }
@@ -162,7 +173,7 @@ struct LshPlan {
 
 // Hash q (B, H, N, d) n_h times and sort: the plan of one forward pass. `key` seeds the rounds.
 std::shared_ptr<LshPlan> make_plan(const LshConfig& cfg, const Tensor& q, const Tensor& lengths,
-                                   uint64_t key) {
+                                   uint64_t key, const Tensor& key_mask) {
   LRA_CHECK(q.dim() == 4, ShapeError, "reformer: q must be (B, H, N, d), got ", q.describe());
   auto p = std::make_shared<LshPlan>();
   p->batch = q.size(0), p->heads = q.size(1), p->n = q.size(2);
@@ -191,6 +202,8 @@ std::shared_ptr<LshPlan> make_plan(const LshConfig& cfg, const Tensor& q, const 
     p->len.push_back(len);
     p->live_chunks.push_back(int32_t((len + p->chunk - 1) / p->chunk));
   }
+  if (key_mask.defined())
+    p->visible.assign(key_mask.data<int32_t>(), key_mask.data<int32_t>() + p->batch * n);
   for (int64_t c = 0; c <= p->rounds; ++c)
     p->log_count.push_back(std::log(float(std::max<int64_t>(c, 1))));
 
@@ -290,6 +303,7 @@ struct ChunkJob {
   const int32_t* qpos = nullptr;  // (c) original positions of the chunk's queries
   std::vector<int32_t> kpos;      // (w) own chunk then the looked-back chunk
   std::vector<uint8_t> fixed;     // (c, w) 1 where S is a constant (padding, self): no gradient
+  std::vector<uint8_t> empty;     // (c) 1: a valid query whose window has no visible key (output 0)
   Tensor qc, kw, vw, s;           // (c, d), (w, d), (w, d), (c, w)
 
   ChunkJob(const LshSaved& saved, int64_t round, int64_t bhi, int64_t chunk_id)
@@ -307,7 +321,7 @@ struct ChunkJob {
   // Gathers Qc, Kw, Vw and computes S = scale·Qc Kwᵀ with the masking rules applied.
   void logits() {
     const LshPlan& p = *st.plan;
-    const int64_t n = p.n, len = p.len[size_t(bh / p.heads)];
+    const int64_t n = p.n, b = bh / p.heads, len = p.len[size_t(b)];
     qc = Tensor::empty({c, d}), kw = Tensor::empty({w, d}), vw = Tensor::empty({w, d});
     s = Tensor::empty({c, w});
     gather(qc.data<float>(), Rows(st.q), bh, qpos, c, n, d);
@@ -318,17 +332,22 @@ struct ChunkJob {
     // A window without any valid key (padded queries only) spreads its weight uniformly over
     // its padded keys: logit 0 rather than -1e9, so that lse = log(count) keeps its precision
     // (-1e9 + log 2 rounds back to -1e9 in f32). Filler slots (>= n) always get -1e9.
+    // Keys a key mask hides count as padding; a valid query whose window then holds no visible
+    // key (possible only with a key mask) marks its row empty: output 0, lse −inf.
     bool any_valid = false;
-    for (int64_t t = 0; t < w; ++t) any_valid = any_valid || kpos[size_t(t)] < len;
+    for (int64_t t = 0; t < w; ++t) any_valid = any_valid || p.key_ok(b, kpos[size_t(t)]);
+    empty.assign(size_t(c), 0);
     float* ps = s.data<float>();
     for (int64_t i = 0; i < c; ++i) {
       const int32_t qp = qpos[i];
+      empty[size_t(i)] = !any_valid && qp < len;
       for (int64_t t = 0; t < w; ++t) {
         const int32_t kp = kpos[size_t(t)];
         float& x = ps[i * w + t];
-        if (kp >= n || (kp >= len && any_valid))
+        const bool ok = p.key_ok(b, kp);
+        if (kp >= n || (!ok && (any_valid || empty[size_t(i)])))
           x = kPadLogit, fixed[size_t(i * w + t)] = 1;
-        else if (kp >= len)
+        else if (!ok)
           x = 0.0f, fixed[size_t(i * w + t)] = 1;
         else if (kp == qp)
           x = kSelfLogit, fixed[size_t(i * w + t)] = 1;
@@ -446,7 +465,9 @@ void lsh_forward(LshSaved& s) {
         for (int64_t k = 0; k < w; ++k) row[k] *= inv;
         if (drop > 0.0f)
           for (int64_t k = 0; k < w; ++k) row[k] *= pkeep[i * w + k];
-        if (job.qpos[i] < n) lse[job.qpos[i]] = m + std::log(sum);
+        if (job.empty[size_t(i)]) std::fill(row, row + w, 0.0f);
+        if (job.qpos[i] < n)
+          lse[job.qpos[i]] = job.empty[size_t(i)] ? -INFINITY : m + std::log(sum);
       }
       Tensor o = kern::matmul(job.s, job.vw);  // (c, d)
       float* dst = s.out_round.data<float>() + (job.r * bh_count + job.bh) * n * d;
@@ -465,9 +486,10 @@ void lsh_forward(LshSaved& s) {
       for (int64_t t = t0; t < t1; ++t) {
         float m = pl[t];
         for (int64_t r = 1; r < rounds; ++r) m = std::max(m, pl[r * bh_count * n + t]);
+        std::fill(out + t * d, out + t * d + d, 0.0f);
+        if (m == -INFINITY) continue;  // no round saw a visible key: output 0
         float z = 0.0f;
         for (int64_t r = 0; r < rounds; ++r) z += std::exp(pl[r * bh_count * n + t] - m);
-        std::fill(out + t * d, out + t * d + d, 0.0f);
         for (int64_t r = 0; r < rounds; ++r) {
           const float wr = std::exp(pl[r * bh_count * n + t] - m) / z;
           const float* o = po + (r * bh_count * n + t) * d;
@@ -504,9 +526,11 @@ std::pair<Tensor, Tensor> lsh_backward(const LshSaved& s, const Tensor& g) {
         float m = pl[t];
         for (int64_t r = 1; r < rounds; ++r) m = std::max(m, pl[r * bh_count * n + t]);
         float z = 0.0f;
-        for (int64_t r = 0; r < rounds; ++r) z += std::exp(pl[r * bh_count * n + t] - m);
+        for (int64_t r = 0; r < rounds && m > -INFINITY; ++r)
+          z += std::exp(pl[r * bh_count * n + t] - m);
         for (int64_t r = 0; r < rounds; ++r)
-          pw[r * bh_count * n + t] = std::exp(pl[r * bh_count * n + t] - m) / z;
+          pw[r * bh_count * n + t] =
+              m > -INFINITY ? std::exp(pl[r * bh_count * n + t] - m) / z : 0.0f;
       }
     });
   }
@@ -540,7 +564,7 @@ std::pair<Tensor, Tensor> lsh_backward(const LshSaved& s, const Tensor& g) {
         for (int64_t i = 0; i < c; ++i) {
           const int32_t qp = job.qpos[i];
           float* row = ps + i * w;
-          if (qp >= n) {  // filler query: no output, no gradient
+          if (qp >= n || job.empty[size_t(i)]) {  // filler or empty row: no output, no gradient
             std::fill(pgo + i * d, pgo + i * d + d, 0.0f);
             std::fill(row, row + w, 0.0f);
             continue;
@@ -658,7 +682,7 @@ class ReformerAttention : public MultiHeadAttention {
   // k is unused: keys are the normalised queries (shared-QK).
   Var attend(const Var& q, const Var&, const Var& v, const Tensor& lengths,
              const nn::ForwardContext& ctx) override {
-    auto plan = make_plan(cfg_, q.data(), lengths, hash_key(ctx));
+    auto plan = make_plan(cfg_, q.data(), lengths, hash_key(ctx), key_mask(ctx, q.data()));
     const float drop = ctx.training ? attn_dropout_ : 0.0f;
     return lsh_attention(q, v, plan, drop, ctx.key(path() + ".attn_dropout"));
   }
@@ -666,7 +690,7 @@ class ReformerAttention : public MultiHeadAttention {
   // Softmax over the union of each query's windows, for the buckets this input and ctx give.
   Tensor dense_weights(const Tensor& q, const Tensor&, const Tensor& lengths,
                        const nn::ForwardContext& ctx) override {
-    auto plan = make_plan(cfg_, q, lengths, hash_key(ctx));
+    auto plan = make_plan(cfg_, q, lengths, hash_key(ctx), key_mask(ctx, q));
     const LshPlan& p = *plan;
     const int64_t n = p.n, d = q.size(3);
     const Tensor qc = q.contiguous();
@@ -679,7 +703,7 @@ class ReformerAttention : public MultiHeadAttention {
       std::vector<int> count(static_cast<size_t>(n));
       for (int64_t bh = bh0; bh < bh1; ++bh) {
         const float* x = pq + bh * n * d;
-        const int64_t len = p.len[size_t(bh / p.heads)];
+        const int64_t b = bh / p.heads, len = p.len[size_t(b)];
         for (int64_t j = 0; j < n; ++j) {
           double ss = 0.0;
           for (int64_t e = 0; e < d; ++e) ss += double(x[j * d + e]) * x[j * d + e];
@@ -691,13 +715,14 @@ class ReformerAttention : public MultiHeadAttention {
           bool any_valid = false;  // else (a padded query) uniform over the padded keys seen
           for (int64_t j = 0; j < n; ++j) {
             count[size_t(j)] = p.count_rounds(bh, i, j);
-            any_valid = any_valid || (count[size_t(j)] > 0 && j < len);
+            any_valid = any_valid || (count[size_t(j)] > 0 && p.key_ok(b, j));
           }
+          if (!any_valid && i < len) continue;  // no visible key in any window: row 0
           for (int64_t j = 0; j < n; ++j) {
             if (count[size_t(j)] == 0) continue;
             double s = 0.0;
             for (int64_t e = 0; e < d; ++e) s += double(x[i * d + e]) * khat[size_t(j * d + e)];
-            s = j >= len ? (any_valid ? kPadLogit : 0.0) : j == i ? kSelfLogit : s * scale;
+            s = !p.key_ok(b, j) ? (any_valid ? kPadLogit : 0.0) : j == i ? kSelfLogit : s * scale;
             if (!p.dedup) s += std::log(double(count[size_t(j)]));
             logit[size_t(j)] = s;
             m = std::max(m, s);
@@ -717,7 +742,7 @@ class ReformerAttention : public MultiHeadAttention {
   // Round 0's sorted positions (valid ones in bucket order, then the padding).
   Tensor display_order(const Tensor& q, const Tensor& lengths,
                        const nn::ForwardContext& ctx) override {
-    auto plan = make_plan(cfg_, q, lengths, hash_key(ctx));
+    auto plan = make_plan(cfg_, q, lengths, hash_key(ctx), key_mask(ctx, q));
     Tensor order = Tensor::empty({plan->batch, plan->heads, plan->n}, DType::I32);
     int32_t* po = order.data<int32_t>();
     for (int64_t bh = 0; bh < plan->bh_count(); ++bh) {
@@ -729,6 +754,9 @@ class ReformerAttention : public MultiHeadAttention {
   }
 
  private:
+  static Tensor key_mask(const nn::ForwardContext& ctx, const Tensor& q) {
+    return keymask::checked(ctx, q.size(0), q.size(2), "reformer");
+  }
   uint64_t hash_key(const nn::ForwardContext& ctx) const {
     return rng_key(ctx.key(path() + ".lsh"), {uint64_t(layer_)});
   }

@@ -42,6 +42,10 @@
 // cut off by a −1e9 bias, so S_IJ = 0 exactly between a valid and a padded block and the valid part
 // is doubly stochastic on its own); own-block padded keys get −1e9; a sorted slot t is masked only
 // when no valid block has a valid position t (a single partial block).
+// Key mask (mask_zero_tokens): a hidden key is treated as a pad inside its block — key and value
+// zeroed before the block means and the sorting (so it enters no sorted block), −1e9 in its own
+// block, its sorted slot t masked when no valid block has a visible position t; block means
+// average the visible keys. The Sinkhorn problem still spans every block holding a valid position.
 //
 // Where the released LRA code differs (quirks, documented and not copied;
 // models/sinkhorn_transformer/sinkhorn_attention.py, docs/mechanisms.md section 11):
@@ -65,6 +69,7 @@
 #include <memory>
 #include <vector>
 
+#include "key_mask.hpp"
 #include "lra/autograd/ops.hpp"
 #include "lra/core/error.hpp"
 #include "lra/core/kernels.hpp"
@@ -119,6 +124,9 @@ Var take_rows(const Var& x, int64_t m, std::vector<int32_t> limit) {
 struct BlockLayout {
   int64_t batch = 0, heads = 0, n = 0, d = 0, block = 1, blocks = 1, padded = 0;
   std::vector<int32_t> len, live;  // (B) valid positions, blocks holding one: ceil(len / b)
+  std::vector<uint8_t> visible;    // (B, N') 1: a valid key the key mask does not hide
+  bool masked = false;             // a key mask hides some keys
+  bool seen(int64_t b, int64_t j) const { return visible[size_t(b * padded + j)] != 0; }
 };
 
 // What one forward computes and the dense face reads.
@@ -157,7 +165,7 @@ class SinkhornAttention : public MultiHeadAttention {
   Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths,
                        const nn::ForwardContext& ctx) override {
     NoGradGuard ng;
-    const BlockLayout L = layout(q, lengths);
+    const BlockLayout L = layout(q, lengths, ctx);
     SinkhornOut r = run(Var(q), Var(k), Var(k), lengths, ctx);
     const Tensor p = r.probs.data().contiguous();  // (B, H, N_B, b, 2b)
     const Tensor s = r.sort.data().contiguous();   // (B, H, N_B, N_B)
@@ -167,16 +175,16 @@ class SinkhornAttention : public MultiHeadAttention {
     const float* ps = s.data<float>();
     float* pw = w.data<float>();
     for (int64_t bh = 0; bh < L.batch * L.heads; ++bh) {
-      const int64_t len = L.len[size_t(bh / L.heads)];
       for (int64_t bi = 0; bi < nb; ++bi)
         for (int64_t u = 0; u < b && bi * b + u < n; ++u) {
           const int64_t i = bi * b + u;
           const float* prow = pp + ((bh * nb + bi) * b + u) * 2 * b;
           float* wrow = pw + (bh * n + i) * n;
           for (int64_t t = 0; t < b; ++t) {
-            if (bi * b + t < len) wrow[bi * b + t] += prow[t];
+            if (L.seen(bh / L.heads, bi * b + t)) wrow[bi * b + t] += prow[t];
             for (int64_t bj = 0; bj < nb; ++bj)
-              if (bj * b + t < len) wrow[bj * b + t] += ps[(bh * nb + bi) * nb + bj] * prow[b + t];
+              if (L.seen(bh / L.heads, bj * b + t))
+                wrow[bj * b + t] += ps[(bh * nb + bi) * nb + bj] * prow[b + t];
           }
         }
     }
@@ -184,7 +192,7 @@ class SinkhornAttention : public MultiHeadAttention {
   }
 
  private:
-  BlockLayout layout(const Tensor& q, const Tensor& lengths) const {
+  BlockLayout layout(const Tensor& q, const Tensor& lengths, const nn::ForwardContext& ctx) const {
     BlockLayout L;
     L.batch = q.size(0), L.heads = q.size(1), L.n = q.size(2), L.d = q.size(3);
     L.block = block_;
@@ -201,17 +209,25 @@ class SinkhornAttention : public MultiHeadAttention {
       L.len.push_back(len);
       L.live.push_back(int32_t((len + block_ - 1) / block_));
     }
+    const Tensor km = keymask::checked(ctx, L.batch, L.n, "sinkhorn");
+    const int32_t* ok = km.defined() ? km.data<int32_t>() : nullptr;
+    L.masked = ok != nullptr;
+    L.visible.assign(size_t(L.batch * L.padded), 0);
+    for (int64_t bi = 0; bi < L.batch; ++bi)
+      for (int64_t j = 0; j < L.len[size_t(bi)]; ++j)
+        L.visible[size_t(bi * L.padded + j)] = !ok || ok[bi * L.n + j] != 0;
     return L;
   }
 
   // The soft permutation S (B, H, N_B, N_B) from the blocks of masked keys kb (B, H, N_B, b, d).
   Var sort_matrix(const BlockLayout& L, const Var& kb, const nn::ForwardContext& ctx) const {
     const int64_t nb = L.blocks, b = L.block;
-    // Block means over valid positions: sums times 1 / count (0 for a padded block).
+    // Block means over visible positions: sums times 1 / count (0 for a block with none).
     Tensor inv_count = Tensor::zeros({L.batch, 1, nb, 1});
     for (int64_t bi = 0; bi < L.batch; ++bi)
       for (int64_t j = 0; j < nb; ++j) {
-        const int64_t count = std::clamp<int64_t>(L.len[size_t(bi)] - j * b, 0, b);
+        int64_t count = 0;
+        for (int64_t t = 0; t < b; ++t) count += L.seen(bi, j * b + t);
         if (count > 0) inv_count.data<float>()[bi * nb + j] = 1.0f / float(count);
       }
     Var means = mul(sum(kb, 3), Var(inv_count));   // (B, H, N_B, d)
@@ -245,7 +261,7 @@ class SinkhornAttention : public MultiHeadAttention {
 
   SinkhornOut run(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
                   const nn::ForwardContext& ctx) const {
-    const BlockLayout L = layout(q.data(), lengths);
+    const BlockLayout L = layout(q.data(), lengths, ctx);
     const int64_t B = L.batch, H = L.heads, n = L.n, d = L.d, b = L.block, nb = L.blocks;
     const int64_t np = L.padded;
     // Blocks: queries padded with zero rows to N'; keys and values also zeroed at padding.
@@ -253,6 +269,11 @@ class SinkhornAttention : public MultiHeadAttention {
     Var qb = reshape(take_rows(q, np, all), {B, H, nb, b, d});
     Var kb = reshape(take_rows(k, np, L.len), {B, H, nb, b, d});
     Var vb = reshape(take_rows(v, np, L.len), {B, H, nb, b, d});
+    if (L.masked) {  // hidden keys and values zeroed like pads (B, 1, N_B, b, 1)
+      Tensor vis = Tensor::empty({B, 1, nb, b, 1});
+      for (int64_t e = 0; e < B * np; ++e) vis.data<float>()[e] = L.visible[size_t(e)];
+      kb = mul(kb, Var(vis)), vb = mul(vb, Var(vis));
+    }
 
     SinkhornOut res;
     res.sort = sort_matrix(L, kb, ctx);
@@ -266,17 +287,23 @@ class SinkhornAttention : public MultiHeadAttention {
     Var keys = reshape(matmul(mix, reshape(kb, {B, H, nb, b * d})), {B, H, nb, 2 * b, d});
     Var vals = reshape(matmul(mix, reshape(vb, {B, H, nb, b * d})), {B, H, nb, 2 * b, d});
 
-    // Key bias (B, 1, N_B, 1, 2b): own-block padding; sorted slot t when no valid block has a
-    // valid position t (only a single partial block, or a padded query block).
+    // Key bias (B, 1, N_B, 1, 2b): own-block padding (and hidden keys); sorted slot t when no
+    // valid block has a visible position t (without a key mask: only a single partial block),
+    // and every sorted slot of a padded query block.
     Tensor bias = Tensor::zeros({B, 1, nb, 1, 2 * b});
+    std::vector<uint8_t> slot(static_cast<size_t>(b));
     for (int64_t bi = 0; bi < B; ++bi) {
-      const int64_t len = L.len[size_t(bi)], live = L.live[size_t(bi)];
+      const int64_t live = L.live[size_t(bi)];
+      for (int64_t t = 0; t < b; ++t) {
+        slot[size_t(t)] = 0;
+        for (int64_t j = 0; j < live && !slot[size_t(t)]; ++j)
+          slot[size_t(t)] = L.seen(bi, j * b + t);
+      }
       for (int64_t blk = 0; blk < nb; ++blk) {
         float* row = bias.data<float>() + (bi * nb + blk) * 2 * b;
         for (int64_t t = 0; t < b; ++t) {
-          if (blk * b + t >= len) row[t] = kMasked;
-          const bool slot_valid = blk < live && (live >= 2 || t < len);
-          if (!slot_valid) row[b + t] = kMasked;
+          if (!L.seen(bi, blk * b + t)) row[t] = kMasked;
+          if (blk >= live || !slot[size_t(t)]) row[b + t] = kMasked;
         }
       }
     }

@@ -27,6 +27,7 @@
 #include <cmath>
 
 #include "block_sparse.hpp"
+#include "key_mask.hpp"
 #include "lra/autograd/ops.hpp"
 #include "mechanisms.hpp"
 
@@ -69,7 +70,6 @@ class SoftmaxAttention : public MultiHeadAttention {
               " must be in [1, 1024]");
   }
   const char* name() const override { return "transformer"; }
-  bool supports_key_mask() const override { return flash_; }
 
   Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
              const nn::ForwardContext& ctx) override {
@@ -86,7 +86,10 @@ class SoftmaxAttention : public MultiHeadAttention {
       spec.key_mask = ctx.key_mask;
       return bsa::attention(q, k, v, lengths, spec);
     }
-    Var p = softmax(matmul(q, k, false, true), lengths, scale);
+    Var s = matmul(q, k, false, true);
+    const Tensor km = keymask::checked(ctx, q.size(0), q.size(2), "transformer");
+    if (km.defined()) s = add(s, Var(keymask::score_bias(km)));  // hidden keys: -inf
+    Var p = softmax(s, lengths, scale);
     p = dropout(p, attn_dropout_, key, ctx.training);
     return matmul(p, v);
   }

@@ -9,6 +9,8 @@
 //   mode=factorized:        R_N = R1[:, :N] R2[:, :N]ᵀ, R1, R2 (H, max_len, k), plus Q Kᵀ / √d
 //   mode=factorized_only:   P = softmax_j(R1 R2ᵀ)
 //   P_ij = 0 for padded keys j ≥ len_b;  P = dropout(P);  O = P V         (B, H, N, d)
+//   key mask (mask_zero_tokens): a hidden key's column of the logits is −inf before the
+//   softmax, as the LRA reference's padding mask does: P_ij = 0 for it.
 // R_N is added per head inside the fused softmax (lowrank_ops.hpp biased_softmax): no (B, H, N, N)
 // broadcast copy of R, and only P is kept for backward (dR = Σ_b dS).
 //
@@ -31,6 +33,7 @@
 //     overrides them with random + dot product (what we use). The Dense Synthesizer is not built.
 #include <cmath>
 
+#include "key_mask.hpp"
 #include "lowrank_ops.hpp"
 #include "lra/autograd/ops.hpp"
 #include "lra/core/rng.hpp"
@@ -84,13 +87,13 @@ class Synthesizer : public MultiHeadAttention {
     Var r = factorized_ ? matmul(slice(r1_, 1, 0, n), slice(r2_, 1, 0, n), false, true)
                         : slice(slice(r_, 1, 0, n), 2, 0, n);  // (H, N, N), a view of R
     Var p = ops::biased_softmax(dot_ ? q : Var(), dot_ ? k : Var(), r, lengths, scale(), q.size(0),
-                                heads_, n);
+                                heads_, n, keymask::checked(ctx, q.size(0), n, "synthesizer"));
     p = dropout(p, attn_dropout_, ctx.key(path() + ".attn_dropout"), ctx.training);
     return matmul(p, v);
   }
 
   Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths,
-                       const nn::ForwardContext&) override {
+                       const nn::ForwardContext& ctx) override {
     NoGradGuard ng;
     int64_t n = q.size(2);
     check_len(n);
@@ -98,7 +101,8 @@ class Synthesizer : public MultiHeadAttention {
                    ? kern::matmul(r1_.data().slice(1, 0, n), r2_.data().slice(1, 0, n), false, true)
                    : r_.data().slice(1, 0, n).slice(2, 0, n);
     return ops::biased_softmax(dot_ ? Var(q) : Var(), dot_ ? Var(k) : Var(), Var(r), lengths,
-                               scale(), q.size(0), heads_, n)
+                               scale(), q.size(0), heads_, n,
+                               keymask::checked(ctx, q.size(0), n, "synthesizer"))
         .data();
   }
 

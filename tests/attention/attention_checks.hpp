@@ -38,6 +38,37 @@ inline Tensor lengths_of(std::initializer_list<int32_t> v) {
   return Tensor::from(std::span<const int32_t>(v.begin(), v.size()), {int64_t(v.size())});
 }
 
+// i32 (B, n) key mask (ctx.key_mask): each key hidden with probability `hidden` (seeded), and
+// keys [run_begin, run_end) of entry 0 all hidden (a run longer than a block leaves queries with
+// no visible key).
+inline Tensor random_key_mask(int64_t B, int64_t n, uint64_t seed, float hidden = 0.4f,
+                              int64_t run_begin = 0, int64_t run_end = 0) {
+  Tensor u = Tensor::empty({B, n});
+  fill_uniform(u, rng_key(seed, {rng_tag("key_mask")}), 0.0f, 1.0f);
+  Tensor km = Tensor::empty({B, n}, DType::I32);
+  for (int64_t i = 0; i < B * n; ++i)
+    km.data<int32_t>()[i] = (i >= run_begin && i < run_end) || u.data<float>()[i] < hidden ? 0 : 1;
+  return km;
+}
+
+// Max change of the valid outputs of forward() when key_mask is applied: a mask that is
+// ignored gives 0.
+inline float key_mask_effect(attn::MultiHeadAttention& m, int64_t n, const Tensor& lengths,
+                             const Tensor& key_mask) {
+  NoGradGuard ng;
+  nn::ForwardContext plain, masked;
+  masked.key_mask = key_mask;
+  const int64_t b = lengths.size(0);
+  Var x(random_tensor({b, n, 16}, 13));
+  Tensor y1 = m.forward(x, lengths, plain).data(), y2 = m.forward(x, lengths, masked).data();
+  float worst = 0.0f;
+  for (int64_t bi = 0; bi < b; ++bi)
+    for (int64_t i = 0; i < lengths.to_ints()[size_t(bi)]; ++i)
+      for (int64_t d = 0; d < 16; ++d)
+        worst = std::max(worst, std::fabs(y1.at({bi, i, d}) - y2.at({bi, i, d})));
+  return worst;
+}
+
 // Largest |fast - dense| over valid query rows, for projected heads of a random input;
 // key_mask (B, n) i32 as ctx.key_mask when given.
 inline float fast_vs_dense(attn::MultiHeadAttention& m, int64_t n, const Tensor& lengths,
@@ -91,6 +122,33 @@ inline float padding_leak(attn::MultiHeadAttention& m, int64_t n, const Tensor& 
     for (int64_t i = 0; i < lens[size_t(bi)]; ++i)
       for (int64_t d = 0; d < 16; ++d)
         worst = std::max(worst, std::fabs(y1.at({bi, i, d}) - y2.at({bi, i, d})));
+  return worst;
+}
+
+// Max change of the outputs at visible positions when the inputs at positions the key mask
+// hides are replaced by other values: hidden keys must influence no other query.
+inline float hidden_key_leak(attn::MultiHeadAttention& m, int64_t n, const Tensor& lengths,
+                             const Tensor& key_mask) {
+  NoGradGuard ng;
+  nn::ForwardContext ctx;
+  ctx.key_mask = key_mask;
+  const int64_t b = lengths.size(0);
+  Tensor x1 = random_tensor({b, n, 16}, 11);
+  Tensor x2 = x1.clone();
+  Tensor noise = random_tensor({b, n, 16}, 12, 3.0f);
+  const auto lens = lengths.to_ints();
+  auto hidden = [&](int64_t bi, int64_t i) { return key_mask.data<int32_t>()[bi * n + i] == 0; };
+  for (int64_t bi = 0; bi < b; ++bi)
+    for (int64_t i = 0; i < n; ++i)
+      if (hidden(bi, i)) x2.select(0, bi).select(0, i).copy_(noise.select(0, bi).select(0, i));
+  Tensor y1 = m.forward(Var(x1), lengths, ctx).data();
+  Tensor y2 = m.forward(Var(x2), lengths, ctx).data();
+  float worst = 0.0f;
+  for (int64_t bi = 0; bi < b; ++bi)
+    for (int64_t i = 0; i < lens[size_t(bi)]; ++i)
+      if (!hidden(bi, i))
+        for (int64_t d = 0; d < 16; ++d)
+          worst = std::max(worst, std::fabs(y1.at({bi, i, d}) - y2.at({bi, i, d})));
   return worst;
 }
 

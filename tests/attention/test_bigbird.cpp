@@ -89,3 +89,16 @@ TEST_CASE("bigbird: peak memory grows linearly in N") {
   MESSAGE("bigbird peak bytes N=1024: " << a << ", N=4096: " << b << ", ratio " << ratio);
   CHECK(ratio < 8.0);
 }
+
+TEST_CASE("bigbird: a key mask (mask_zero_tokens) equals its dense face, gradients checked") {
+  auto m =
+      attn::make_mechanism("bigbird", test::small_options(64, {{"block", "4"}, {"random", "1"}}));
+  Tensor km = test::random_key_mask(2, 30, 1, 0.4f, 4, 8);
+  CHECK(test::fast_vs_dense(*m, 30, test::lengths_of({30, 17}), 3, 1.0f, km) < 1e-5f);
+  CHECK(test::key_mask_effect(*m, 30, test::lengths_of({30, 17}), km) > 1e-3f);
+  auto g =
+      attn::make_mechanism("bigbird", test::small_options(32, {{"block", "2"}, {"random", "1"}}));
+  auto r = test::mixer_gradcheck(*g, 13, test::lengths_of({13, 8}), {},
+                                 test::random_key_mask(2, 13, 2, 0.4f));
+  CHECK_MESSAGE(r.ok, r.report);
+}

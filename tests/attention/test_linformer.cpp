@@ -72,3 +72,29 @@ TEST_CASE("linformer: peak memory grows linearly in N") {
   MESSAGE("linformer peak bytes N=256: " << a << ", N=1024: " << b << ", ratio " << ratio);
   CHECK(ratio < 8.0);
 }
+
+TEST_CASE("linformer: a key mask (mask_zero_tokens) equals its dense face, gradients checked") {
+  // Hidden keys' columns of E (and F) are zeroed: hidden keys and values enter neither K' nor V'.
+  Tensor km = test::random_key_mask(2, 12, 1, 0.4f, 0, 4);
+  for (const char* share : {"true", "false"}) {
+    CAPTURE(share);
+    auto m = attn::make_mechanism("linformer",
+                                  test::small_options(32, {{"k", "5"}, {"share_kv", share}}));
+    CHECK(test::fast_vs_dense(*m, 12, test::lengths_of({12, 7}), 3, 1.0f, km) < 1e-5f);
+    CHECK(test::key_mask_effect(*m, 12, test::lengths_of({12, 7}), km) > 1e-3f);
+    auto g = attn::make_mechanism("linformer",
+                                  test::small_options(8, {{"k", "4"}, {"share_kv", share}}));
+    auto r = test::mixer_gradcheck(*g, 6, test::lengths_of({6, 4}), {},
+                                   test::random_key_mask(2, 6, 2, 0.4f));
+    CHECK_MESSAGE(r.ok, r.report);
+  }
+  NoGradGuard ng;  // the dense face gives hidden keys exactly zero weight
+  auto m = attn::make_mechanism("linformer", test::small_options(16));
+  nn::ForwardContext ctx;
+  ctx.key_mask = km;
+  Var x(test::random_tensor({2, 12, 16}, 8));
+  Tensor w = m->dense_weights(m->project_q(x).data(), m->project_k(x).data(),
+                              test::lengths_of({12, 7}), ctx);
+  for (int64_t i = 0; i < 12; ++i)
+    for (int64_t j = 0; j < 4; ++j) CHECK(w.at({0, 1, i, j}) == 0.0f);
+}

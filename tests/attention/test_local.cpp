@@ -73,3 +73,15 @@ TEST_CASE("local: peak memory grows linearly in N") {
   MESSAGE("local peak bytes N=256: " << a << ", N=1024: " << b << ", ratio " << ratio);
   CHECK(ratio < 8.0);
 }
+
+TEST_CASE("local: a key mask (mask_zero_tokens) equals its dense face, gradients checked") {
+  // Entry 0: keys 0-4 hidden, so block 0 (block 4) has no visible key: its queries output 0.
+  auto m = attn::make_mechanism("local", test::small_options(32, {{"block", "4"}}));
+  Tensor km = test::random_key_mask(2, 14, 1, 0.4f, 0, 5);
+  CHECK(test::fast_vs_dense(*m, 14, test::lengths_of({14, 9}), 3, 1.0f, km) < 1e-5f);
+  CHECK(test::key_mask_effect(*m, 14, test::lengths_of({14, 9}), km) > 1e-3f);
+  auto g = attn::make_mechanism("local", test::small_options(32, {{"block", "3"}}));
+  auto r = test::mixer_gradcheck(*g, 8, test::lengths_of({8, 5}), {},
+                                 test::random_key_mask(2, 8, 2, 0.4f, 0, 2));
+  CHECK_MESSAGE(r.ok, r.report);
+}

@@ -96,3 +96,21 @@ TEST_CASE("longformer: peak memory grows linearly in N") {
   CHECK(ratio < 8.0);
   CHECK(ratio_cls < 8.0);
 }
+
+TEST_CASE("longformer: a key mask (mask_zero_tokens) equals its dense face, gradients checked") {
+  // Entry 0: keys 0-6 hidden, so the first queries' windows (6) see no visible key.
+  for (const char* global : {"none", "cls"}) {
+    auto m = attn::make_mechanism(
+        "longformer",
+        test::small_options(32, {{"window", "6"}, {"tile", "4"}, {"global", global}}));
+    Tensor km = test::random_key_mask(2, 21, 1, 0.4f, 0, 7);
+    CHECK(test::fast_vs_dense(*m, 21, test::lengths_of({21, 10}), 3, 1.0f, km) < 1e-5f);
+    CHECK(test::key_mask_effect(*m, 21, test::lengths_of({21, 10}), km) > 1e-3f);
+    auto g = attn::make_mechanism(
+        "longformer",
+        test::small_options(32, {{"window", "4"}, {"tile", "3"}, {"global", global}}));
+    auto r = test::mixer_gradcheck(*g, 9, test::lengths_of({9, 5}), {},
+                                   test::random_key_mask(2, 9, 2, 0.4f));
+    CHECK_MESSAGE(r.ok, global << ": " << r.report);
+  }
+}

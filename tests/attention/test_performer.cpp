@@ -190,3 +190,25 @@ TEST_CASE("performer: peak memory grows linearly in N") {
   MESSAGE("performer peak bytes N=256: " << a << ", N=1024: " << b << ", ratio " << ratio);
   CHECK(ratio < 8.0);
 }
+
+TEST_CASE("performer: a key mask (mask_zero_tokens) equals both dense faces, gradients checked") {
+  Tensor km = test::random_key_mask(2, 16, 1, 0.4f, 0, 4);
+  // dense=features: exact.
+  auto mf = attn::make_mechanism("performer", test::small_options(32, {{"dense", "features"}}));
+  CHECK(test::fast_vs_dense(*mf, 16, test::lengths_of({16, 11}), 3, 1.0f, km) < 1e-5f);
+  CHECK(test::key_mask_effect(*mf, 16, test::lengths_of({16, 11}), km) > 1e-3f);
+  // dense=softmax: FAVOR+ estimates the masked softmax within the unmasked test's bound.
+  float total = 0.0f;
+  for (uint64_t key : {7, 8, 9, 10, 11, 12, 13, 14}) {
+    auto o = test::small_options(32, {{"features", "1024"}});
+    o.init_key = key;
+    auto m = attn::make_mechanism("performer", o);
+    total += test::fast_vs_dense(*m, 16, test::lengths_of({16, 11}), 3, 0.5f, km);
+  }
+  MESSAGE("mean max |FAVOR+ - softmax| with a key mask, m=1024: " << total / 8.0f);
+  CHECK(total / 8.0f < 0.06f);
+  auto g = attn::make_mechanism("performer", test::small_options(32, {{"features", "16"}}));
+  auto r = test::mixer_gradcheck(*g, 6, test::lengths_of({6, 4}), {},
+                                 test::random_key_mask(2, 6, 2, 0.4f));
+  CHECK_MESSAGE(r.ok, r.report);
+}

@@ -171,3 +171,43 @@ TEST_CASE("reformer: invalid hyper-parameters are configuration errors") {
   CHECK_THROWS_AS(attn::make_mechanism("reformer", test::small_options(8, {{"n_hashes", "0"}})),
                   ConfigError);
 }
+
+TEST_CASE("reformer: a key mask (mask_zero_tokens) equals its dense face, gradients checked") {
+  // Hidden keys get no weight in the chunk softmax; entry 0 hides keys 0-8, so some queries
+  // see no visible key in any round (output 0). Several rounds, with and without dedup.
+  Tensor km = test::random_key_mask(2, 24, 1, 0.4f, 0, 9);
+  const Tensor lens = test::lengths_of({24, 15});
+  for (auto params : std::vector<std::map<std::string, std::string>>{
+           {}, {{"n_hashes", "3"}, {"n_buckets", "4"}}, {{"n_hashes", "2"}, {"dedup", "false"}}}) {
+    CAPTURE(params.size());
+    auto m = attn::make_mechanism("reformer", test::small_options(24, params));
+    CHECK(test::fast_vs_dense(*m, 24, lens, 3, 1.0f, km) < 1e-5f);
+    CHECK(test::key_mask_effect(*m, 24, lens, km) > 1e-3f);
+    auto g = attn::make_mechanism("reformer", test::small_options(8, params));
+    GradcheckOptions opt;
+    opt.eps = 3e-3f;  // as above: a smaller step or other lengths flip a bucket (also unmasked)
+    auto r = test::mixer_gradcheck(*g, 8, test::lengths_of({8, 5}), opt,
+                                   test::random_key_mask(2, 8, 2, 0.5f, 0, 3));
+    CHECK_MESSAGE(r.ok, r.report);
+  }
+}
+
+TEST_CASE("reformer: a query that sees only hidden keys outputs 0, not their mean") {
+  // Every key hidden but the last: with one bucket (full shared-QK attention) every query sees
+  // key 7 only (the self-mask lets query 7 fall back to itself); hide all and every output is 0.
+  NoGradGuard ng;
+  auto m = attn::make_mechanism("reformer", test::small_options(8, {{"n_buckets", "1"}}));
+  Var x(test::random_tensor({1, 8, 16}, 4));
+  Var q = m->project_q(x), v = m->project_v(x);
+  nn::ForwardContext ctx;
+  ctx.key_mask = Tensor::zeros({1, 8}, DType::I32);
+  Tensor o = m->attend(q, q, v, test::lengths_of({8}), ctx).data();
+  for (float e : o.to_floats()) CHECK(e == 0.0f);
+  ctx.key_mask.data<int32_t>()[7] = 1;
+  o = m->attend(q, q, v, test::lengths_of({8}), ctx).data().contiguous();
+  Tensor vc = v.data().contiguous();
+  for (int64_t h = 0; h < 2; ++h)
+    for (int64_t i = 0; i < 8; ++i)
+      for (int64_t e = 0; e < 8; ++e)
+        CHECK(std::fabs(o.at({0, h, i, e}) - vc.at({0, h, 7, e})) < 1e-5f);
+}

@@ -85,3 +85,22 @@ TEST_CASE("sinkhorn: a sequence longer than max_len is a configuration error") {
   auto m = attn::make_mechanism("sinkhorn", test::small_options(8, {{"block", "4"}}));
   CHECK_THROWS_AS(test::fast_vs_dense(*m, 12, test::lengths_of({12})), ConfigError);
 }
+
+TEST_CASE("sinkhorn: a key mask (mask_zero_tokens) equals its dense face, gradients checked") {
+  // Entry 0: block 1 (keys 4-7) all hidden; entry 1 (9 valid) some hidden; entry 2 one block.
+  auto m = attn::make_mechanism("sinkhorn", test::small_options(32, {{"block", "4"}}));
+  Tensor km = test::random_key_mask(3, 16, 1, 0.4f, 4, 8);
+  const Tensor lens = test::lengths_of({16, 9, 3});
+  CHECK(test::fast_vs_dense(*m, 16, lens, 3, 1.0f, km) < 1e-5f);
+  CHECK(test::key_mask_effect(*m, 16, lens, km) > 1e-3f);
+  // Hidden keys are zeroed before the block means and the sorting: they reach no other query.
+  CHECK(test::hidden_key_leak(*m, 16, lens, km) < 1e-5f);
+  for (const char* iters : {"0", "5"}) {
+    CAPTURE(iters);
+    auto g = attn::make_mechanism("sinkhorn",
+                                  test::small_options(32, {{"block", "3"}, {"n_iters", iters}}));
+    auto r = test::mixer_gradcheck(*g, 8, test::lengths_of({8, 5}), {},
+                                   test::random_key_mask(2, 8, 2, 0.4f));
+    CHECK_MESSAGE(r.ok, r.report);
+  }
+}

@@ -55,3 +55,19 @@ TEST_CASE("sparse: peak memory grows linearly in N") {
   MESSAGE("sparse peak bytes N=256: " << a << ", N=1024: " << b << ", ratio " << ratio);
   CHECK(ratio < 8.0);
 }
+
+TEST_CASE("sparse: a key mask (mask_zero_tokens) equals its dense face, gradients checked") {
+  // Hidden keys among the own blocks and the gathered summary columns.
+  for (const char* causal : {"false", "true"}) {
+    auto m = attn::make_mechanism(
+        "sparse", test::small_options(32, {{"block", "5"}, {"summary", "2"}, {"causal", causal}}));
+    Tensor km = test::random_key_mask(2, 23, 1, 0.4f, 0, 3);
+    CHECK(test::fast_vs_dense(*m, 23, test::lengths_of({23, 12}), 3, 1.0f, km) < 1e-5f);
+    CHECK(test::key_mask_effect(*m, 23, test::lengths_of({23, 12}), km) > 1e-3f);
+  }
+  auto m =
+      attn::make_mechanism("sparse", test::small_options(32, {{"block", "3"}, {"summary", "1"}}));
+  auto r = test::mixer_gradcheck(*m, 11, test::lengths_of({11, 7}), {},
+                                 test::random_key_mask(2, 11, 2, 0.4f));
+  CHECK_MESSAGE(r.ok, r.report);
+}

@@ -90,3 +90,45 @@ TEST_CASE("synthesizer: quadratic, as the method is (peak bytes reported, not bo
                                            << double(b) / double(a) << " (quadratic: ~16)");
   CHECK(b > a);
 }
+
+TEST_CASE("synthesizer: a key mask (mask_zero_tokens) equals its dense face in every mode") {
+  // Hidden keys' columns of the logits are -inf: weight 0; entry 0 hides keys 0-3.
+  Tensor km = test::random_key_mask(2, 12, 1, 0.4f, 0, 4);
+  for (const char* mode : kModes) {
+    CAPTURE(mode);
+    auto m =
+        attn::make_mechanism("synthesizer", test::small_options(16, {{"mode", mode}, {"k", "4"}}));
+    CHECK(test::fast_vs_dense(*m, 12, test::lengths_of({12, 7}), 3, 1.0f, km) < 1e-5f);
+    CHECK(test::key_mask_effect(*m, 12, test::lengths_of({12, 7}), km) > 1e-3f);
+    NoGradGuard ng;
+    nn::ForwardContext ctx;
+    ctx.key_mask = km;
+    Var x(test::random_tensor({2, 12, 16}, 8));
+    Tensor w = m->dense_weights(m->project_q(x).data(), m->project_k(x).data(),
+                                test::lengths_of({12, 7}), ctx);
+    float row = 0.0f;
+    for (int64_t j = 0; j < 12; ++j) row += w.at({0, 1, 5, j});
+    CHECK(std::fabs(row - 1.0f) < 1e-5f);
+    for (int64_t j = 0; j < 4; ++j) CHECK(w.at({0, 1, 5, j}) == 0.0f);
+  }
+}
+
+TEST_CASE("synthesizer: gradients with a key mask match finite differences") {
+  Tensor km = test::random_key_mask(2, 6, 2, 0.4f);
+  km.data<int32_t>()[0] = km.data<int32_t>()[1] = 0;
+  for (const char* mode : kModes) {
+    CAPTURE(mode);
+    auto m =
+        attn::make_mechanism("synthesizer", test::small_options(8, {{"mode", mode}, {"k", "3"}}));
+    auto r = test::mixer_gradcheck(*m, 6, test::lengths_of({6, 4}), {}, km);
+    CHECK_MESSAGE(r.ok, r.report);
+  }
+}
+
+TEST_CASE("lowrank ops: biased_softmax gives a row with every key hidden weight 0, not NaN") {
+  NoGradGuard ng;
+  Tensor km = Tensor::zeros({1, 5}, DType::I32);
+  Var r(test::random_tensor({2, 5, 5}, 3));
+  Tensor p = attn::ops::biased_softmax({}, {}, r, {}, 1.0f, 1, 2, 5, km).data();
+  for (float x : p.to_floats()) CHECK(x == 0.0f);
+}

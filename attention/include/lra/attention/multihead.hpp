@@ -20,11 +20,10 @@ class MultiHeadAttention : public nn::TokenMixer {
  public:
   explicit MultiHeadAttention(const MechanismOptions& opt);
 
-  // Throws ConfigError when ctx carries a key mask the mechanism does not implement.
+  // ctx.key_mask (i32 (B, N), 0 = hidden key; mask_zero_tokens) is honoured by every
+  // mechanism's attend() and dense_weights(), each in its own way (docs/mechanisms.md);
+  // a mask of another shape is a ShapeError.
   Var forward(const Var& x, const Tensor& lengths, const nn::ForwardContext& ctx) override;
-
-  // Does attend() (and dense_weights()) honour ctx.key_mask?
-  virtual bool supports_key_mask() const { return false; }
 
   // Fast path on projected heads q, k, v (B, H, N, d) -> (B, H, N, d).
   virtual Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,

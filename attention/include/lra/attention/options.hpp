@@ -24,8 +24,8 @@ class MechanismOptions {
   int64_t qkv_dim = 64;    // H * d (d = qkv_dim / heads)
   int64_t max_len = 2048;  // longest sequence the model is built for (incl. CLS)
   float attn_dropout = 0.0f;
-  int layer = 0;           // index of the encoder block (seeds layer-specific draws)
-  uint64_t init_key = 0;   // parameter initialisation key
+  int layer = 0;          // index of the encoder block (seeds layer-specific draws)
+  uint64_t init_key = 0;  // parameter initialisation key
 
   // Overrides "name=value" for mechanism-specific parameters.
   std::map<std::string, std::string> params;
