@@ -1,6 +1,6 @@
 // AAN document-pair reader (lra/retrieval.hpp) on arbitrary bytes.
 #include "fuzz_input.hpp"
-#include "lra/lra/retrieval.hpp"
+#include "lra/lra/data/retrieval.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = lra_fuzz::write_input("new_aan_pairs.train.tsv", data, size);

@@ -1,6 +1,6 @@
 // aclImdb review files (lra/text.hpp): the input is one review in pos/ and in neg/.
 #include "fuzz_input.hpp"
-#include "lra/lra/text.hpp"
+#include "lra/lra/data/text.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string pos = lra_fuzz::write_input("train/pos/0_9.txt", data, size);

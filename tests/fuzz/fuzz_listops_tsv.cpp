@@ -1,6 +1,6 @@
 // ListOps TSV reader (lra/listops.hpp) on arbitrary bytes.
 #include "fuzz_input.hpp"
-#include "lra/lra/listops.hpp"
+#include "lra/lra/data/listops.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = lra_fuzz::write_input("basic_train.tsv", data, size);

@@ -1,6 +1,6 @@
 // Pathfinder metadata reader (lra/pathfinder.hpp): the input is metadata/0.npy of a root.
 #include "fuzz_input.hpp"
-#include "lra/lra/pathfinder.hpp"
+#include "lra/lra/data/pathfinder.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string meta = lra_fuzz::write_input("root/metadata/0.npy", data, size);

@@ -1,7 +1,7 @@
-// PNG decoding as the Pathfinder reader does it (lra/png.hpp): the first byte picks the task's
-// size (32, 64 or 128), the rest is the file.
+// PNG decoding as the Pathfinder reader does it (lra/src/data/png.hpp): the first byte picks the
+// task's size (32, 64 or 128), the rest is the file.
+#include "data/png.hpp"
 #include "fuzz_input.hpp"
-#include "lra/lra/png.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;

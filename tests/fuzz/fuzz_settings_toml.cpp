@@ -1,6 +1,6 @@
 // TOML settings files (lra/settings.hpp): read, then applied to a Settings.
 #include "fuzz_input.hpp"
-#include "lra/lra/settings.hpp"
+#include "lra/lra/tasks/settings.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = lra_fuzz::write_input("run.toml", data, size);

@@ -1,6 +1,6 @@
 // IMDb label<TAB>text reader (lra/text.hpp) on arbitrary bytes.
 #include "fuzz_input.hpp"
-#include "lra/lra/text.hpp"
+#include "lra/lra/data/text.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = lra_fuzz::write_input("train.tsv", data, size);
