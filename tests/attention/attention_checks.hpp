@@ -69,6 +69,16 @@ inline float key_mask_effect(attn::MultiHeadAttention& m, int64_t n, const Tenso
   return worst;
 }
 
+// The dense face (B, H, n, n) of a random input (seed 8) under key_mask.
+inline Tensor masked_dense_face(attn::MultiHeadAttention& m, int64_t n, const Tensor& lengths,
+                                const Tensor& key_mask) {
+  NoGradGuard ng;
+  nn::ForwardContext ctx;
+  ctx.key_mask = key_mask;
+  Var x(random_tensor({lengths.size(0), n, 16}, 8));
+  return m.dense_weights(m.project_q(x).data(), m.project_k(x).data(), lengths, ctx);
+}
+
 // Largest |fast - dense| over valid query rows, for projected heads of a random input;
 // key_mask (B, n) i32 as ctx.key_mask when given.
 inline float fast_vs_dense(attn::MultiHeadAttention& m, int64_t n, const Tensor& lengths,
