@@ -303,6 +303,7 @@ struct ChunkJob {
   const int32_t* qpos = nullptr;  // (c) original positions of the chunk's queries
   std::vector<int32_t> kpos;      // (w) own chunk then the looked-back chunk
   std::vector<uint8_t> fixed;     // (c, w) 1 where S is a constant (padding, self): no gradient
+  std::vector<uint8_t> key_ok;    // (w) the window's key is valid and not hidden
   std::vector<uint8_t> empty;     // (c) 1: a valid query whose window has no visible key (output 0)
   Tensor qc, kw, vw, s;           // (c, d), (w, d), (w, d), (c, w)
 
@@ -335,7 +336,11 @@ struct ChunkJob {
     // Keys a key mask hides count as padding; a valid query whose window then holds no visible
     // key (possible only with a key mask) marks its row empty: output 0, lse −inf.
     bool any_valid = false;
-    for (int64_t t = 0; t < w; ++t) any_valid = any_valid || p.key_ok(b, kpos[size_t(t)]);
+    key_ok.resize(size_t(w));
+    for (int64_t t = 0; t < w; ++t) {
+      key_ok[size_t(t)] = p.key_ok(b, kpos[size_t(t)]);
+      any_valid = any_valid || key_ok[size_t(t)];
+    }
     empty.assign(size_t(c), 0);
     float* ps = s.data<float>();
     for (int64_t i = 0; i < c; ++i) {
@@ -344,7 +349,7 @@ struct ChunkJob {
       for (int64_t t = 0; t < w; ++t) {
         const int32_t kp = kpos[size_t(t)];
         float& x = ps[i * w + t];
-        const bool ok = p.key_ok(b, kp);
+        const bool ok = key_ok[size_t(t)];
         if (kp >= n || (!ok && (any_valid || empty[size_t(i)])))
           x = kPadLogit, fixed[size_t(i * w + t)] = 1;
         else if (!ok)

@@ -51,6 +51,18 @@ inline Tensor random_key_mask(int64_t B, int64_t n, uint64_t seed, float hidden 
   return km;
 }
 
+// Max |y1 - y2| over the outputs (B, n, 16) at positions where compared(b, i).
+template <class Where>
+float max_output_change(const Tensor& y1, const Tensor& y2, Where compared) {
+  float worst = 0.0f;
+  for (int64_t bi = 0; bi < y1.size(0); ++bi)
+    for (int64_t i = 0; i < y1.size(1); ++i)
+      if (compared(bi, i))
+        for (int64_t d = 0; d < 16; ++d)
+          worst = std::max(worst, std::fabs(y1.at({bi, i, d}) - y2.at({bi, i, d})));
+  return worst;
+}
+
 // Max change of the valid outputs of forward() when key_mask is applied: a mask that is
 // ignored gives 0.
 inline float key_mask_effect(attn::MultiHeadAttention& m, int64_t n, const Tensor& lengths,
@@ -58,15 +70,21 @@ inline float key_mask_effect(attn::MultiHeadAttention& m, int64_t n, const Tenso
   NoGradGuard ng;
   nn::ForwardContext plain, masked;
   masked.key_mask = key_mask;
-  const int64_t b = lengths.size(0);
-  Var x(random_tensor({b, n, 16}, 13));
-  Tensor y1 = m.forward(x, lengths, plain).data(), y2 = m.forward(x, lengths, masked).data();
-  float worst = 0.0f;
-  for (int64_t bi = 0; bi < b; ++bi)
-    for (int64_t i = 0; i < lengths.to_ints()[size_t(bi)]; ++i)
-      for (int64_t d = 0; d < 16; ++d)
-        worst = std::max(worst, std::fabs(y1.at({bi, i, d}) - y2.at({bi, i, d})));
-  return worst;
+  Var x(random_tensor({lengths.size(0), n, 16}, 13));
+  const auto lens = lengths.to_ints();
+  return max_output_change(m.forward(x, lengths, plain).data(),
+                           m.forward(x, lengths, masked).data(),
+                           [&](int64_t bi, int64_t i) { return i < lens[size_t(bi)]; });
+}
+
+// The dense face (B, H, n, n) of a random input (seed 8) under key_mask.
+inline Tensor masked_dense_face(attn::MultiHeadAttention& m, int64_t n, const Tensor& lengths,
+                                const Tensor& key_mask) {
+  NoGradGuard ng;
+  nn::ForwardContext ctx;
+  ctx.key_mask = key_mask;
+  Var x(random_tensor({lengths.size(0), n, 16}, 8));
+  return m.dense_weights(m.project_q(x).data(), m.project_k(x).data(), lengths, ctx);
 }
 
 // Largest |fast - dense| over valid query rows, for projected heads of a random input;
@@ -103,53 +121,43 @@ inline GradcheckResult mixer_gradcheck(attn::MultiHeadAttention& m, int64_t n,
                    opt);
 }
 
-// Max change of valid outputs when the padded tail of the input is replaced by other values.
-inline float padding_leak(attn::MultiHeadAttention& m, int64_t n, const Tensor& lengths) {
+// Max change of the outputs at positions where compared(b, i) when the inputs at positions
+// where replaced(b, i) get other values (noise x3).
+template <class Replaced, class Compared>
+float replaced_input_change(attn::MultiHeadAttention& m, int64_t n, const Tensor& lengths,
+                            const nn::ForwardContext& ctx, Replaced replaced, Compared compared) {
   NoGradGuard ng;
-  nn::ForwardContext ctx;
-  int64_t b = lengths.size(0);
+  const int64_t b = lengths.size(0);
   Tensor x1 = random_tensor({b, n, 16}, 11);
   Tensor x2 = x1.clone();
-  auto lens = lengths.to_ints();
   Tensor noise = random_tensor({b, n, 16}, 12, 3.0f);
   for (int64_t bi = 0; bi < b; ++bi)
-    for (int64_t i = lens[size_t(bi)]; i < n; ++i)
-      x2.select(0, bi).select(0, i).copy_(noise.select(0, bi).select(0, i));
-  Tensor y1 = m.forward(Var(x1), lengths, ctx).data();
-  Tensor y2 = m.forward(Var(x2), lengths, ctx).data();
-  float worst = 0.0f;
-  for (int64_t bi = 0; bi < b; ++bi)
-    for (int64_t i = 0; i < lens[size_t(bi)]; ++i)
-      for (int64_t d = 0; d < 16; ++d)
-        worst = std::max(worst, std::fabs(y1.at({bi, i, d}) - y2.at({bi, i, d})));
-  return worst;
+    for (int64_t i = 0; i < n; ++i)
+      if (replaced(bi, i)) x2.select(0, bi).select(0, i).copy_(noise.select(0, bi).select(0, i));
+  return max_output_change(m.forward(Var(x1), lengths, ctx).data(),
+                           m.forward(Var(x2), lengths, ctx).data(), compared);
+}
+
+// Max change of valid outputs when the padded tail of the input is replaced by other values.
+inline float padding_leak(attn::MultiHeadAttention& m, int64_t n, const Tensor& lengths) {
+  const auto lens = lengths.to_ints();
+  auto valid = [&](int64_t bi, int64_t i) { return i < lens[size_t(bi)]; };
+  return replaced_input_change(
+      m, n, lengths, nn::ForwardContext{}, [&](int64_t bi, int64_t i) { return !valid(bi, i); },
+      valid);
 }
 
 // Max change of the outputs at visible positions when the inputs at positions the key mask
 // hides are replaced by other values: hidden keys must influence no other query.
 inline float hidden_key_leak(attn::MultiHeadAttention& m, int64_t n, const Tensor& lengths,
                              const Tensor& key_mask) {
-  NoGradGuard ng;
   nn::ForwardContext ctx;
   ctx.key_mask = key_mask;
-  const int64_t b = lengths.size(0);
-  Tensor x1 = random_tensor({b, n, 16}, 11);
-  Tensor x2 = x1.clone();
-  Tensor noise = random_tensor({b, n, 16}, 12, 3.0f);
   const auto lens = lengths.to_ints();
   auto hidden = [&](int64_t bi, int64_t i) { return key_mask.data<int32_t>()[bi * n + i] == 0; };
-  for (int64_t bi = 0; bi < b; ++bi)
-    for (int64_t i = 0; i < n; ++i)
-      if (hidden(bi, i)) x2.select(0, bi).select(0, i).copy_(noise.select(0, bi).select(0, i));
-  Tensor y1 = m.forward(Var(x1), lengths, ctx).data();
-  Tensor y2 = m.forward(Var(x2), lengths, ctx).data();
-  float worst = 0.0f;
-  for (int64_t bi = 0; bi < b; ++bi)
-    for (int64_t i = 0; i < lens[size_t(bi)]; ++i)
-      if (!hidden(bi, i))
-        for (int64_t d = 0; d < 16; ++d)
-          worst = std::max(worst, std::fabs(y1.at({bi, i, d}) - y2.at({bi, i, d})));
-  return worst;
+  return replaced_input_change(m, n, lengths, ctx, hidden, [&](int64_t bi, int64_t i) {
+    return i < lens[size_t(bi)] && !hidden(bi, i);
+  });
 }
 
 // Peak allocator bytes of one forward + backward at length n (batch 1, d = 64 per head).

@@ -84,15 +84,9 @@ TEST_CASE("linear: a key mask (mask_zero_tokens) equals its dense face, gradient
   Tensor km = test::random_key_mask(2, 12, 1, 0.4f, 0, 4);
   CHECK(test::fast_vs_dense(*m, 12, test::lengths_of({12, 7}), 3, 1.0f, km) < 1e-5f);
   CHECK(test::key_mask_effect(*m, 12, test::lengths_of({12, 7}), km) > 1e-3f);
-  {  // the dense face gives hidden keys exactly zero weight
-    NoGradGuard ng;
-    nn::ForwardContext ctx;
-    ctx.key_mask = km;
-    Var x(test::random_tensor({2, 12, 16}, 8));
-    Tensor w = m->dense_weights(m->project_q(x).data(), m->project_k(x).data(),
-                                test::lengths_of({12, 7}), ctx);
-    for (int64_t j = 0; j < 4; ++j) CHECK(w.at({0, 1, 5, j}) == 0.0f);
-  }
+  // The dense face gives hidden keys exactly zero weight.
+  Tensor w = test::masked_dense_face(*m, 12, test::lengths_of({12, 7}), km);
+  for (int64_t j = 0; j < 4; ++j) CHECK(w.at({0, 1, 5, j}) == 0.0f);
   auto r = test::mixer_gradcheck(*m, 6, test::lengths_of({6, 4}), {},
                                  test::random_key_mask(2, 6, 2, 0.4f));
   CHECK_MESSAGE(r.ok, r.report);

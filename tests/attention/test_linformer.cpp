@@ -88,13 +88,9 @@ TEST_CASE("linformer: a key mask (mask_zero_tokens) equals its dense face, gradi
                                    test::random_key_mask(2, 6, 2, 0.4f));
     CHECK_MESSAGE(r.ok, r.report);
   }
-  NoGradGuard ng;  // the dense face gives hidden keys exactly zero weight
+  // The dense face gives hidden keys exactly zero weight.
   auto m = attn::make_mechanism("linformer", test::small_options(16));
-  nn::ForwardContext ctx;
-  ctx.key_mask = km;
-  Var x(test::random_tensor({2, 12, 16}, 8));
-  Tensor w = m->dense_weights(m->project_q(x).data(), m->project_k(x).data(),
-                              test::lengths_of({12, 7}), ctx);
+  Tensor w = test::masked_dense_face(*m, 12, test::lengths_of({12, 7}), km);
   for (int64_t i = 0; i < 12; ++i)
     for (int64_t j = 0; j < 4; ++j) CHECK(w.at({0, 1, i, j}) == 0.0f);
 }

@@ -297,3 +297,29 @@ TEST_CASE("api: allocator memory counters") {
   CHECK(after.live_bytes == before.live_bytes);
   CHECK(after.peak_bytes >= before.live_bytes + 4u * 1024 * 1024);
 }
+
+TEST_CASE("api: the Pathfinder and Path-X cpu presets hide black pixels; every mechanism runs so") {
+  for (const char* task : {"pathfinder", "pathx"})
+    CHECK(lra::api::resolve_settings(spec_of(task, "cpu")).get_bool("mask_zero_tokens"));
+  // Two 32x32 images, mostly black: every mechanism predicts with the key mask, and the mask
+  // changes what it predicts from (the logits differ from an unmasked model's).
+  std::vector<lra::api::Sequence> images(2, lra::api::Sequence(1024, 0));
+  for (int i = 0; i < 1024; i += 7) images[0][size_t(i)] = 255;
+  for (int i = 0; i < 1024; i += 11) images[1][size_t(i)] = 128;
+  for (const lra::attn::MechanismInfo& info : lra::attn::mechanisms()) {
+    CAPTURE(info.name);
+    lra::api::ModelSpec spec = spec_of("pathfinder", "tiny", info.name);
+    spec.settings = {{"mask_zero_tokens", "true"}};
+    std::unique_ptr<lra::LraModel> masked = lra::api::make_model(spec);
+    spec.settings = {{"mask_zero_tokens", "false"}};
+    std::unique_ptr<lra::LraModel> plain = lra::api::make_model(spec);
+    const lra::Tensor a = lra::api::predict(*masked, images).logits;
+    const lra::Tensor b = lra::api::predict(*plain, images).logits;
+    float diff = 0.0f;
+    for (int64_t i = 0; i < a.numel(); ++i) {
+      CHECK(std::isfinite(a.data<float>()[i]));
+      diff = std::max(diff, std::fabs(a.data<float>()[i] - b.data<float>()[i]));
+    }
+    CHECK(diff > 1e-6f);
+  }
+}

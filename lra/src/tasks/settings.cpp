@@ -44,7 +44,7 @@ const std::vector<SettingSpec>& setting_schema() {
       {"positions", "learned", "learned or sinusoidal"},
       {"mask_zero_tokens", "false",
        "hide keys whose token id is 0 from attention (LRA's `inputs > 0` mask; for images the "
-       "black pixels); transformer (flash) only for now"},
+       "black pixels); every mechanism; the Pathfinder and Path-X cpu presets set it"},
       {"max_len", "0", "tokens per sequence (0: the task's length)"},
       {"attn", "", "mechanism parameters, e.g. block=64,features=128"},
       // generated data (when no data folder is given)

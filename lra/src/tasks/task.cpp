@@ -347,8 +347,11 @@ std::vector<Preset> pathfinder_presets(int64_t size) {
         {"cpu",
          "2-layer, 64-wide model of the PyTorch LRA reproductions on 20K generated images "
          "(16K/2K/2K), sized for a 2-core laptop; lr/schedule/steps chosen here (2500 steps x ~0.8 "
-         "s on 2 cores with the softmax transformer: ~35 min)",
-         model(2, 64, 2, 64, 128) + KV{{"dropout", "0.1"},
+         "s on 2 cores with the softmax transformer: ~35 min); black pixels hidden as keys "
+         "(mask_zero_tokens, the LRA reference's `inputs > 0` mask: without it the Transformer "
+         "stayed at chance here, docs/lra.md §6.1)",
+         model(2, 64, 2, 64, 128) + KV{{"mask_zero_tokens", "true"},
+                                       {"dropout", "0.1"},
                                        {"attn_dropout", "0.0"},
                                        {"pooling", "mean"},
                                        {"positions", "learned"},
@@ -443,8 +446,10 @@ std::vector<Preset> pathfinder_presets(int64_t size) {
        "1-layer, 32-wide model on 10K generated images (8K/1K/1K) for 16384-token sequences. "
        "Pick an efficient --model (linear, performer, linformer...): softmax attention costs "
        "about 100 GFLOP per example per step here (days for these steps); 3000 steps x ~0.5 s "
-       "(linear) or ~0.8 s (performer) on 2 cores: 25-40 min; lr/schedule/steps chosen here",
-       model(1, 32, 2, 32, 64) + KV{{"dropout", "0.1"},
+       "(linear) or ~0.8 s (performer) on 2 cores: 25-40 min; lr/schedule/steps chosen here; "
+       "black pixels hidden as keys (mask_zero_tokens, as Pathfinder's cpu preset)",
+       model(1, 32, 2, 32, 64) + KV{{"mask_zero_tokens", "true"},
+                                    {"dropout", "0.1"},
                                     {"attn_dropout", "0.0"},
                                     {"pooling", "mean"},
                                     {"positions", "learned"},
