@@ -287,38 +287,44 @@ Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is
                                                                  InputGrads& in) {
         if (!in.needs(0)) return;
         Tensor g = g_in.contiguous();
-        Tensor dP = Tensor::empty({B, H, N, m});
-        std::vector<float> rs(size_t(B * H * N));
-        const float *pg = g.data<float>(), *pf = phi.data<float>();
-        float* p = dP.data<float>();
-        float floor = ratio * eps;
-        parallel_for(B * H * N, row_grain(m), [&](int64_t lo, int64_t hi) {
-          for (int64_t r = lo; r < hi; ++r) {
-            float* pr = p + r * m;
-            if (r % N >= lens[size_t(r / (H * N))]) {
-              std::fill(pr, pr + m, 0.0f);
-              rs[size_t(r)] = 0.0f;
-              continue;
-            }
-            for (int64_t j = 0; j < m; ++j) pr[j] = pg[r * m + j] * (pf[r * m + j] - floor);
-            rs[size_t(r)] = sum_of(pr, m);
-          }
-        });
-        Tensor dx = Tensor::empty({B, H, N, d});
-        kern::matmul_into(dx, dP, w, false, false, c, 0.0f);  // d^(-1/4) dP w
-        if (is_query) {  // the query's |x'|²/2 sits inside its stabiliser: no gradient
-          in.set(0, dx);
-          return;
-        }
-        float* pdx = dx.data<float>();
+        const Tensor wc = w.contiguous();
+        const float *pg = g.data<float>(), *pf = phi.data<float>(), *pw = wc.data<float>();
         const float* px = xd.data<float>();
-        int64_t s0 = xd.stride(0), s1 = xd.stride(1), s2 = xd.stride(2), s3 = xd.stride(3);
-        parallel_for(B * H * N, row_grain(d), [&](int64_t lo, int64_t hi) {
-          for (int64_t r = lo; r < hi; ++r) {
-            int64_t b = r / (H * N), h = (r / N) % H, i = r % N;
-            const float* xr = px + b * s0 + h * s1 + i * s2;
-            float a = c * c * rs[size_t(r)];
-            for (int64_t k = 0; k < d; ++k) pdx[r * d + k] -= a * xr[k * s3];
+        const int64_t s0 = xd.stride(0), s1 = xd.stride(1), s2 = xd.stride(2), s3 = xd.stride(3);
+        const float floor = ratio * eps;
+        Tensor dx = Tensor::empty({B, H, N, d});
+        float* pdx = dx.data<float>();
+        // Note [fused favor backward]: per block of kRows rows, dP lives in a task-local tile
+        // (kRows x m, in L2) and feeds its product at once; the (B, H, N, m) dP never goes to
+        // memory. kern::sgemm sums each element exactly as the whole-tensor product did.
+        constexpr int64_t kRows = 64;
+        const int64_t rows = B * H * N, blocks = (rows + kRows - 1) / kRows;
+        parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
+          Tensor hold = Tensor::empty({kRows, m});
+          float* tile = hold.data<float>();
+          float rs[kRows];
+          for (int64_t blk = b0; blk < b1; ++blk) {
+            const int64_t r0 = blk * kRows, nr = std::min(kRows, rows - r0);
+            for (int64_t x = 0; x < nr; ++x) {  // dP = g ∘ (φ − ratio·eps), rs = rowsum dP
+              const int64_t r = r0 + x;
+              float* pr = tile + x * m;
+              if (r % N >= lens[size_t(r / (H * N))]) {
+                std::fill(pr, pr + m, 0.0f);
+                rs[x] = 0.0f;
+                continue;
+              }
+              for (int64_t j = 0; j < m; ++j) pr[j] = pg[r * m + j] * (pf[r * m + j] - floor);
+              rs[x] = sum_of(pr, m);
+            }
+            // dx = d^(-1/4) dP w
+            kern::sgemm(false, false, nr, d, m, c, tile, m, pw, d, 0.0f, pdx + r0 * d, d);
+            if (is_query) continue;  // the query's |x'|²/2 sits inside its stabiliser: no gradient
+            for (int64_t x = 0; x < nr; ++x) {
+              const int64_t r = r0 + x, b = r / (H * N), h = (r / N) % H, i = r % N;
+              const float* xr = px + b * s0 + h * s1 + i * s2;
+              const float a = c * c * rs[x];
+              for (int64_t k = 0; k < d; ++k) pdx[r * d + k] -= a * xr[k * s3];
+            }
           }
         });
         in.set(0, dx);
