@@ -6,7 +6,8 @@
 //
 // Note [no NT products]: every tile product is A·B or Aᵀ·B with B's rows contiguous (what
 // kern::sgemm's register-blocked kernel reads in place; an A·Bᵀ would be repacked per call). So
-// K and V are transposed once per call into (B, H, d, N), and Q Kᵀ of a tile is Q · (Kᵀ columns).
+// K and V are transposed once per backward call into (B, H, d, N), and Q Kᵀ of a tile is
+// Q · (Kᵀ columns); the forward transposes Q instead and computes K Qᵀ (Note [key-major forward]).
 //
 // Note [slots]: backward walks query tiles (dQ_I is owned by one task) while dK_J and dV_J
 // receive a contribution from every query tile that visits J. Tasks therefore add into
@@ -245,7 +246,8 @@ Gathered gather_keys(const Problem& p, const HeadsIn& K, const HeadsIn& V, bool 
 }
 
 // Per-task scratch (counted by the allocator like any tensor): score-sized tiles (tq, tk),
-// query-major with row stride ldq_major = tk, and key-tile-sized gradient buffers.
+// query-major with row stride ldq_major = tk in backward, key-major with row stride tq in
+// forward, and key-tile-sized gradient buffers.
 struct Scratch {
   Tensor hold;
   float *s, *t1, *t2, *mult, *acc, *m, *l, *dkt, *dvt, *drow;
@@ -279,8 +281,9 @@ struct KeyTile {
   int64_t ld = 0, ldv = 0, ldt = 0;  // row strides of k, v and of kt, vt
 };
 
-// False when no key of the tile is valid (the visit is skipped). vt is set only with VT.
-bool load_keys(const Problem& p, const HeadsIn& K, const HeadsIn& V, const HeadsT& KT,
+// False when no key of the tile is valid (the visit is skipped). kt, vt are set only with KT,
+// VT.
+bool load_keys(const Problem& p, const HeadsIn& K, const HeadsIn& V, const HeadsT* KT,
                const HeadsT* VT, const Gathered& gk, int64_t b, int64_t h, int32_t tile,
                KeyTile& kt) {
   const BlockLayout& lay = p.layout(b);
@@ -295,7 +298,8 @@ bool load_keys(const Problem& p, const HeadsIn& K, const HeadsIn& V, const Heads
     kt.nk = std::min<int64_t>(count, len - j0);
     kt.gathered = false;
     kt.k = K.row(b, h, j0), kt.v = V.row(b, h, j0), kt.ld = K.sn, kt.ldv = V.sn;
-    kt.kt = KT.at(b, h, j0), kt.vt = VT ? VT->at(b, h, j0) : nullptr, kt.ldt = p.N;
+    kt.kt = KT ? KT->at(b, h, j0) : nullptr, kt.vt = VT ? VT->at(b, h, j0) : nullptr;
+    kt.ldt = p.N;
     return true;
   }
   bool any = false;
@@ -362,11 +366,22 @@ inline float philox_uniform01(const PhiloxKey& k, uint64_t counter) {
 }
 
 // Dropout multipliers of the tile: 1/(1-p) where (b, h, i0 + x, pos[y]) is kept, else 0.
+// Query-major (cs = 1) or key-major (rs = 1) tiles; the inner loop runs along memory.
 void dropout_tile(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv, const KeyTile& kt,
                   const TileView& mv) {
   const float rate = p.spec->dropout, keep = 1.0f / (1.0f - rate);
   const PhiloxKey key(p.spec->dropout_key);
-  LRA_ASSERT(mv.cs == 1);
+  LRA_ASSERT(mv.cs == 1 || mv.rs == 1);
+  if (mv.rs == 1) {
+    const uint64_t n = uint64_t(p.N), first = uint64_t(((b * p.H + h) * p.N + i0) * p.N);
+    for (int64_t y = 0; y < kt.nk; ++y) {
+      const uint64_t base = first + uint64_t(kt.pos[y]);
+      float* out = mv.t + y * mv.cs;
+      for (int64_t x = 0; x < nv; ++x)
+        out[x] = philox_uniform01(key, base + uint64_t(x) * n) >= rate ? keep : 0.0f;
+    }
+    return;
+  }
   for (int64_t x = 0; x < nv; ++x) {
     const uint64_t base = uint64_t(((b * p.H + h) * p.N + i0 + x) * p.N);
     float* out = mv.t + x * mv.rs;
@@ -376,44 +391,15 @@ void dropout_tile(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv
   }
 }
 
-// Row helpers of the online softmax. Note [vector rows]: with AVX-512 they run on whole zmm
-// registers (a masked tail), because GCC leaves the scalar forms' max (a NaN-ordered select)
-// and float sums (no reassociation without -ffast-math) unvectorised: the scalar row_max alone
-// was a third of the forward's non-GEMM time (lra/core/simd.hpp).
+// Row helper of the backward. Note [vector rows]: with AVX-512 it runs on whole zmm registers
+// (a masked tail), because GCC leaves exp loops whose input and output alias unvectorised
+// (lra/core/simd.hpp).
 #if defined(__AVX512F__)
-float row_max(const float* x, int64_t n) {
-  return simd::scaled_max(x, n, 1.0f);
-}
-
-// x[j] = exp(x[j] - shift) in place; returns the sum.
-float exp_shift_sum(float* x, int64_t n, float shift) {
-  return simd::exp_scaled_sum(x, x, n, 1.0f, shift);
-}
-
 // x[j] = exp(x[j] - shift) in place.
 void exp_shift(float* x, int64_t n, float shift) {
   simd::exp_shift(x, x, n, shift);
 }
 #else
-float row_max(const float* x, int64_t n) {
-  float m = -INFINITY;
-  for (int64_t j = 0; j < n; ++j) m = x[j] > m ? x[j] : m;
-  return m;
-}
-
-// x[j] = exp(x[j] - shift) in place; returns the sum (8 partial sums: vectorises).
-float exp_shift_sum(float* x, int64_t n, float shift) {
-  for (int64_t j = 0; j < n; ++j) x[j] = exp_nonpos(x[j] - shift);
-  float acc[8] = {};
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (int t = 0; t < 8; ++t) acc[t] += x[j + t];
-  float sum = 0.0f;
-  for (; j < n; ++j) sum += x[j];
-  for (int t = 0; t < 8; ++t) sum += acc[t];
-  return sum;
-}
-
 void exp_shift(float* x, int64_t n, float shift) {
   for (int64_t j = 0; j < n; ++j) x[j] = exp_nonpos(x[j] - shift);
 }
@@ -432,9 +418,64 @@ float dot(const float* a, const float* b, int64_t n) {
 
 // ---- forward of one query tile -----------------------------------------------------------
 
-void forward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const HeadsIn& V,
-                  const HeadsT& KT, const Gathered& gk, const HeadsOut& O, float* lse, int64_t b,
-                  int64_t h, int64_t r, const Scratch& s) {
+// Note [key-major forward]: the forward computes Sᵀ = K_J Q_Iᵀ, a key-major tile (row y = key,
+// column x = query), so each query's softmax statistics are a column: the maxima, exponentials
+// and sums run down the columns on whole vectors of 16 queries, with no horizontal reduction
+// and no scalar work per row (the query-major form's row reductions cost about as much as the
+// tile's two products). Sᵀ reads K in place and a transposed Q (B, H, d, N); the output update
+// is acc += (Pᵀ)ᵀ V_J, an Aᵀ·B product.
+//
+// Online-softmax update of query columns [0, nv) of a key-major score tile st (nk rows, row
+// stride ld), in place: m' = max(m, max_y st[y, x]);  st[y, x] = exp(st[y, x] − m');
+// l = e^{m − m'} l + Σ_y st[y, x] (summed in y order);  alpha[x] = e^{m − m'}, the factor the
+// caller applies to its accumulator. A column with nothing visible yet (m' = −inf) gets
+// zeros and alpha 0 (its l and accumulator are still 0).
+void softmax_update(float* st, int64_t ld, int64_t nk, int64_t nv, float* m, float* l,
+                    float* alpha) {
+#if defined(__AVX512F__)
+  for (int64_t x = 0; x < nv; x += 16) {
+    const __mmask16 k = simd::tail_mask(nv - x);
+    const __m512 m_old = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), k, m + x);
+    const auto col = [&](int64_t y) { return _mm512_maskz_loadu_ps(k, st + y * ld + x); };
+    __m512 m0 = m_old, m1 = m_old, m2 = m_old, m3 = m_old;  // 4 chains: max is exact in any order
+    int64_t y = 0;
+    for (; y + 4 <= nk; y += 4) {
+      m0 = _mm512_max_ps(m0, col(y)), m1 = _mm512_max_ps(m1, col(y + 1));
+      m2 = _mm512_max_ps(m2, col(y + 2)), m3 = _mm512_max_ps(m3, col(y + 3));
+    }
+    for (; y < nk; ++y) m0 = _mm512_max_ps(m0, col(y));
+    const __m512 m_new = _mm512_max_ps(_mm512_max_ps(m0, m1), _mm512_max_ps(m2, m3));
+    // shift 0 where m' = −inf: exp(−inf − 0) = 0, never NaN
+    const __m512 shift = _mm512_maskz_mov_ps(
+        _mm512_cmp_ps_mask(m_new, _mm512_set1_ps(-INFINITY), _CMP_NEQ_OQ), m_new);
+    const __m512 a = simd::exp16_nonpos(_mm512_sub_ps(m_old, shift));
+    __m512 sum = _mm512_setzero_ps();
+    for (y = 0; y < nk; ++y) {
+      float* row = st + y * ld + x;
+      const __m512 e = simd::exp16_nonpos(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, row), shift));
+      _mm512_mask_storeu_ps(row, k, e);
+      sum = _mm512_add_ps(sum, e);
+    }
+    _mm512_mask_storeu_ps(l + x, k, _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, l + x), a, sum));
+    _mm512_mask_storeu_ps(m + x, k, m_new);
+    _mm512_mask_storeu_ps(alpha + x, k, a);
+  }
+#else
+  for (int64_t x = 0; x < nv; ++x) {
+    float mx = m[x];
+    for (int64_t y = 0; y < nk; ++y) mx = st[y * ld + x] > mx ? st[y * ld + x] : mx;
+    const float shift = mx == -INFINITY ? 0.0f : mx;
+    const float a = exp_nonpos(m[x] - shift);
+    float sum = 0.0f;
+    for (int64_t y = 0; y < nk; ++y) sum += st[y * ld + x] = exp_nonpos(st[y * ld + x] - shift);
+    l[x] = l[x] * a + sum, m[x] = mx, alpha[x] = a;
+  }
+#endif
+}
+
+void forward_tile(const Problem& p, const HeadsT& QT, const HeadsIn& K, const HeadsIn& V,
+                  const Gathered& gk, const HeadsOut& O, float* lse, int64_t b, int64_t h,
+                  int64_t r, const Scratch& s) {
   const int64_t d = p.d, i0 = r * p.tile_q, rows = std::min(p.tile_q, p.N - i0);
   const int64_t nv = std::clamp<int64_t>(p.len[size_t(b)] - i0, 0, rows);  // valid queries
   float* lse_row = lse + (b * p.H + h) * p.N + i0;
@@ -447,34 +488,26 @@ void forward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const He
   std::memset(s.acc, 0, size_t(nv * d) * sizeof(float));
 
   const BlockLayout& lay = p.layout(b);
-  const int64_t g = lay.heads == 1 ? 0 : h, row = g * p.q_tiles + r, ld = s.ldq_major;
+  const int64_t g = lay.heads == 1 ? 0 : h, row = g * p.q_tiles + r, ld = p.tile_q;
   const bool drop = p.spec->dropout > 0.0f;
+  float* alpha = s.drow;
   for (int64_t e = lay.row_start[row]; e < lay.row_start[row + 1]; ++e) {
     KeyTile kt;
-    if (!load_keys(p, K, V, KT, nullptr, gk, b, h, lay.col[e], kt)) continue;
-    // S = scale · Q_I K_Jᵀ (nv, nk), masked
-    gemm_nn(nv, kt.nk, d, p.spec->scale, Q.row(b, h, i0), Q.sn, kt.kt, kt.ldt, 0.0f, s.s, ld);
-    mask_scores(p, b, h, i0, nv, kt, lay.mask[e], {s.s, ld, 1});
-    if (drop) dropout_tile(p, b, h, i0, nv, kt, {s.mult, ld, 1});
-    for (int64_t x = 0; x < nv; ++x) {  // online softmax update of row x
-      float* sr = s.s + x * ld;
-      const float m_new = std::max(s.m[x], row_max(sr, kt.nk));
-      if (m_new == -INFINITY) {  // nothing visible yet: P = 0
-        std::memset(sr, 0, size_t(kt.nk) * sizeof(float));
-        continue;
-      }
-      const float alpha = exp_nonpos(s.m[x] - m_new);
-      s.l[x] = s.l[x] * alpha + exp_shift_sum(sr, kt.nk, m_new);
-      s.m[x] = m_new;
-      if (alpha != 1.0f)
-        for (int64_t c = 0; c < d; ++c) s.acc[x * d + c] *= alpha;
-      if (drop) {
-        const float* mr = s.mult + x * ld;
-        for (int64_t c = 0; c < kt.nk; ++c) sr[c] *= mr[c];
-      }
+    if (!load_keys(p, K, V, nullptr, nullptr, gk, b, h, lay.col[e], kt)) continue;
+    // Sᵀ = scale · K_J Q_Iᵀ (nk, nv), key-major (Note [key-major forward]), masked
+    gemm_nn(kt.nk, nv, d, p.spec->scale, kt.k, kt.ld, QT.at(b, h, i0), p.N, 0.0f, s.s, ld);
+    mask_scores(p, b, h, i0, nv, kt, lay.mask[e], {s.s, 1, ld});
+    softmax_update(s.s, ld, kt.nk, nv, s.m, s.l, alpha);
+    for (int64_t x = 0; x < nv; ++x)
+      if (alpha[x] != 1.0f)
+        for (int64_t c = 0; c < d; ++c) s.acc[x * d + c] *= alpha[x];
+    if (drop) {
+      dropout_tile(p, b, h, i0, nv, kt, {s.mult, 1, ld});
+      for (int64_t y = 0; y < kt.nk; ++y)
+        for (int64_t x = 0; x < nv; ++x) s.s[y * ld + x] *= s.mult[y * ld + x];
     }
-    // acc += (P ∘ M) V_J
-    gemm_nn(nv, d, kt.nk, 1.0f, s.s, ld, kt.v, kt.ldv, 1.0f, s.acc, d);
+    // acc += (Pᵀ ∘ Mᵀ)ᵀ V_J
+    gemm_tn(nv, d, kt.nk, 1.0f, s.s, ld, kt.v, kt.ldv, 1.0f, s.acc, d);
   }
   for (int64_t x = 0; x < nv; ++x) {
     float* out = O.row(b, h, i0 + x);
@@ -525,7 +558,7 @@ void backward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const H
   for (int64_t e = lay.row_start[row]; e < lay.row_start[row + 1]; ++e) {
     const int32_t tile = lay.col[e];
     KeyTile kt;
-    if (!load_keys(p, K, V, KT, &VT, gk, b, h, tile, kt)) continue;
+    if (!load_keys(p, K, V, &KT, &VT, gk, b, h, tile, kt)) continue;
     const int64_t nk = kt.nk;
     // P = exp(scale · Q_I K_Jᵀ − LSE_I), masked entries 0
     gemm_nn(nv, nk, d, scale, q_rows, Q.sn, kt.kt, kt.ldt, 0.0f, pm, ld);
@@ -663,7 +696,7 @@ ForwardResult forward(const Tensor& q, const Tensor& k, const Tensor& v, const T
                       const Spec& spec) {
   HeadsIn Q = heads_in(q, "q"), K = heads_in(k, "k"), V = heads_in(v, "v");
   const Problem p = make_problem(q, k, v, lengths, spec);
-  const HeadsT KT = transposed(K, p.B, p.H, p.N, p.d);
+  const HeadsT QT = transposed(Q, p.B, p.H, p.N, p.d);  // Note [key-major forward]
   const Gathered gk = gather_keys(p, K, V, false);
   HeadsOut O = heads_out(p.B, p.H, p.N, p.d, false);
   Tensor lse = Tensor::empty({p.B, p.H, p.N});
@@ -673,7 +706,7 @@ ForwardResult forward(const Tensor& q, const Tensor& k, const Tensor& v, const T
     Scratch s(p);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t r = t % p.q_tiles, h = (t / p.q_tiles) % p.H, b = t / (p.q_tiles * p.H);
-      forward_tile(p, Q, K, V, KT, gk, O, lse_p, b, h, r, s);
+      forward_tile(p, QT, K, V, gk, O, lse_p, b, h, r, s);
     }
   });
   return {O.t, lse};

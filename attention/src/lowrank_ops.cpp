@@ -35,6 +35,8 @@ void check_heads(const Tensor& t, const char* what) {
 }
 
 // Rows per parallel task for a pass over rows of `width` floats (~32K floats per task).
+constexpr int64_t kFavorRows = 64;  // rows per block of the fused FAVOR+ passes
+
 int64_t row_grain(int64_t width) {
   return std::max<int64_t>(1, 32768 / std::max<int64_t>(1, width));
 }
@@ -241,32 +243,48 @@ Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is
   float c = 1.0f / std::sqrt(std::sqrt(float(d)));  // data normaliser d^(-1/4)
   float ratio = 1.0f / std::sqrt(float(m));
 
+  // Note [fused favor forward]: per block of up to kFavorRows rows of one (b, h), P = c x wᵀ
+  // (kern::sgemm on a transposed copy of w: each element summed as in one whole product), then,
+  // while the block is in cache, its row maxima, |x'|²/2 and (queries) the features; keys wait
+  // for the maximum over their (b, h) and take their exponentials in a second pass.
   Tensor phi = Tensor::empty({B, H, N, m});
-  kern::matmul_into(phi, xd, w, false, true, c, 0.0f);  // P = x' wᵀ
   float* pp = phi.data<float>();
-  const float* px = xd.data<float>();
-  int64_t s0 = xd.stride(0), s1 = xd.stride(1), s2 = xd.stride(2), s3 = xd.stride(3);
-
-  // Row maxima of P (queries use them directly; keys reduce them over valid rows per (b,h)).
-  std::vector<float> rowmax(size_t(B * H * N));
-  parallel_for(B * H * N, row_grain(m), [&](int64_t lo, int64_t hi) {
-    for (int64_t r = lo; r < hi; ++r) {
-      rowmax[size_t(r)] = max_of(pp + r * m, m);
+  const bool in_place = xd.stride(3) == 1 && (N <= 1 || xd.stride(2) >= d);
+  const Tensor xs = in_place ? xd : xd.contiguous();  // rows of x read in place
+  const Tensor wt = w.transpose(0, 1).contiguous();   // (d, m)
+  const float *px = xs.data<float>(), *pwt = wt.data<float>();
+  const int64_t s0 = xs.stride(0), s1 = xs.stride(1), s2 = N > 1 ? xs.stride(2) : d;
+  std::vector<float> rowmax(size_t(B * H * N)), half_sq(size_t(B * H * N));
+  const int64_t per = (N + kFavorRows - 1) / kFavorRows;  // blocks per (b, h)
+  parallel_for(B * H * per, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t bh = t / per, i0 = (t % per) * kFavorRows, nr = std::min(kFavorRows, N - i0);
+      const int64_t b = bh / H, h = bh % H;
+      const float* x0 = px + b * s0 + h * s1 + i0 * s2;
+      kern::sgemm(false, false, nr, m, d, c, x0, s2, pwt, m, 0.0f, pp + (bh * N + i0) * m, m);
+      for (int64_t x = 0; x < nr; ++x) {
+        const int64_t r = bh * N + i0 + x;
+        float* row = pp + r * m;
+        // |x'|²/2. The stabiliser is the max of the whole exponent w_r·x' − |x'|²/2, so the
+        // largest feature of a query row (keys: of a (b,h)) is exactly 1 and none can all
+        // underflow. Queries: exponent − (rowmax − |x'|²/2) = P − rowmax.
+        const float* xr = x0 + x * s2;
+        float sq = 0.0f;
+        for (int64_t k = 0; k < d; ++k) sq += xr[k] * xr[k];
+        half_sq[size_t(r)] = 0.5f * c * c * sq;
+        rowmax[size_t(r)] = max_of(row, m);
+        if (!is_query) continue;
+        if (pad(b, i0 + x)) {
+          std::fill(row, row + m, 0.0f);
+          continue;
+        }
+        const float shift = rowmax[size_t(r)];
+        for (int64_t j = 0; j < m; ++j) row[j] = ratio * (exp_nonpos(row[j] - shift) + eps);
+      }
     }
   });
-  // |x'|²/2 per row. The stabiliser is the max of the whole exponent w_r·x' − |x'|²/2, so the
-  // largest feature of a query row (keys: of a (b,h)) is exactly 1 and none can all underflow.
-  std::vector<float> half_sq(size_t(B * H * N));
-  parallel_for(B * H * N, row_grain(d), [&](int64_t lo, int64_t hi) {
-    for (int64_t r = lo; r < hi; ++r) {
-      const float* xr = px + (r / (H * N)) * s0 + ((r / N) % H) * s1 + (r % N) * s2;
-      float sq = 0.0f;
-      for (int64_t k = 0; k < d; ++k) sq += xr[k * s3] * xr[k * s3];
-      half_sq[size_t(r)] = 0.5f * c * c * sq;
-    }
-  });
-  std::vector<float> keymax(size_t(B * H), 0.0f);
-  if (!is_query)
+  if (!is_query) {
+    std::vector<float> keymax(size_t(B * H), 0.0f);
     for (int64_t bh = 0; bh < B * H; ++bh) {
       float mx = -std::numeric_limits<float>::infinity();
       for (int64_t i = 0; i < lens[size_t(bh / H)]; ++i)
@@ -274,20 +292,20 @@ Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is
           mx = std::max(mx, rowmax[size_t(bh * N + i)] - half_sq[size_t(bh * N + i)]);
       keymax[size_t(bh)] = std::isfinite(mx) ? mx : 0.0f;
     }
-
-  parallel_for(B * H * N, row_grain(m), [&](int64_t lo, int64_t hi) {
-    for (int64_t r = lo; r < hi; ++r) {
-      const int64_t b = r / (H * N), i = r % N;
-      float* row = pp + r * m;
-      if (pad(b, i)) {
-        std::fill(row, row + m, 0.0f);
-        continue;
+    parallel_for(B * H * N, row_grain(m), [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) {
+        const int64_t b = r / (H * N), i = r % N;
+        float* row = pp + r * m;
+        if (pad(b, i)) {
+          std::fill(row, row + m, 0.0f);
+          continue;
+        }
+        // Key: P − |x'|²/2 − keymax.
+        const float shift = half_sq[size_t(r)] + keymax[size_t(r / N)];
+        for (int64_t j = 0; j < m; ++j) row[j] = ratio * (exp_nonpos(row[j] - shift) + eps);
       }
-      // Query: exponent − (rowmax − |x'|²/2) = P − rowmax. Key: P − |x'|²/2 − keymax.
-      const float shift = is_query ? rowmax[size_t(r)] : half_sq[size_t(r)] + keymax[size_t(r / N)];
-      for (int64_t j = 0; j < m; ++j) row[j] = ratio * (exp_nonpos(row[j] - shift) + eps);
-    }
-  });
+    });
+  }
 
   return make_result(
       phi, "favor_features", {x},
@@ -295,38 +313,44 @@ Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is
                                                                 InputGrads& in) {
         if (!in.needs(0)) return;
         Tensor g = g_in.contiguous();
-        Tensor dP = Tensor::empty({B, H, N, m});
-        std::vector<float> rs(size_t(B * H * N));
-        const float *pg = g.data<float>(), *pf = phi.data<float>();
-        float* p = dP.data<float>();
-        float floor = ratio * eps;
-        parallel_for(B * H * N, row_grain(m), [&](int64_t lo, int64_t hi) {
-          for (int64_t r = lo; r < hi; ++r) {
-            float* pr = p + r * m;
-            if (pad(r / (H * N), r % N)) {
-              std::fill(pr, pr + m, 0.0f);
-              rs[size_t(r)] = 0.0f;
-              continue;
-            }
-            for (int64_t j = 0; j < m; ++j) pr[j] = pg[r * m + j] * (pf[r * m + j] - floor);
-            rs[size_t(r)] = sum_of(pr, m);
-          }
-        });
-        Tensor dx = Tensor::empty({B, H, N, d});
-        kern::matmul_into(dx, dP, w, false, false, c, 0.0f);  // d^(-1/4) dP w
-        if (is_query) {  // the query's |x'|²/2 sits inside its stabiliser: no gradient
-          in.set(0, dx);
-          return;
-        }
-        float* pdx = dx.data<float>();
+        const Tensor wc = w.contiguous();
+        const float *pg = g.data<float>(), *pf = phi.data<float>(), *pw = wc.data<float>();
         const float* px = xd.data<float>();
-        int64_t s0 = xd.stride(0), s1 = xd.stride(1), s2 = xd.stride(2), s3 = xd.stride(3);
-        parallel_for(B * H * N, row_grain(d), [&](int64_t lo, int64_t hi) {
-          for (int64_t r = lo; r < hi; ++r) {
-            int64_t b = r / (H * N), h = (r / N) % H, i = r % N;
-            const float* xr = px + b * s0 + h * s1 + i * s2;
-            float a = c * c * rs[size_t(r)];
-            for (int64_t k = 0; k < d; ++k) pdx[r * d + k] -= a * xr[k * s3];
+        const int64_t s0 = xd.stride(0), s1 = xd.stride(1), s2 = xd.stride(2), s3 = xd.stride(3);
+        const float floor = ratio * eps;
+        Tensor dx = Tensor::empty({B, H, N, d});
+        float* pdx = dx.data<float>();
+        // Note [fused favor backward]: per block of kRows rows, dP lives in a task-local tile
+        // (kRows x m, in L2) and feeds its product at once; the (B, H, N, m) dP never goes to
+        // memory. kern::sgemm sums each element exactly as the whole-tensor product did.
+        constexpr int64_t kRows = kFavorRows;
+        const int64_t rows = B * H * N, blocks = (rows + kRows - 1) / kRows;
+        parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
+          Tensor hold = Tensor::empty({kRows, m});
+          float* tile = hold.data<float>();
+          float rs[kRows];
+          for (int64_t blk = b0; blk < b1; ++blk) {
+            const int64_t r0 = blk * kRows, nr = std::min(kRows, rows - r0);
+            for (int64_t x = 0; x < nr; ++x) {  // dP = g ∘ (φ − ratio·eps), rs = rowsum dP
+              const int64_t r = r0 + x;
+              float* pr = tile + x * m;
+              if (pad(r / (H * N), r % N)) {
+                std::fill(pr, pr + m, 0.0f);
+                rs[x] = 0.0f;
+                continue;
+              }
+              for (int64_t j = 0; j < m; ++j) pr[j] = pg[r * m + j] * (pf[r * m + j] - floor);
+              rs[x] = sum_of(pr, m);
+            }
+            // dx = d^(-1/4) dP w
+            kern::sgemm(false, false, nr, d, m, c, tile, m, pw, d, 0.0f, pdx + r0 * d, d);
+            if (is_query) continue;  // the query's |x'|²/2 sits inside its stabiliser: no gradient
+            for (int64_t x = 0; x < nr; ++x) {
+              const int64_t r = r0 + x, b = r / (H * N), h = (r / N) % H, i = r % N;
+              const float* xr = px + b * s0 + h * s1 + i * s2;
+              const float a = c * c * rs[x];
+              for (int64_t k = 0; k < d; ++k) pdx[r * d + k] -= a * xr[k * s3];
+            }
           }
         });
         in.set(0, dx);

@@ -42,6 +42,21 @@ void load_row(const Tensor& t, const float* base, int64_t r, int64_t n, float* d
   }
 }
 
+// One row of the backward's first pass: n = (x − m)·rstd, dbeta += gy, dgamma += gy·n,
+// dn = gamma·gy. The rows are read in place (no copy pass); restrict: no argument overlaps
+// another, so GCC vectorises without alias checks.
+void norm_and_sums(const float* __restrict xr, const float* __restrict gr,
+                   const float* __restrict gamma, float m, float rs, int64_t d,
+                   float* __restrict nrm, float* __restrict dn, float* __restrict dgamma,
+                   float* __restrict dbeta) {
+  for (int64_t j = 0; j < d; ++j) {
+    nrm[j] = (xr[j] - m) * rs;
+    dbeta[j] += gr[j];
+    dgamma[j] += gr[j] * nrm[j];
+    dn[j] = gr[j] * gamma[j];
+  }
+}
+
 // 8 independent partial sums: one SIMD register without -ffast-math.
 float row_sum(const float* p, int64_t n) {
   float acc[8] = {};
@@ -132,22 +147,23 @@ LayerNormGrads layer_norm_backward(const Tensor& x, const Tensor& gamma, const T
   // (chunks, [dgamma, dbeta], D), from the caching allocator (a fresh vector would page-fault)
   Tensor partial = Tensor::zeros({nchunks, 2, d});
   float* pp = partial.data<float>();
+  const bool unit = x.strides().back() == 1 && gy.strides().back() == 1;
   parallel_for(nchunks, 1, [&](int64_t c0, int64_t c1) {
-    std::vector<float> nrm(static_cast<size_t>(d));  // (D) normalised row n
+    // (D) normalised row n; x and gy rows gathered here unless read in place
+    std::vector<float> nrm(static_cast<size_t>(d)), xbuf, gbuf;
+    if (!unit) xbuf.resize(static_cast<size_t>(d)), gbuf.resize(static_cast<size_t>(d));
     for (int64_t c = c0; c < c1; ++c) {
       float* dgamma = pp + c * 2 * d;
       float* dbeta = dgamma + d;
       for (int64_t r = c * chunk; r < std::min(rows, (c + 1) * chunk); ++r) {
-        float* dr = pdx + r * d;  // (D) dx row; holds gy, then dn, then dx
-        load_row(x, px, r, d, nrm.data());
-        load_row(gy, pg, r, d, dr);
-        const float m = pm[r], rs = pr[r];
-        for (int64_t j = 0; j < d; ++j) {
-          nrm[j] = (nrm[j] - m) * rs;
-          dbeta[j] += dr[j];
-          dgamma[j] += dr[j] * nrm[j];
-          dr[j] *= g[j];
+        float* dr = pdx + r * d;  // (D) dx row; holds dn, then dx
+        const float *xr = px + row_offset(x, r), *gr = pg + row_offset(gy, r);
+        if (!unit) {
+          load_row(x, px, r, d, xbuf.data()), load_row(gy, pg, r, d, gbuf.data());
+          xr = xbuf.data(), gr = gbuf.data();
         }
+        norm_and_sums(xr, gr, g.data(), pm[r], pr[r], d, nrm.data(), dr, dgamma, dbeta);
+        const float rs = pr[r];
         const float dn_mean = row_sum(dr, d) / float(d);
         const float dn_n_mean = row_dot(dr, nrm.data(), d) / float(d);
         for (int64_t j = 0; j < d; ++j) dr[j] = rs * (dr[j] - dn_mean - nrm[j] * dn_n_mean);

@@ -50,6 +50,14 @@ void load_row(const Tensor& t, const float* base, int64_t r, int64_t n, float* d
   }
 }
 
+// Row r of t read in place when its elements are adjacent, else gathered into dst (returned):
+// the gradient kernels then read it once, with no copy pass first.
+const float* unit_row(const Tensor& t, const float* base, int64_t r, int64_t n, float* dst) {
+  if (t.strides().back() == 1 || n <= 1) return base + row_offset(t, r);
+  load_row(t, base, r, n, dst);
+  return dst;
+}
+
 // Sums with 8 independent partial accumulators: one SIMD register without -ffast-math.
 float row_sum(const float* p, int64_t n) {
   float acc[8] = {};
@@ -178,9 +186,9 @@ Tensor softmax_backward(const Tensor& y, const Tensor& gy, float scale) {
     for (int64_t r = r0; r < r1; ++r) {
       const float* yr = py + r * n;
       float* dr = pd + r * n;
-      load_row(gy, pg, r, n, dr);  // dr = gy row
-      const float dot = row_dot(dr, yr, n);
-      for (int64_t j = 0; j < n; ++j) dr[j] = scale * yr[j] * (dr[j] - dot);
+      const float* gr = unit_row(gy, pg, r, n, dr);
+      const float dot = row_dot(gr, yr, n);
+      for (int64_t j = 0; j < n; ++j) dr[j] = scale * yr[j] * (gr[j] - dot);
     }
   });
   return dx;
@@ -225,9 +233,9 @@ Tensor log_softmax_backward(const Tensor& y, const Tensor& gy) {
     for (int64_t r = r0; r < r1; ++r) {
       const float* yr = py + r * n;
       float* dr = pd + r * n;
-      load_row(gy, pg, r, n, dr);
-      const float gsum = row_sum(dr, n);
-      for (int64_t j = 0; j < n; ++j) dr[j] -= exp_nonpos(yr[j]) * gsum;
+      const float* gr = unit_row(gy, pg, r, n, dr);
+      const float gsum = row_sum(gr, n);
+      for (int64_t j = 0; j < n; ++j) dr[j] = gr[j] - exp_nonpos(yr[j]) * gsum;
     }
   });
   return dx;
