@@ -2,13 +2,9 @@
 #include "lra/lra/measure/bench.hpp"
 
 #include <dlfcn.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -31,12 +27,11 @@
 #include "lra/core/kernels.hpp"
 #include "lra/core/rng.hpp"
 #include "lra/core/threading.hpp"
+#include "lra/lra/measure/child.hpp"
 #include "lra/lra/measure/report.hpp"
 #include "lra/lra/train/model.hpp"
 #include "lra/nn/loss.hpp"
 #include "lra/nn/optim.hpp"
-
-extern char** environ;
 
 namespace lra::bench {
 namespace {
@@ -53,16 +48,6 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-// "VmRSS:" (or another field) of /proc/<pid>/status in bytes; 0 when unreadable.
-size_t proc_status_bytes(const std::string& pid, const char* field) {
-  std::ifstream f("/proc/" + pid + "/status");
-  std::string line;
-  const size_t n = std::strlen(field);
-  while (std::getline(f, line))
-    if (line.compare(0, n, field) == 0) return size_t(std::atoll(line.c_str() + n)) * 1024;
-  return 0;
 }
 
 struct Usage {
@@ -407,7 +392,7 @@ Result run_config(const Config& c) {
     set_num_threads(c.threads);
     r.config.threads = num_threads();
     set_memory_limit(c.max_mem_bytes);
-    r.rss_base_bytes = proc_status_bytes("self", "VmRSS:");
+    r.rss_base_bytes = child::proc_status_bytes("self", "VmRSS:");
 
     ModelConfig mc;
     mc.mechanism = c.model;
@@ -559,73 +544,39 @@ Result result_from_json(const std::string& text) {
 Result run_in_child(const std::vector<std::string>& argv_in, const Config& c) {
   Result r;
   r.config = c;
-  const auto t0 = Clock::now();
   LRA_CHECK(!argv_in.empty(), Error, "bench: no executable to run the configuration in");
-  std::vector<std::string> args = argv_in;
-  args.push_back(config_to_json(c));
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  int fds[2];
-  LRA_CHECK(pipe2(fds, O_CLOEXEC) == 0, IoError, "bench: pipe failed");
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(fds[1]);
-  if (rc != 0) {
-    close(fds[0]);
-    r.status = "error";
-    r.message = std::string("could not start ") + argv[0] + ": " + std::strerror(rc);
-    return r;
-  }
-  const std::string spid = std::to_string(pid);
-  std::string out;
-  bool killed = false;
-  size_t rss_seen = 0;
+  child::Spawn spawn{argv_in};
+  spawn.argv.push_back(config_to_json(c));
   // RSS limit: the allocator budget plus what the process held before building the model
   // (interpreter-free C++, so ~50-100 MB) and slack for caches; the allocator limit in the
   // child normally fires first, this catches memory outside it.
   const size_t rss_limit =
       c.max_mem_bytes ? c.max_mem_bytes + c.max_mem_bytes / 4 + (256u << 20) : 0;
-  for (;;) {
-    pollfd p{fds[0], POLLIN, 0};
-    int n = poll(&p, 1, 100);
-    if (n > 0) {
-      char buf[4096];
-      ssize_t got = read(fds[0], buf, sizeof buf);
-      if (got <= 0) break;  // EOF: the child closed stdout (exited)
-      out.append(buf, size_t(got));
-    }
-    size_t rss = proc_status_bytes(spid, "VmRSS:");
-    rss_seen = std::max(rss_seen, rss);
-    if (!killed && rss_limit && rss > rss_limit) {
-      kill(pid, SIGKILL);
-      killed = true;
+  const child::Captured run = child::run(spawn, 100, [&](size_t rss, double seconds) {
+    if (rss_limit && rss > rss_limit) {
       r.status = "out_of_memory";
-      r.message = "RSS " + fmt("%.0f", double(rss) / 1e6) + " MB exceeded the budget (--max-mem " +
-                  fmt("%.0f", double(c.max_mem_bytes) / 1e6) + " MB + slack); killed";
+      return "RSS " + fmt("%.0f", double(rss) / 1e6) + " MB exceeded the budget (--max-mem " +
+             fmt("%.0f", double(c.max_mem_bytes) / 1e6) + " MB + slack); killed";
     }
-    if (!killed && c.timeout_s > 0 && ms_since(t0) > c.timeout_s * 1e3) {
-      kill(pid, SIGKILL);
-      killed = true;
+    if (c.timeout_s > 0 && seconds > c.timeout_s) {
       r.status = "timeout";
-      r.message = "no result after " + fmt("%.0f", c.timeout_s) + " s; killed";
+      return "no result after " + fmt("%.0f", c.timeout_s) + " s; killed";
     }
+    return std::string();
+  });
+  if (!run.started) {
+    r.status = "error";
+    r.message = run.error;
+    return r;
   }
-  close(fds[0]);
-  int st = 0;
-  waitpid(pid, &st, 0);
-  r.wall_s = ms_since(t0) / 1e3;
-  if (killed) {
-    r.rss_peak_bytes = rss_seen;
+  r.wall_s = run.seconds;
+  r.rss_peak_bytes = run.rss_peak;
+  if (!run.killed.empty()) {
+    r.message = run.killed;
     return r;
   }
   // The result is the last line that parses as a JSON object.
-  std::istringstream lines(out);
+  std::istringstream lines(run.out);
   std::string line, last;
   while (std::getline(lines, line))
     if (!line.empty() && line[0] == '{') last = line;
@@ -638,12 +589,12 @@ Result run_in_child(const std::vector<std::string>& argv_in, const Config& c) {
     }
   }
   r.status = "crashed";
-  if (WIFSIGNALED(st))
-    r.message = "child killed by signal " + std::to_string(WTERMSIG(st)) +
-                (WTERMSIG(st) == SIGKILL ? " (the kernel's OOM killer?)" : "");
+  if (WIFSIGNALED(run.status))
+    r.message = "child " + child::describe(run.status) +
+                (WTERMSIG(run.status) == SIGKILL ? " (the kernel's OOM killer?)" : "");
   else
-    r.message = "child exited with status " + std::to_string(WEXITSTATUS(st)) + " and no result";
-  r.rss_peak_bytes = rss_seen;
+    r.message =
+        "child exited with status " + std::to_string(WEXITSTATUS(run.status)) + " and no result";
   return r;
 }
 
