@@ -58,6 +58,14 @@ pid_t spawn(const Spawn& s, posix_spawn_file_actions_t* fa, std::string& error) 
   return pid;
 }
 
+// SIGKILL to pid and every process below it (/proc/<pid>/task/<pid>/children), lowest first,
+// so that no grandchild (sh -c "sleep 5") lives on holding our pipe or the caller's stderr.
+void kill_tree(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  for (pid_t c; f >> c;) kill_tree(c);
+  kill(pid, SIGKILL);
+}
+
 }  // namespace
 
 size_t proc_status_bytes(const std::string& pid, const char* field) {
@@ -123,7 +131,7 @@ Captured run(const Spawn& s, int poll_ms,
     c.rss_peak = std::max(c.rss_peak, rss);
     if (c.killed.empty() && watch) {
       c.killed = watch(rss, seconds());
-      if (!c.killed.empty()) kill(pid, SIGKILL);
+      if (!c.killed.empty()) kill_tree(pid);
     }
     reaped = waitpid(pid, &c.status, WNOHANG) == pid;
   }

@@ -39,7 +39,7 @@ struct Captured {
 };
 
 // Runs s.argv to its end with stdout captured, polling every poll_ms: `watch(rss, seconds)`
-// returning a non-empty reason kills the child (once) with SIGKILL.
+// returning a non-empty reason kills the child and its descendants (once) with SIGKILL.
 Captured run(const Spawn& s, int poll_ms,
              const std::function<std::string(size_t rss, double seconds)>& watch = {});
 
