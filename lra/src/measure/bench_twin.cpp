@@ -19,6 +19,7 @@
 
 #include "lra/lra/measure/bench.hpp"
 #include "lra/lra/measure/child.hpp"
+#include "measure/svg.hpp"
 
 namespace lra::bench {
 namespace {
@@ -235,9 +236,9 @@ std::string twin_svg(const Sweep& s) {
         models.push_back(r.config.model);
       lengths.insert(r.config.seq_len);
     }
-  std::vector<Series> series;
+  std::vector<svg::Line> series;
   for (const std::string& m : models) {
-    Series se;
+    svg::Line se;
     se.name = display_name(m);
     for (int64_t n : lengths) {
       double y = NAN;
@@ -249,10 +250,10 @@ std::string twin_svg(const Sweep& s) {
     series.push_back(se);
   }
   const Config& b = s.options.base;
-  return svg_line_chart("Speed-up over PyTorch 1.13 (tuned), preset " + b.preset + ", batch " +
-                            std::to_string(b.batch),
-                        "sequence length", "twin ms / our ms per training step (log scale)", series,
-                        true);
+  return svg::line_chart("Speed-up over PyTorch 1.13 (tuned), preset " + b.preset + ", batch " +
+                             std::to_string(b.batch),
+                         "sequence length", "twin ms / our ms per training step (log scale)",
+                         series, true);
 }
 
 }  // namespace lra::bench
