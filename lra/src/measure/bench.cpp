@@ -1,10 +1,10 @@
 // lra_cpu bench: see lra/include/lra/lra/measure/bench.hpp for what is measured and how.
 #include "lra/lra/measure/bench.hpp"
 
-#include <dlfcn.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -29,6 +29,7 @@
 #include "lra/core/threading.hpp"
 #include "lra/lra/measure/child.hpp"
 #include "lra/lra/measure/report.hpp"
+#include "lra/lra/train/engine_info.hpp"
 #include "lra/lra/train/model.hpp"
 #include "lra/nn/loss.hpp"
 #include "lra/nn/optim.hpp"
@@ -554,32 +555,14 @@ Result run_in_child(const std::vector<std::string>& argv_in, const Config& c) {
 // ---- machine ---------------------------------------------------------------------------------
 
 std::string machine_json(int threads) {
+  const api::EngineInfo e = api::engine_info();  // the one probe of CPU, SIMD and BLAS
   Json m;
-  std::ifstream cpu("/proc/cpuinfo");
-  std::string line, model, flags;
-  while (std::getline(cpu, line)) {
-    auto value = [&]() {
-      size_t c = line.find(':');
-      return c == std::string::npos ? std::string() : line.substr(c + 2);
-    };
-    if (model.empty() && line.rfind("model name", 0) == 0) model = value();
-    if (flags.empty() && line.rfind("flags", 0) == 0) flags = value();
-  }
-  std::vector<std::string> simd;
-  for (const char* f : {"sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512dq", "avx512bw",
-                        "avx512vl", "avx512_vnni", "avx512_bf16", "amx_tile"}) {
-    std::string pat = std::string(" ") + f + " ";
-    if ((" " + flags + " ").find(pat) != std::string::npos) simd.push_back(f);
-  }
-  m["cpu_model"] = model;
-  m["simd_flags"] = simd;
-  m["hardware_threads"] = std::thread::hardware_concurrency();
+  m["cpu_model"] = e.cpu;
+  m["simd_flags"] = e.simd_detected_features;
+  m["hardware_threads"] = e.hardware_threads;
   m["threads"] = threads;
-  using getter = char* (*)();
-  auto corename = reinterpret_cast<getter>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
-  auto config = reinterpret_cast<getter>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
-  m["blas_core"] = corename ? corename() : "unknown";
-  m["blas_config"] = config ? config() : "unknown";
+  m["blas_core"] = e.blas_core;
+  m["blas_config"] = e.blas_config;
   Json env = Json::object();
   for (const char* v : {"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
                         "OMP_NUM_THREADS", "GLIBC_TUNABLES"}) {
@@ -587,7 +570,7 @@ std::string machine_json(int threads) {
     env[v] = s ? Json(s) : Json(nullptr);
   }
   m["env"] = env;
-  m["compiler"] = std::string("g++ ") + __VERSION__;
+  m["compiler"] = e.compiler;
   std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
   std::string t;
   std::getline(thp, t);
