@@ -9,8 +9,6 @@
 //     task's folder instead (required for text, retrieval and image).
 //   - Ctrl-C / SIGTERM is passed to the running cells, which save `last`; run the same command
 //     again to continue.
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,10 +28,9 @@
 #include "lra/attention/registry.hpp"
 #include "lra/core/error.hpp"
 #include "lra/core/io.hpp"
+#include "lra/lra/measure/child.hpp"
 #include "lra/lra/measure/report.hpp"
 #include "progress.hpp"
-
-extern char** environ;
 
 namespace lra::app {
 namespace {
@@ -118,19 +115,9 @@ std::string task_data(const SuiteArgs& a, const std::map<std::string, std::strin
 }
 
 pid_t spawn_cell(const std::vector<std::string>& args, const std::string& log) {
-  std::vector<char*> argv;
-  for (const auto& s : args) argv.push_back(const_cast<char*>(s.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                   0644);
-  posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
-  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  LRA_CHECK(rc == 0, IoError, "suite: cannot start ", args[0], ": ", std::strerror(rc));
+  std::string error;
+  const pid_t pid = child::start({args, {}, log}, error);
+  LRA_CHECK(pid > 0, IoError, "suite: ", error);
   return pid;
 }
 

@@ -7,6 +7,7 @@
 #include "lra/lra.hpp"
 #include "lra/lra/measure/bench.hpp"
 #include "lra/lra/measure/bench_attention.hpp"
+#include "lra/lra/measure/child.hpp"
 #include "lra/lra/measure/pattern.hpp"
 #include "lra/lra/measure/report.hpp"
 #include "lra/lra/measure/run_plots.hpp"

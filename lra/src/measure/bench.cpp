@@ -1,11 +1,7 @@
 // lra_cpu bench: see lra/include/lra/lra/measure/bench.hpp for what is measured and how.
 #include "lra/lra/measure/bench.hpp"
 
-#include <dlfcn.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,12 +27,13 @@
 #include "lra/core/kernels.hpp"
 #include "lra/core/rng.hpp"
 #include "lra/core/threading.hpp"
+#include "lra/lra/measure/child.hpp"
 #include "lra/lra/measure/report.hpp"
+#include "lra/lra/train/engine_info.hpp"
 #include "lra/lra/train/model.hpp"
 #include "lra/nn/loss.hpp"
 #include "lra/nn/optim.hpp"
-
-extern char** environ;
+#include "measure/svg.hpp"
 
 namespace lra::bench {
 namespace {
@@ -53,16 +50,6 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-// "VmRSS:" (or another field) of /proc/<pid>/status in bytes; 0 when unreadable.
-size_t proc_status_bytes(const std::string& pid, const char* field) {
-  std::ifstream f("/proc/" + pid + "/status");
-  std::string line;
-  const size_t n = std::strlen(field);
-  while (std::getline(f, line))
-    if (line.compare(0, n, field) == 0) return size_t(std::atoll(line.c_str() + n)) * 1024;
-  return 0;
 }
 
 struct Usage {
@@ -296,54 +283,6 @@ double paper_speedup_4k(const std::string& model) {
   return it == t.end() ? 0.0 : it->second;
 }
 
-std::string xml_escape(const std::string& s) {
-  std::string o;
-  for (char ch : s) {
-    if (ch == '&')
-      o += "&amp;";
-    else if (ch == '<')
-      o += "&lt;";
-    else if (ch == '>')
-      o += "&gt;";
-    else if (ch == '"')
-      o += "&quot;";
-    else
-      o += ch;
-  }
-  return o;
-}
-
-const char* color(size_t i) {
-  static const char* palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-                                  "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#ad494a"};
-  return palette[i % (sizeof(palette) / sizeof(palette[0]))];
-}
-
-// "Nice" tick values covering [lo, hi] (linear axis).
-std::vector<double> linear_ticks(double lo, double hi, int want = 6) {
-  std::vector<double> t;
-  if (!(hi > lo)) return {lo};
-  double raw = (hi - lo) / want, mag = std::pow(10.0, std::floor(std::log10(raw)));
-  double step = mag;
-  for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
-    if (m * mag >= raw) {
-      step = m * mag;
-      break;
-    }
-  for (double v = std::ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step)
-    t.push_back(v);
-  return t;
-}
-
-std::string tick_label(double v) {
-  if (v == 0) return "0";
-  double a = std::fabs(v);
-  if (a >= 1000) return fmt("%.0f", v);
-  if (a >= 10) return fmt("%.0f", v);
-  if (a >= 1) return fmt("%.3g", v);
-  return fmt("%.2g", v);
-}
-
 }  // namespace
 
 // ---- presets ---------------------------------------------------------------------------------
@@ -407,7 +346,7 @@ Result run_config(const Config& c) {
     set_num_threads(c.threads);
     r.config.threads = num_threads();
     set_memory_limit(c.max_mem_bytes);
-    r.rss_base_bytes = proc_status_bytes("self", "VmRSS:");
+    r.rss_base_bytes = child::proc_status_bytes("self", "VmRSS:");
 
     ModelConfig mc;
     mc.mechanism = c.model;
@@ -559,73 +498,39 @@ Result result_from_json(const std::string& text) {
 Result run_in_child(const std::vector<std::string>& argv_in, const Config& c) {
   Result r;
   r.config = c;
-  const auto t0 = Clock::now();
   LRA_CHECK(!argv_in.empty(), Error, "bench: no executable to run the configuration in");
-  std::vector<std::string> args = argv_in;
-  args.push_back(config_to_json(c));
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  int fds[2];
-  LRA_CHECK(pipe2(fds, O_CLOEXEC) == 0, IoError, "bench: pipe failed");
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(fds[1]);
-  if (rc != 0) {
-    close(fds[0]);
-    r.status = "error";
-    r.message = std::string("could not start ") + argv[0] + ": " + std::strerror(rc);
-    return r;
-  }
-  const std::string spid = std::to_string(pid);
-  std::string out;
-  bool killed = false;
-  size_t rss_seen = 0;
+  child::Spawn spawn{argv_in};
+  spawn.argv.push_back(config_to_json(c));
   // RSS limit: the allocator budget plus what the process held before building the model
   // (interpreter-free C++, so ~50-100 MB) and slack for caches; the allocator limit in the
   // child normally fires first, this catches memory outside it.
   const size_t rss_limit =
       c.max_mem_bytes ? c.max_mem_bytes + c.max_mem_bytes / 4 + (256u << 20) : 0;
-  for (;;) {
-    pollfd p{fds[0], POLLIN, 0};
-    int n = poll(&p, 1, 100);
-    if (n > 0) {
-      char buf[4096];
-      ssize_t got = read(fds[0], buf, sizeof buf);
-      if (got <= 0) break;  // EOF: the child closed stdout (exited)
-      out.append(buf, size_t(got));
-    }
-    size_t rss = proc_status_bytes(spid, "VmRSS:");
-    rss_seen = std::max(rss_seen, rss);
-    if (!killed && rss_limit && rss > rss_limit) {
-      kill(pid, SIGKILL);
-      killed = true;
+  const child::Captured run = child::run(spawn, 100, [&](size_t rss, double seconds) {
+    if (rss_limit && rss > rss_limit) {
       r.status = "out_of_memory";
-      r.message = "RSS " + fmt("%.0f", double(rss) / 1e6) + " MB exceeded the budget (--max-mem " +
-                  fmt("%.0f", double(c.max_mem_bytes) / 1e6) + " MB + slack); killed";
+      return "RSS " + fmt("%.0f", double(rss) / 1e6) + " MB exceeded the budget (--max-mem " +
+             fmt("%.0f", double(c.max_mem_bytes) / 1e6) + " MB + slack); killed";
     }
-    if (!killed && c.timeout_s > 0 && ms_since(t0) > c.timeout_s * 1e3) {
-      kill(pid, SIGKILL);
-      killed = true;
+    if (c.timeout_s > 0 && seconds > c.timeout_s) {
       r.status = "timeout";
-      r.message = "no result after " + fmt("%.0f", c.timeout_s) + " s; killed";
+      return "no result after " + fmt("%.0f", c.timeout_s) + " s; killed";
     }
+    return std::string();
+  });
+  if (!run.started) {
+    r.status = "error";
+    r.message = run.error;
+    return r;
   }
-  close(fds[0]);
-  int st = 0;
-  waitpid(pid, &st, 0);
-  r.wall_s = ms_since(t0) / 1e3;
-  if (killed) {
-    r.rss_peak_bytes = rss_seen;
+  r.wall_s = run.seconds;
+  r.rss_peak_bytes = run.rss_peak;
+  if (!run.killed.empty()) {
+    r.message = run.killed;
     return r;
   }
   // The result is the last line that parses as a JSON object.
-  std::istringstream lines(out);
+  std::istringstream lines(run.out);
   std::string line, last;
   while (std::getline(lines, line))
     if (!line.empty() && line[0] == '{') last = line;
@@ -638,44 +543,26 @@ Result run_in_child(const std::vector<std::string>& argv_in, const Config& c) {
     }
   }
   r.status = "crashed";
-  if (WIFSIGNALED(st))
-    r.message = "child killed by signal " + std::to_string(WTERMSIG(st)) +
-                (WTERMSIG(st) == SIGKILL ? " (the kernel's OOM killer?)" : "");
+  if (WIFSIGNALED(run.status))
+    r.message = "child " + child::describe(run.status) +
+                (WTERMSIG(run.status) == SIGKILL ? " (the kernel's OOM killer?)" : "");
   else
-    r.message = "child exited with status " + std::to_string(WEXITSTATUS(st)) + " and no result";
-  r.rss_peak_bytes = rss_seen;
+    r.message =
+        "child exited with status " + std::to_string(WEXITSTATUS(run.status)) + " and no result";
   return r;
 }
 
 // ---- machine ---------------------------------------------------------------------------------
 
 std::string machine_json(int threads) {
+  const api::EngineInfo e = api::engine_info();  // the one probe of CPU, SIMD and BLAS
   Json m;
-  std::ifstream cpu("/proc/cpuinfo");
-  std::string line, model, flags;
-  while (std::getline(cpu, line)) {
-    auto value = [&]() {
-      size_t c = line.find(':');
-      return c == std::string::npos ? std::string() : line.substr(c + 2);
-    };
-    if (model.empty() && line.rfind("model name", 0) == 0) model = value();
-    if (flags.empty() && line.rfind("flags", 0) == 0) flags = value();
-  }
-  std::vector<std::string> simd;
-  for (const char* f : {"sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512dq", "avx512bw",
-                        "avx512vl", "avx512_vnni", "avx512_bf16", "amx_tile"}) {
-    std::string pat = std::string(" ") + f + " ";
-    if ((" " + flags + " ").find(pat) != std::string::npos) simd.push_back(f);
-  }
-  m["cpu_model"] = model;
-  m["simd_flags"] = simd;
-  m["hardware_threads"] = std::thread::hardware_concurrency();
+  m["cpu_model"] = e.cpu;
+  m["simd_flags"] = e.simd_detected_features;
+  m["hardware_threads"] = e.hardware_threads;
   m["threads"] = threads;
-  using getter = char* (*)();
-  auto corename = reinterpret_cast<getter>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
-  auto config = reinterpret_cast<getter>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
-  m["blas_core"] = corename ? corename() : "unknown";
-  m["blas_config"] = config ? config() : "unknown";
+  m["blas_core"] = e.blas_core;
+  m["blas_config"] = e.blas_config;
   Json env = Json::object();
   for (const char* v : {"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
                         "OMP_NUM_THREADS", "GLIBC_TUNABLES"}) {
@@ -683,7 +570,7 @@ std::string machine_json(int threads) {
     env[v] = s ? Json(s) : Json(nullptr);
   }
   m["env"] = env;
-  m["compiler"] = std::string("g++ ") + __VERSION__;
+  m["compiler"] = e.compiler;
   std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
   std::string t;
   std::getline(thp, t);
@@ -970,9 +857,9 @@ Sweep sweep_from_json(const std::string& text) {
 std::string svg_plot(const Sweep& s, const std::string& metric) {
   LRA_CHECK(metric == "steps_per_s" || metric == "memory", ConfigError,
             "bench plot: metric must be steps_per_s or memory, got ", metric);
-  std::vector<Series> series;
+  std::vector<svg::Line> series;
   for (const std::string& m : sweep_models(s)) {
-    Series se;
+    svg::Line se;
     se.name = display_name(m);
     for (int64_t n : sweep_lengths(s)) {
       const Result* r = find_result(s, m, n);
@@ -987,7 +874,7 @@ std::string svg_plot(const Sweep& s, const std::string& metric) {
   std::string what = b.inference ? "forward passes/s" : "training steps/s";
   std::string title = (metric == "memory" ? std::string("Peak memory") : "Speed") + ", preset " +
                       b.preset + " (batch " + std::to_string(b.batch) + ")";
-  return svg_line_chart(
+  return svg::line_chart(
       title, "sequence length",
       metric == "memory" ? "allocator peak (MB, log scale)" : what + " (log scale)", series, true);
 }
@@ -1048,214 +935,21 @@ std::string latest_bench_json(const std::string& root) {
 }
 
 std::string tradeoff_svg(const std::vector<TradeoffPoint>& points, const std::string& title) {
-  const double W = 760, H = 480, L = 70, R = 30, T = 50, B = 60;
-  double xmin = 1e300, xmax = 0, ymin = 1e300, ymax = -1e300, mmax = 0;
+  double mmax = 0;
+  for (const TradeoffPoint& p : points)
+    if (p.steps_per_s > 0) mmax = std::max(mmax, p.memory_mb);
+  std::vector<svg::Bubble> bubbles;
   for (const TradeoffPoint& p : points) {
     if (p.steps_per_s <= 0) continue;
-    xmin = std::min(xmin, p.steps_per_s), xmax = std::max(xmax, p.steps_per_s);
-    ymin = std::min(ymin, p.accuracy * 100), ymax = std::max(ymax, p.accuracy * 100);
-    mmax = std::max(mmax, p.memory_mb);
+    bubbles.push_back({p.steps_per_s, p.accuracy * 100, mmax > 0 ? p.memory_mb / mmax : 0.0,
+                       display_name(p.model) + " (" + fmt("%.0f", p.memory_mb) + " MB" +
+                           (p.tasks > 0 && p.tasks < 5 ? ", " + std::to_string(p.tasks) + " task" +
+                                                             (p.tasks > 1 ? "s" : "")
+                                                       : std::string()) +
+                           ")"});
   }
-  if (xmax <= 0) xmin = 1, xmax = 10, ymin = 0, ymax = 100;
-  // room on the right for the labels that follow the markers
-  double lx0 = std::log10(xmin) - 0.1, lx1 = std::log10(xmax) + 0.45;
-  if (lx1 - lx0 < 0.5) lx0 -= 0.25, lx1 += 0.25;
-  double y0 = std::floor(ymin - 2), y1 = std::ceil(ymax + 2);
-  auto X = [&](double v) { return L + (std::log10(v) - lx0) / (lx1 - lx0) * (W - L - R); };
-  auto Y = [&](double v) { return T + (y1 - v) / (y1 - y0) * (H - T - B); };
-  std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
-    << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
-       "fill=\"white\"/>\n";
-  o << "<text x=\"" << W / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">"
-    << xml_escape(title) << "</text>\n";
-  o << "<rect x=\"" << L << "\" y=\"" << T << "\" width=\"" << W - L - R << "\" height=\""
-    << H - T - B << "\" fill=\"none\" stroke=\"#333\"/>\n";
-  for (double e = std::floor(lx0); e <= lx1; e += 1)
-    for (double m : {1.0, 2.0, 5.0}) {
-      double v = m * std::pow(10.0, e);
-      if (std::log10(v) < lx0 || std::log10(v) > lx1) continue;
-      o << "<line x1=\"" << X(v) << "\" x2=\"" << X(v) << "\" y1=\"" << T << "\" y2=\"" << H - B
-        << "\" stroke=\"#ddd\"/><text x=\"" << X(v) << "\" y=\"" << H - B + 16
-        << "\" text-anchor=\"middle\">" << tick_label(v) << "</text>\n";
-    }
-  for (double v : linear_ticks(y0, y1))
-    o << "<line x1=\"" << L << "\" x2=\"" << W - R << "\" y1=\"" << Y(v) << "\" y2=\"" << Y(v)
-      << "\" stroke=\"#ddd\"/><text x=\"" << L - 6 << "\" y=\"" << Y(v) + 4
-      << "\" text-anchor=\"end\">" << tick_label(v) << "</text>\n";
-  o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << H - 18
-    << "\" text-anchor=\"middle\">training steps/s (log scale)</text>\n";
-  o << "<text x=\"18\" y=\"" << (T + H - B) / 2
-    << "\" text-anchor=\"middle\" transform=\"rotate(-90 18 " << (T + H - B) / 2
-    << ")\">accuracy (%)</text>\n";
-  size_t i = 0;
-  for (const TradeoffPoint& p : points) {
-    if (p.steps_per_s <= 0) continue;
-    double rad = 4 + 26 * std::sqrt(mmax > 0 ? p.memory_mb / mmax : 0.0);
-    o << "<circle cx=\"" << X(p.steps_per_s) << "\" cy=\"" << Y(p.accuracy * 100) << "\" r=\""
-      << rad << "\" fill=\"" << color(i) << "\" fill-opacity=\"0.45\" stroke=\"" << color(i)
-      << "\"/>\n";
-    o << "<text x=\"" << X(p.steps_per_s) + rad + 3 << "\" y=\"" << Y(p.accuracy * 100) + 4 << "\">"
-      << xml_escape(display_name(p.model)) << " (" << fmt("%.0f", p.memory_mb) << " MB"
-      << (p.tasks > 0 && p.tasks < 5
-              ? ", " + std::to_string(p.tasks) + " task" + (p.tasks > 1 ? "s" : "")
-              : std::string())
-      << ")</text>\n";
-    ++i;
-  }
-  o << "<text x=\"" << W - R << "\" y=\"" << T - 8
-    << "\" text-anchor=\"end\" fill=\"#555\">marker area: peak memory</text>\n</svg>\n";
-  return o.str();
-}
-
-// ---- SVG charts ------------------------------------------------------------------------------
-
-std::string svg_line_chart(const std::string& title, const std::string& x_label,
-                           const std::string& y_label, const std::vector<Series>& series,
-                           bool log_y) {
-  const double W = 760, H = 460, L = 70, R = 170, T = 44, B = 56;
-  double xmin = 1e300, xmax = -1e300, ymin = 1e300, ymax = -1e300;
-  for (const Series& s : series)
-    for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
-      if (!(s.y[i] > 0)) continue;
-      xmin = std::min(xmin, s.x[i]), xmax = std::max(xmax, s.x[i]);
-      ymin = std::min(ymin, s.y[i]), ymax = std::max(ymax, s.y[i]);
-    }
-  if (xmax < xmin) xmin = 0, xmax = 1, ymin = 1, ymax = 10;
-  if (xmax == xmin) xmin -= 1, xmax += 1;
-  double ly0, ly1;
-  if (log_y) {
-    ly0 = std::floor(std::log10(ymin) * 4) / 4;
-    ly1 = std::ceil(std::log10(ymax) * 4) / 4;
-    if (ly1 - ly0 < 0.5) ly0 -= 0.25, ly1 += 0.25;
-  } else {
-    ly0 = 0;
-    ly1 = ymax * 1.1;
-  }
-  const double pad = (xmax - xmin) * 0.04;
-  const double x0 = xmin - pad, x1 = xmax + pad;
-  auto X = [&](double v) { return L + (v - x0) / (x1 - x0) * (W - L - R); };
-  auto Y = [&](double v) {
-    double t = log_y ? (std::log10(v) - ly0) / (ly1 - ly0) : (v - ly0) / (ly1 - ly0);
-    return T + (1 - t) * (H - T - B);
-  };
-  std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
-    << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
-       "fill=\"white\"/>\n";
-  o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">"
-    << xml_escape(title) << "</text>\n";
-  o << "<rect x=\"" << L << "\" y=\"" << T << "\" width=\"" << W - L - R << "\" height=\""
-    << H - T - B << "\" fill=\"none\" stroke=\"#333\"/>\n";
-  // x ticks: the measured x values when few, else nice ticks
-  std::set<double> xs;
-  for (const Series& s : series) xs.insert(s.x.begin(), s.x.end());
-  std::vector<double> xt =
-      xs.size() <= 8 ? std::vector<double>(xs.begin(), xs.end()) : linear_ticks(xmin, xmax);
-  for (double v : xt)
-    o << "<line x1=\"" << X(v) << "\" x2=\"" << X(v) << "\" y1=\"" << T << "\" y2=\"" << H - B
-      << "\" stroke=\"#e5e5e5\"/><text x=\"" << X(v) << "\" y=\"" << H - B + 16
-      << "\" text-anchor=\"middle\">" << tick_label(v) << "</text>\n";
-  std::vector<double> yt;
-  if (log_y) {
-    for (double e = std::floor(ly0); e <= ly1; e += 1)
-      for (double m : {1.0, 2.0, 5.0}) {
-        double v = m * std::pow(10.0, e);
-        if (std::log10(v) >= ly0 - 1e-9 && std::log10(v) <= ly1 + 1e-9) yt.push_back(v);
-      }
-  } else {
-    yt = linear_ticks(ly0, ly1);
-  }
-  for (double v : yt)
-    o << "<line x1=\"" << L << "\" x2=\"" << W - R << "\" y1=\"" << Y(v) << "\" y2=\"" << Y(v)
-      << "\" stroke=\"#e5e5e5\"/><text x=\"" << L - 6 << "\" y=\"" << Y(v) + 4
-      << "\" text-anchor=\"end\">" << tick_label(v) << "</text>\n";
-  o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << H - 16 << "\" text-anchor=\"middle\">"
-    << xml_escape(x_label) << "</text>\n";
-  o << "<text x=\"16\" y=\"" << (T + H - B) / 2
-    << "\" text-anchor=\"middle\" transform=\"rotate(-90 16 " << (T + H - B) / 2 << ")\">"
-    << xml_escape(y_label) << "</text>\n";
-  for (size_t k = 0; k < series.size(); ++k) {
-    const Series& s = series[k];
-    std::string path;
-    bool pen = false;
-    for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
-      if (!(s.y[i] > 0)) {
-        pen = false;
-        continue;
-      }
-      path += (pen ? " L" : " M") + fmt("%.1f", X(s.x[i])) + "," + fmt("%.1f", Y(s.y[i]));
-      pen = true;
-    }
-    if (!path.empty())
-      o << "<path d=\"" << path << "\" fill=\"none\" stroke=\"" << color(k)
-        << "\" stroke-width=\"2\"/>\n";
-    for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
-      if (s.y[i] > 0)
-        o << "<circle cx=\"" << fmt("%.1f", X(s.x[i])) << "\" cy=\"" << fmt("%.1f", Y(s.y[i]))
-          << "\" r=\"3.5\" fill=\"" << color(k) << "\"/>\n";
-    const double ly = T + 10 + 18.0 * double(k);
-    o << "<line x1=\"" << W - R + 12 << "\" x2=\"" << W - R + 34 << "\" y1=\"" << ly << "\" y2=\""
-      << ly << "\" stroke=\"" << color(k) << "\" stroke-width=\"2\"/><text x=\"" << W - R + 40
-      << "\" y=\"" << ly + 4 << "\">" << xml_escape(s.name) << "</text>\n";
-  }
-  o << "</svg>\n";
-  return o.str();
-}
-
-std::string svg_bar_chart(const std::string& title, const std::string& y_label,
-                          const std::vector<std::string>& groups,
-                          const std::vector<std::string>& series_names,
-                          const std::vector<std::vector<double>>& values) {
-  const double W = 760, H = 440, L = 70, R = 170, T = 44, B = 56;
-  double ymax = 0;
-  for (const auto& s : values)
-    for (double v : s)
-      if (v > ymax) ymax = v;
-  if (ymax <= 0) ymax = 1;
-  std::vector<double> yt = linear_ticks(0, ymax * 1.08);
-  const double y1 = std::max(yt.back(), ymax);
-  auto Y = [&](double v) { return T + (1 - v / y1) * (H - T - B); };
-  const double gw = (W - L - R) / double(std::max<size_t>(1, groups.size()));
-  const double ns = double(std::max<size_t>(1, series_names.size()));
-  const double bw = std::min(gw * 0.8 / ns, 60.0);
-  std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
-    << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
-       "fill=\"white\"/>\n";
-  o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">"
-    << xml_escape(title) << "</text>\n";
-  for (double v : yt)
-    o << "<line x1=\"" << L << "\" x2=\"" << W - R << "\" y1=\"" << Y(v) << "\" y2=\"" << Y(v)
-      << "\" stroke=\"#e5e5e5\"/><text x=\"" << L - 6 << "\" y=\"" << Y(v) + 4
-      << "\" text-anchor=\"end\">" << tick_label(v) << "</text>\n";
-  o << "<text x=\"16\" y=\"" << (T + H - B) / 2
-    << "\" text-anchor=\"middle\" transform=\"rotate(-90 16 " << (T + H - B) / 2 << ")\">"
-    << xml_escape(y_label) << "</text>\n";
-  for (size_t g = 0; g < groups.size(); ++g) {
-    const double gx = L + gw * double(g) + (gw - bw * ns) / 2;
-    for (size_t k = 0; k < series_names.size(); ++k) {
-      double v = k < values.size() && g < values[k].size() ? values[k][g] : 0.0;
-      if (!(v > 0)) continue;
-      o << "<rect x=\"" << gx + bw * double(k) << "\" y=\"" << Y(v) << "\" width=\"" << bw * 0.92
-        << "\" height=\"" << Y(0) - Y(v) << "\" fill=\"" << color(k) << "\"><title>"
-        << xml_escape(series_names[k]) << ": " << fmt("%.1f", v) << "</title></rect>\n";
-      o << "<text x=\"" << gx + bw * (double(k) + 0.46) << "\" y=\"" << Y(v) - 4
-        << "\" text-anchor=\"middle\" font-size=\"10\">" << tick_label(v) << "</text>\n";
-    }
-    o << "<text x=\"" << L + gw * (double(g) + 0.5) << "\" y=\"" << H - B + 16
-      << "\" text-anchor=\"middle\">" << xml_escape(groups[g]) << "</text>\n";
-  }
-  o << "<line x1=\"" << L << "\" x2=\"" << W - R << "\" y1=\"" << Y(0) << "\" y2=\"" << Y(0)
-    << "\" stroke=\"#333\"/>\n";
-  for (size_t k = 0; k < series_names.size(); ++k) {
-    const double ly = T + 10 + 18.0 * double(k);
-    o << "<rect x=\"" << W - R + 12 << "\" y=\"" << ly - 6
-      << "\" width=\"14\" height=\"12\" fill=\"" << color(k) << "\"/><text x=\"" << W - R + 32
-      << "\" y=\"" << ly + 4 << "\">" << xml_escape(series_names[k]) << "</text>\n";
-  }
-  o << "</svg>\n";
-  return o.str();
+  return svg::bubble_chart(title, "training steps/s (log scale)", "accuracy (%)",
+                           "marker area: peak memory", bubbles);
 }
 
 }  // namespace lra::bench

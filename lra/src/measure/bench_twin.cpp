@@ -5,12 +5,6 @@
 //   CPU speed-up = the same with CPU time per step (all threads): less sensitive to other load
 //   RSS ratio = our peak RSS / twin peak RSS       (< 1: we use less; both include the runtime:
 //                                                   ~250 MB of Python + torch, ~10 MB for us)
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -24,8 +18,8 @@
 #include <thread>
 
 #include "lra/lra/measure/bench.hpp"
-
-extern char** environ;
+#include "lra/lra/measure/child.hpp"
+#include "measure/svg.hpp"
 
 namespace lra::bench {
 namespace {
@@ -41,69 +35,6 @@ std::string fmt(const char* f, double v) {
 std::string param(const Config& c, const char* name, const char* fallback) {
   auto it = c.params.find(name);
   return it == c.params.end() ? fallback : it->second;
-}
-
-// Runs argv with env (NAME=value, replacing inherited ones of the same name); returns stdout.
-// message: "" after a normal exit, else why not (timeout, signal, exit status).
-std::string capture(const std::vector<std::string>& args_in,
-                    const std::vector<std::string>& env_add, double timeout_s,
-                    std::string& message) {
-  std::vector<std::string> args = args_in, env;
-  for (char** e = environ; *e; ++e) {
-    const std::string v = *e;
-    const std::string name = v.substr(0, v.find('='));
-    bool replaced = false;
-    for (const std::string& a : env_add) replaced = replaced || a.substr(0, a.find('=')) == name;
-    if (!replaced) env.push_back(v);
-  }
-  env.insert(env.end(), env_add.begin(), env_add.end());
-  std::vector<char*> argv, envp;
-  for (std::string& a : args) argv.push_back(a.data());
-  for (std::string& a : env) envp.push_back(a.data());
-  argv.push_back(nullptr), envp.push_back(nullptr);
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) {
-    message = "pipe failed";
-    return "";
-  }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  close(fds[1]);
-  if (rc != 0) {
-    close(fds[0]);
-    message = std::string("could not start ") + argv[0] + ": " + std::strerror(rc);
-    return "";
-  }
-  const auto t0 = std::chrono::steady_clock::now();
-  std::string out;
-  bool killed = false;
-  for (;;) {
-    pollfd p{fds[0], POLLIN, 0};
-    if (poll(&p, 1, 200) > 0) {
-      char buf[4096];
-      const ssize_t got = read(fds[0], buf, sizeof buf);
-      if (got <= 0) break;
-      out.append(buf, size_t(got));
-    }
-    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (!killed && timeout_s > 0 && el > timeout_s) {
-      kill(pid, SIGKILL);
-      killed = true;
-      message = "no result after " + fmt("%.0f", timeout_s) + " s; killed";
-    }
-  }
-  close(fds[0]);
-  int st = 0;
-  waitpid(pid, &st, 0);
-  if (!killed && WIFSIGNALED(st))
-    message = "killed by signal " + std::to_string(WTERMSIG(st));
-  else if (!killed && WIFEXITED(st) && WEXITSTATUS(st) != 0)
-    message = "exited with status " + std::to_string(WEXITSTATUS(st));
-  return out;
 }
 
 }  // namespace
@@ -205,9 +136,16 @@ TwinResult run_twin(const std::string& python, const std::string& script, const 
     return t;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  std::string why;
-  const std::string out =
-      capture(twin_argv(python, script, c), twin_environment(), c.timeout_s, why);
+  child::Spawn spawn{twin_argv(python, script, c), twin_environment()};
+  const child::Captured run = child::run(spawn, 200, [&](size_t, double seconds) {
+    return c.timeout_s > 0 && seconds > c.timeout_s
+               ? "no result after " + fmt("%.0f", c.timeout_s) + " s; killed"
+               : std::string();
+  });
+  const std::string& out = run.out;
+  const std::string why = !run.started          ? run.error
+                          : !run.killed.empty() ? run.killed
+                                                : child::describe(run.status);
   std::istringstream lines(out);
   std::string line, last;
   while (std::getline(lines, line))
@@ -298,9 +236,9 @@ std::string twin_svg(const Sweep& s) {
         models.push_back(r.config.model);
       lengths.insert(r.config.seq_len);
     }
-  std::vector<Series> series;
+  std::vector<svg::Line> series;
   for (const std::string& m : models) {
-    Series se;
+    svg::Line se;
     se.name = display_name(m);
     for (int64_t n : lengths) {
       double y = NAN;
@@ -312,10 +250,10 @@ std::string twin_svg(const Sweep& s) {
     series.push_back(se);
   }
   const Config& b = s.options.base;
-  return svg_line_chart("Speed-up over PyTorch 1.13 (tuned), preset " + b.preset + ", batch " +
-                            std::to_string(b.batch),
-                        "sequence length", "twin ms / our ms per training step (log scale)", series,
-                        true);
+  return svg::line_chart("Speed-up over PyTorch 1.13 (tuned), preset " + b.preset + ", batch " +
+                             std::to_string(b.batch),
+                         "sequence length", "twin ms / our ms per training step (log scale)",
+                         series, true);
 }
 
 }  // namespace lra::bench

@@ -17,6 +17,7 @@
 #include "lra/lra/tasks/task.hpp"
 #include "lra/lra/train/run.hpp"
 #include "lra/lra/train/trainer.hpp"
+#include "measure/svg.hpp"
 
 namespace lra::span {
 namespace {
@@ -227,8 +228,8 @@ std::string svg(const std::vector<Result>& results) {
       if (count[m][t]) values[m][t] /= count[m][t];
   std::vector<std::string> names;
   for (const std::string& m : models) names.push_back(bench::display_name(m));
-  return bench::svg_bar_chart("Required attention span per task (LRA Figure 2)",
-                              "mean attention span (positions)", tasks, names, values);
+  return svg::bar_chart("Required attention span per task (LRA Figure 2)",
+                        "mean attention span (positions)", tasks, names, values);
 }
 
 }  // namespace lra::span

@@ -1,4 +1,4 @@
-// A small SVG line-plot writer (no dependencies): loss and accuracy curves of a run folder,
+// The one SVG writer (no dependencies): loss and accuracy curves of a run folder,
 // and any other x/y series (time or memory against sequence length in benchmarks); and a grid
 // of coloured cells (a heatmap: attention pattern pictures, lra/measure/pattern.hpp).
 //
@@ -9,6 +9,7 @@
 // Axes get "nice" ticks (1, 2, 5 x 10^k); non-finite points are skipped; a series with one
 // point is drawn as a dot. Colours cycle through a fixed palette unless a series sets one.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -52,5 +53,30 @@ struct Grid {
 };
 
 std::string render(const Grid& grid);
+
+// ---- charts of the benchmark and span reports (760 px wide, legend on the right) ----------
+
+struct Line {
+  std::string name;
+  std::vector<double> x, y;  // y <= 0 or NaN: no point (a gap)
+};
+// A line chart with markers, axes, ticks and a legend. log_y: logarithmic y axis.
+std::string line_chart(const std::string& title, const std::string& x_label,
+                       const std::string& y_label, const std::vector<Line>& series, bool log_y);
+
+// Grouped bars: groups (e.g. tasks) on x, one bar per series (e.g. model) in each group.
+std::string bar_chart(const std::string& title, const std::string& y_label,
+                      const std::vector<std::string>& groups,
+                      const std::vector<std::string>& series_names,
+                      const std::vector<std::vector<double>>& values /* [series][group] */);
+
+// Labelled bubbles on a log x and a linear y axis; area in [0, 1] scales the marker.
+struct Bubble {
+  double x = 0, y = 0, area = 0;
+  std::string label;
+};
+std::string bubble_chart(const std::string& title, const std::string& x_label,
+                         const std::string& y_label, const std::string& note,
+                         const std::vector<Bubble>& bubbles);
 
 }  // namespace lra::svg

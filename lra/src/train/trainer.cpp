@@ -11,155 +11,21 @@
 //     so the log continues with no gap and no duplicate.
 #include "lra/lra/train/trainer.hpp"
 
-#include <fcntl.h>
-#include <oneapi/tbb/version.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
-#include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
-#include <ctime>
-#include <filesystem>
-#include <nlohmann/json.hpp>
+#include <functional>
 
 #include "lra/attention/options.hpp"
 #include "lra/autograd/ops.hpp"
 #include "lra/core/allocator.hpp"
-#include "lra/core/io.hpp"
 #include "lra/core/threading.hpp"
-#include "lra/lra/train/checkpoint_record.hpp"
-#include "lra/lra/train/engine_info.hpp"
 #include "lra/lra/train/memory_check.hpp"
 #include "lra/lra/train/run.hpp"
-#include "lra/lra/train/run_folder.hpp"
 #include "lra/nn/loss.hpp"
-#include "lra/nn/optim.hpp"
-#include "lra/nn/schedule.hpp"
+#include "train/train_session.hpp"
 
 namespace lra {
-namespace {
-
-using json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
-namespace fs = std::filesystem;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-std::string format_duration(double s) {
-  char buf[32];
-  if (s < 60)
-    std::snprintf(buf, sizeof buf, "%.0fs", s);
-  else if (s < 3600)
-    std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, (int(s) % 3600) / 60);
-  return buf;
-}
-
-std::string iso_time() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-size_t peak_rss_bytes() {
-  struct rusage u {};
-  ::getrusage(RUSAGE_SELF, &u);
-  return size_t(u.ru_maxrss) * 1024;  // Linux: kilobytes
-}
-
-// A fingerprint of the training split (sizes, labels, tokens): a resume must read the same data.
-std::string data_fingerprint(const data::Split& split) {
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ split.examples.size();
-  auto mix = [&](uint64_t v) {
-    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-    h *= 0xff51afd7ed558ccdull;
-  };
-  for (const data::Example& e : split.examples) {
-    mix(uint64_t(e.tokens.size()) << 32 | uint32_t(e.label));
-    for (int32_t t : e.tokens) mix(uint32_t(t));
-    mix(e.tokens2.size());
-    for (int32_t t : e.tokens2) mix(uint32_t(t));
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)h);
-  return buf;
-}
-
-// Settings that may differ between a run and its resumption (they do not change the numbers,
-// except threads: bit-exactness is promised for the same thread count).
-bool resume_may_differ(const std::string& key) {
-  return key == "threads" || key == "data" || key == "out";
-}
-
-// The partial sums of the current log interval (part of the resumable state).
-struct Interval {
-  double loss_sum = 0.0, gnorm_sum = 0.0;
-  int64_t correct = 0, seen = 0, steps = 0;
-  json to_json() const {
-    return {{"loss_sum", loss_sum},
-            {"gnorm_sum", gnorm_sum},
-            {"correct", correct},
-            {"seen", seen},
-            {"steps", steps}};
-  }
-  void from_json(const json& j) {
-    loss_sum = j.at("loss_sum").get<double>();
-    gnorm_sum = j.at("gnorm_sum").get<double>();
-    correct = j.at("correct").get<int64_t>();
-    seen = j.at("seen").get<int64_t>();
-    steps = j.at("steps").get<int64_t>();
-  }
-};
-
-// Appends JSON lines to metrics.jsonl (one write() per line).
-class MetricsLog {
- public:
-  void open(const std::string& path, bool truncate) {
-    path_ = path;
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | (truncate ? O_TRUNC : 0), 0644);
-    LRA_CHECK(fd_ >= 0, IoError, "cannot open ", path, ": ", std::strerror(errno));
-  }
-  ~MetricsLog() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  void append(const json& record) {
-    if (fd_ < 0) return;
-    std::string line = record.dump() + "\n";
-    const char* p = line.data();
-    size_t left = line.size();
-    while (left > 0) {
-      ssize_t n = ::write(fd_, p, left);
-      if (n < 0 && errno == EINTR) continue;
-      LRA_CHECK(n > 0, IoError, "cannot append to ", path_, ": ", std::strerror(errno));
-      p += n;
-      left -= size_t(n);
-    }
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-};
-
-// Keeps the metrics lines a resumed run must continue from: steps <= `step`, no test line.
-void truncate_metrics(const std::string& dir, int64_t step) {
-  std::string kept;
-  for (const std::string& line : read_metrics_lines(dir)) {
-    json r = json::parse(line);
-    if (r.value("split", std::string()) == "test") continue;
-    if (r.value("step", int64_t(0)) > step) continue;
-    kept += line + "\n";
-  }
-  write_file_atomic(dir + "/" + run_files::metrics, kept);
-}
-
-}  // namespace
 
 ModelConfig model_config(const Settings& s, const TaskInfo& task) {
   ModelConfig c;
@@ -224,19 +90,43 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
   return train(s, task, data, o, hooks);
 }
 
+// The loop, as in llm.c: next batch, forward and backward, update, log; evaluate and save
+// when due; stop when asked.
 TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
                   const TrainOptions& opt, const TrainHooks& hooks) {
-  auto log = [&](const std::string& line) {
-    if (hooks.log) hooks.log(line);
-  };
+  train_detail::Session r(s, task, data, opt, hooks);  // checked, folder locked, model built
+  r.start();                                           // resumed, or config.json + last at 0
+  while (r.st.step < r.steps) {
+    const int64_t step = ++r.st.step;
+    data::Batch b = r.next_batch();
+    const train_detail::StepOut o = r.forward_backward(b, step);
+    r.adam->step(o.lr);
+    r.log_step(o);
+    const bool eval_now = r.eval_due(step);
+    if (eval_now) r.evaluate_val(step);
+    const bool saved = r.save_due(step, eval_now);
+    if (saved) r.checkpoint(step, eval_now);
+    if (r.stop_requested()) {
+      r.interrupt(step, saved);
+      break;
+    }
+  }
+  return r.finish();
+}
+
+namespace train_detail {
+
+Session::Session(const Settings& s_, const TaskInfo& task_, const TaskData& data_,
+                 const TrainOptions& opt_, const TrainHooks& hooks_)
+    : s(s_), task(task_), data(data_), opt(opt_), hooks(hooks_) {
   set_num_threads(int(s.get_int("threads")));
-  ModelConfig mc = model_config(s, task);
-  const int64_t steps = s.get_int("steps"), batch = s.get_int("batch");
-  const int64_t eval_every = s.get_int("eval_every");
-  const int64_t log_every = std::max<int64_t>(1, s.get_int("log_every"));
-  const int64_t save_every = s.get_int("save_every");
-  const int64_t eval_batches = s.get_int("eval_batches");
-  const uint64_t seed = uint64_t(s.get_int("seed"));
+  mc = model_config(s, task);
+  steps = s.get_int("steps"), batch = s.get_int("batch");
+  eval_every = s.get_int("eval_every");
+  log_every = std::max<int64_t>(1, s.get_int("log_every"));
+  save_every = s.get_int("save_every");
+  eval_batches = s.get_int("eval_batches");
+  seed = uint64_t(s.get_int("seed"));
   LRA_CHECK(steps > 0, ConfigError, "steps must be positive (got ", steps, ")");
   LRA_CHECK(batch > 0, ConfigError, "batch must be positive (got ", batch, ")");
   check_memory(mc, batch);  // before building anything
@@ -246,421 +136,211 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
             data.val.source, ")");
   LRA_CHECK(!opt.resume || !opt.out_dir.empty(), ConfigError, "resume needs the run folder");
 
-  const std::string& dir = opt.out_dir;
-  const bool files = !dir.empty();
-  auto path = [&](const char* name) { return dir + "/" + name; };
-  FileLock lock;  // Note [one writer per run folder] (lra/lra/train/run_folder.hpp)
-  bool resume = false;
+  dir = opt.out_dir;
+  files = !dir.empty();
   if (files) {
     lock_run_folder(lock, dir, opt.resume);
-    resume = prepare_run_folder(dir, opt.resume, log);
+    resuming = prepare_run_folder(dir, opt.resume, [&](const std::string& l) { log(l); });
   }
 
-  LraModel model(mc);
-  auto named = model.named_parameters();
-  std::vector<Var> params = model.parameters();
+  model = std::make_unique<LraModel>(mc);
+  named = model->named_parameters();
+  params = model->parameters();
   nn::AdamConfig ac;
   ac.weight_decay = float(s.get_float("weight_decay"));
-  nn::Adam adam(named, ac);
-  nn::Schedule sched{nn::Schedule::parse(s.get("schedule")), float(s.get_float("lr")),
-                     s.get_int("warmup"), steps};
-  const float clip = float(s.get_float("clip"));
-  const int64_t n_train = int64_t(data.train.examples.size());
-  const std::string fingerprint = data_fingerprint(data.train);
-
-  // ---- the resumable state ------------------------------------------------------------------
-  int64_t step0 = 0;
-  uint64_t epoch = 0;
-  int64_t cursor = 0;
-  double best_acc = -1.0, best_loss = 0.0;
-  int64_t best_step = 0;
-  double elapsed_before = 0.0;
-  float final_train_loss = 0.0f;
-  Interval iv;
-
-  auto t_session = Clock::now();
-  auto elapsed = [&] { return elapsed_before + seconds_since(t_session); };
-
-  json settings_json = json::object();
+  adam = std::make_unique<nn::Adam>(named, ac);
+  sched = nn::Schedule{nn::Schedule::parse(s.get("schedule")), float(s.get_float("lr")),
+                       s.get_int("warmup"), steps};
+  clip = float(s.get_float("clip"));
+  n_train = int64_t(data.train.examples.size());
+  fingerprint = data_fingerprint(data.train);
+  t_session = Clock::now();
+  settings_json = json::object();
   for (const auto& [k, e] : s.entries()) settings_json[k] = e.value;
+}
 
-  auto weights_meta = [&](int64_t step, const char* kind) {
-    std::map<std::string, std::string> m = {{"task", task.name},
-                                            {"model", mc.mechanism},
-                                            {"kind", kind},
-                                            {"step", std::to_string(step)},
-                                            {"seed", std::to_string(seed)}};
-    return m;
-  };
-  auto save_last = [&](int64_t step) {
-    if (!files) return;
-    nn::NamedTensors weights = nn::module_state(model);
-    nn::NamedTensors full = weights;
-    for (auto& [name, t] : adam.state()) full.emplace_back("adam." + name, t);
-    json st = {{"step", step},
-               {"epoch", epoch},
-               {"cursor", cursor},
-               {"n_train", n_train},
-               {"data_fingerprint", fingerprint},
-               {"adam_steps", adam.steps()},
-               {"best_val_accuracy", best_acc},
-               {"best_val_loss", best_loss},
-               {"best_step", best_step},
-               {"interval", iv.to_json()},
-               {"final_train_loss", double(final_train_loss)},
-               {"elapsed_seconds", elapsed()},
-               {"seed", seed},
-               {"rng",
-                "counter-based: dropout key (seed, step, site); data order "
-                "epoch_order(n_train, seed, epoch)"},
-               {"settings", settings_json}};
-    auto meta = weights_meta(step, "state");
-    add_state_record(meta, st);
-    save_checked(path(run_files::state), full, meta);  // Note [checkpoint write order]
-    save_checked(path(run_files::last), weights, weights_meta(step, "last"));
-  };
-
-  std::vector<Tensor> best_in_memory;  // without a run folder
-  MetricsLog metrics;
-
+void Session::start() {
   char line[640];
   std::snprintf(line, sizeof line,
                 "model %s on %s: %lld parameters, %d layers, dim %lld, heads %lld, max_len %lld, "
                 "%d threads",
-                mc.mechanism.c_str(), task.name.c_str(), (long long)model.num_parameters(),
+                mc.mechanism.c_str(), task.name.c_str(), (long long)model->num_parameters(),
                 mc.layers, (long long)mc.dim, (long long)mc.heads, (long long)mc.max_len,
                 num_threads());
   log(line);
-
-  TrainResult res;
-  res.parameters = model.num_parameters();
-
-  if (resume) {
-    const std::string sp = path(run_files::state);
-    std::map<std::string, std::string> meta;
-    nn::NamedTensors all = load_checked(sp, &meta);
-    const json st = read_state_record(sp, meta);  // every field's type and range checked
-    // Same settings (except where a difference cannot change the numbers)?
-    std::string diffs;
-    const json& rec = st.at("settings");
-    for (const auto& [k, e] : s.entries()) {
-      if (resume_may_differ(k)) continue;
-      const std::string was = rec.contains(k) ? rec[k].get<std::string>() : std::string("(unset)");
-      if (was != e.value) diffs += "\n  " + k + ": checkpoint " + was + ", now " + e.value;
-    }
-    LRA_CHECK(diffs.empty(), CheckpointError, "checkpoint ", sp,
-              " was written with other settings (a resumed run keeps its settings):", diffs);
-    LRA_CHECK(st.at("n_train").get<int64_t>() == n_train &&
-                  st.at("data_fingerprint").get<std::string>() == fingerprint,
-              CheckpointError, "checkpoint ", sp, " was trained on other data (",
-              st.at("n_train").get<int64_t>(), " training examples, fingerprint ",
-              st.at("data_fingerprint").get<std::string>(), "; now ", n_train, ", ", fingerprint,
-              "): pass the run's data folder with --data");
-    nn::NamedTensors weights, moments;
-    for (auto& [name, t] : all) {
-      if (name.rfind("adam.", 0) == 0)
-        moments.emplace_back(name.substr(5), t);
-      else
-        weights.emplace_back(name, t);
-    }
-    LRA_CHECK(meta.count("model") && meta.at("model") == mc.mechanism && meta.count("task") &&
-                  meta.at("task") == task.name,
-              CheckpointError, "checkpoint ", sp, " is not of model ", mc.mechanism, " on task ",
-              task.name);
-    nn::load_module_state(model, weights, sp);
-    adam.load_state(moments, st.at("adam_steps").get<int64_t>());
-    step0 = st.at("step").get<int64_t>();
-    epoch = st.at("epoch").get<uint64_t>();
-    cursor = st.at("cursor").get<int64_t>();
-    best_acc = st.at("best_val_accuracy").get<double>();
-    best_loss = st.at("best_val_loss").get<double>();
-    best_step = st.at("best_step").get<int64_t>();
-    iv.from_json(st.at("interval"));
-    final_train_loss = float(st.at("final_train_loss").get<double>());
-    elapsed_before = st.at("elapsed_seconds").get<double>();
-    LRA_CHECK(step0 >= 0 && step0 <= steps && cursor >= 0 && cursor <= n_train, CheckpointError,
-              "checkpoint ", sp, ": step ", step0, " / cursor ", cursor, " out of range");
-    truncate_metrics(dir, step0);
-    metrics.open(path(run_files::metrics), false);
-    // resume history in config.json
-    if (fs::exists(path(run_files::config))) {
-      json cfg = json::parse(read_file(path(run_files::config)));
-      cfg["resumes"].push_back(
-          {{"from_step", step0}, {"time", iso_time()}, {"threads", num_threads()}});
-      write_file_atomic(path(run_files::config), cfg.dump(2) + "\n");
-    }
-    res.resumed_from = step0;
-    std::snprintf(line, sizeof line,
-                  "resuming %s at step %lld/%lld (epoch %llu, example %lld of %lld; best val "
-                  "%.4f at step %lld)",
-                  dir.c_str(), (long long)step0, (long long)steps, (unsigned long long)epoch,
-                  (long long)cursor, (long long)n_train, std::max(best_acc, 0.0),
-                  (long long)best_step);
-    log(line);
+  res.parameters = model->num_parameters();
+  if (resuming) {
+    resume();
   } else if (files) {
-    api::EngineInfo ei = api::engine_info();
-    json cfg = {
-        {"created", iso_time()},
-        {"task", task.name},
-        {"model", mc.mechanism},
-        {"preset", s.get("preset")},
-        {"seed", seed},
-        {"threads", num_threads()},
-        {"data_dir", opt.data_dir.empty() ? s.get("data") : opt.data_dir},
-        {"data",
-         {{"train", data.train.examples.size()},
-          {"val", data.val.examples.size()},
-          {"test", data.test.examples.size()},
-          {"train_fingerprint", fingerprint},
-          {"notes", data.notes}}},
-        {"parameters", model.num_parameters()},
-        {"versions",
-         {{"lra", ei.version},
-          {"build_type", ei.build_type},
-          {"compiler", ei.compiler},
-          {"cxx_flags", ei.cxx_flags},
-          {"blas", ei.blas_vendor + " " + ei.blas_version + " (" + ei.blas_core + ")"},
-          {"tbb", std::to_string(TBB_VERSION_MAJOR) + "." + std::to_string(TBB_VERSION_MINOR)},
-          {"nlohmann_json", std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." +
-                                std::to_string(NLOHMANN_JSON_VERSION_MINOR) + "." +
-                                std::to_string(NLOHMANN_JSON_VERSION_PATCH)},
-          {"cpu", ei.cpu},
-          {"simd", ei.simd_compiled}}},
-        {"info", opt.info},
-        {"resumes", json::array()}};
-    json sj = json::object();
-    for (const auto& [k, e] : s.entries()) sj[k] = {{"value", e.value}, {"source", e.source}};
-    cfg["settings"] = sj;
-    write_file_atomic(path(run_files::config), cfg.dump(2) + "\n");
+    write_config();
     metrics.open(path(run_files::metrics), true);
     save_last(0);  // resumable from the first moment on
   }
   if (!files) best_in_memory.clear();
 
   reset_peak_memory();
-  std::vector<int64_t> order = data::epoch_order(size_t(n_train), seed, epoch);
+  order = data::epoch_order(size_t(n_train), seed, st.epoch);
   t_session = Clock::now();
-  auto t_interval = Clock::now();
-  std::vector<int64_t> idx;
-  int64_t step = step0;
+  t_interval = Clock::now();
+  st.step = step0;
+}
 
-  auto record_train = [&](int64_t at, double dt) {
-    const double mean_loss = iv.loss_sum / double(iv.steps);
-    const double acc = double(iv.correct) / double(iv.seen);
-    const double sps = double(iv.steps) / std::max(dt, 1e-9);
-    metrics.append({{"step", at},
-                    {"split", "train"},
-                    {"loss", mean_loss},
-                    {"accuracy", acc},
-                    {"lr", double(sched.at(at))},
-                    {"grad_norm", iv.gnorm_sum / double(iv.steps)},
-                    {"steps_per_s", sps},
-                    {"elapsed_s", elapsed()},
-                    {"peak_bytes", memory_stats().peak_bytes},
-                    {"peak_rss_bytes", peak_rss_bytes()}});
-    const double session_sps = double(at - step0) / std::max(seconds_since(t_session), 1e-9);
-    const double eta = double(steps - at) / std::max(session_sps, 1e-9);
-    std::snprintf(line, sizeof line,
-                  "step %lld/%lld | loss %.4f | acc %.3f | lr %.2e | %.2f steps/s | %s elapsed | "
-                  "eta %s",
-                  (long long)at, (long long)steps, mean_loss, acc, double(sched.at(at)), sps,
-                  format_duration(elapsed()).c_str(), format_duration(eta).c_str());
-    log(line);
-    iv = Interval{};
-  };
+data::Batch Session::next_batch() {
+  idx.clear();
+  while (int64_t(idx.size()) < batch) {
+    if (st.cursor == n_train) {
+      order = data::epoch_order(size_t(n_train), seed, ++st.epoch);
+      st.cursor = 0;
+    }
+    idx.push_back(order[size_t(st.cursor++)]);
+  }
+  return data::make_batch(data.train.examples, idx, mc.max_len, false);
+}
 
-  // NaN/Inf: name the step and the first parameter affected, save the evidence, stop.
-  auto diverge = [&](int64_t at, const std::string& reason, bool have_grads) {
-    std::string param, how;
-    for (const auto& [name, p] : named) {
-      Tensor v = p.data().contiguous();
-      const float* d = v.data<float>();
-      int64_t bad = 0;
-      for (int64_t i = 0; i < v.numel(); ++i) bad += !std::isfinite(d[i]);
-      if (bad) {
-        param = name;
-        how = "value has " + std::to_string(bad) + " non-finite of " + std::to_string(v.numel());
-        break;
-      }
-    }
-    if (param.empty() && have_grads) {
-      for (const auto& [name, p] : named) {
-        if (!p.grad().defined()) continue;
-        Tensor g = p.grad().contiguous();
-        const float* d = g.data<float>();
-        int64_t bad = 0;
-        for (int64_t i = 0; i < g.numel(); ++i) bad += !std::isfinite(d[i]);
-        if (bad) {
-          param = name;
-          how =
-              "gradient has " + std::to_string(bad) + " non-finite of " + std::to_string(g.numel());
-          break;
-        }
-      }
-    }
-    if (param.empty()) {
-      param = "(none: parameters and gradients are finite; the loss itself overflowed)";
-      how = "";
-    }
-    std::string saved;
-    if (files) {
-      nn::NamedTensors ev;
-      for (const auto& [name, p] : named) ev.emplace_back("param." + name, p.data().clone());
-      if (have_grads)
-        for (const auto& [name, p] : named)
-          if (p.grad().defined()) ev.emplace_back("grad." + name, p.grad().clone());
-      json batch_ids = idx;
-      auto meta = weights_meta(at, "diverged");
-      meta["reason"] = reason;
-      meta["batch_indices"] = batch_ids.dump();
-      meta["epoch"] = std::to_string(epoch);
-      saved = dir + "/diverged-step" + std::to_string(at) + ".safetensors";
-      save_checked(saved, ev, meta);
-      metrics.append({{"step", at},
-                      {"split", "train"},
-                      {"event", "diverged"},
-                      {"reason", reason},
-                      {"parameter", param}});
-      json r = {{"status", "diverged"},
-                {"task", task.name},
-                {"model", mc.mechanism},
-                {"step", at},
-                {"reason", reason},
-                {"parameter", param},
-                {"detail", how},
-                {"evidence", saved},
-                {"last_checkpoint_step", step0 == at ? step0 : -1},
-                {"seed", seed}};
-      // the last good checkpoint is the one in last.state.safetensors (untouched)
-      std::map<std::string, std::string> m;
-      try {
-        nn::load_safetensors(path(run_files::last), &m);
-        r["last_checkpoint_step"] = std::stoll(m.at("step"));
-      } catch (const std::exception&) {
-      }
-      write_file_atomic(path(run_files::results), r.dump(2) + "\n");
-      if (hooks.on_metrics) hooks.on_metrics(dir);
-    }
-    std::string msg = "training diverged at step " + std::to_string(at) + ": " + reason +
-                      "; first parameter affected: " + param +
-                      (how.empty() ? "" : " (" + how + ")");
-    if (!saved.empty())
-      msg += "; parameters, gradients and batch saved to " + saved +
-             "; the last good checkpoint is untouched (" + path(run_files::last) + ")";
-    msg += ". Lower --lr or set --clip.";
-    DivergedError e(msg);
-    e.step = at;
-    e.parameter = param;
-    e.saved = saved;
-    throw e;
-  };
-
-  bool saved_this_step = false;
-  while (step < steps) {
-    ++step;
-    saved_this_step = false;
-    idx.clear();
-    while (int64_t(idx.size()) < batch) {
-      if (cursor == n_train) {
-        order = data::epoch_order(size_t(n_train), seed, ++epoch);
-        cursor = 0;
-      }
-      idx.push_back(order[size_t(cursor++)]);
-    }
-    data::Batch b = data::make_batch(data.train.examples, idx, mc.max_len, false);
-    nn::ForwardContext ctx{true, seed, uint64_t(step)};
-    nn::LossOut lo = nn::classification_loss(model.forward(b, ctx), b.labels);
-    const float loss = lo.loss.item();
-    adam.zero_grad();
-    if (!std::isfinite(loss)) {
-      lo.loss.backward();
-      diverge(step, "loss is " + std::to_string(loss), true);
-    }
+StepOut Session::forward_backward(data::Batch& b, int64_t step) {
+  nn::ForwardContext ctx{true, seed, uint64_t(step)};
+  nn::LossOut lo = nn::classification_loss(model->forward(b, ctx), b.labels);
+  StepOut o;
+  o.loss = lo.loss.item();
+  o.correct = lo.correct;
+  adam->zero_grad();
+  if (!std::isfinite(o.loss)) {
     lo.loss.backward();
-    const float gnorm = nn::clip_grad_norm(params, clip);
-    if (!std::isfinite(gnorm)) diverge(step, "gradient norm is " + std::to_string(gnorm), true);
-    const float lr = sched.at(step);
-    adam.step(lr);
+    diverge(step, "loss is " + std::to_string(o.loss), true);
+  }
+  lo.loss.backward();
+  o.grad_norm = nn::clip_grad_norm(params, clip);
+  if (!std::isfinite(o.grad_norm))
+    diverge(step, "gradient norm is " + std::to_string(o.grad_norm), true);
+  o.lr = sched.at(step);
+  return o;
+}
 
-    iv.loss_sum += loss;
-    iv.gnorm_sum += gnorm;
-    iv.correct += lo.correct;
-    iv.seen += int64_t(idx.size());
-    ++iv.steps;
-    final_train_loss = loss;
+void Session::log_step(const StepOut& o) {
+  const int64_t step = st.step;
+  Interval& iv = st.iv;
+  iv.loss_sum += o.loss;
+  iv.gnorm_sum += o.grad_norm;
+  iv.correct += o.correct;
+  iv.seen += int64_t(idx.size());
+  ++iv.steps;
+  st.final_train_loss = o.loss;
 
-    if (hooks.on_step) {
-      StepInfo si;
-      si.step = step;
-      si.total = steps;
-      si.loss = loss;
-      si.interval_loss = iv.loss_sum / double(iv.steps);
-      si.interval_accuracy = double(iv.correct) / double(iv.seen);
-      si.lr = lr;
-      si.grad_norm = gnorm;
-      si.elapsed = elapsed();
-      si.steps_per_second = double(step - step0) / std::max(seconds_since(t_session), 1e-9);
-      si.eta = double(steps - step) / std::max(si.steps_per_second, 1e-9);
-      hooks.on_step(si);
-    }
-
-    if (step % log_every == 0 || step == steps) {
-      record_train(step, seconds_since(t_interval));
-      t_interval = Clock::now();
-    }
-    const bool eval_now = (eval_every > 0 && step % eval_every == 0) || step == steps;
-    if (eval_now) {
-      auto t_eval = Clock::now();
-      std::function<void(size_t, size_t)> prog;
-      if (hooks.on_eval_progress)
-        prog = [&](size_t d, size_t t) { hooks.on_eval_progress("val", d, t); };
-      EvalResult ev = evaluate(model, data.val, batch, mc.max_len, eval_batches, prog);
-      const bool better = ev.accuracy > best_acc;
-      if (better) {
-        best_acc = ev.accuracy;
-        best_loss = ev.loss;
-        best_step = step;
-        if (files) {
-          auto m = weights_meta(step, "best");
-          m["val_accuracy"] = json(ev.accuracy).dump();
-          save_checked(path(run_files::best), nn::module_state(model), m);
-        } else {
-          best_in_memory.clear();
-          for (const Var& p : params) best_in_memory.push_back(p.data().clone());
-        }
-      }
-      metrics.append({{"step", step},
-                      {"split", "val"},
-                      {"loss", ev.loss},
-                      {"accuracy", ev.accuracy},
-                      {"examples", ev.examples},
-                      {"best", better},
-                      {"eval_seconds", seconds_since(t_eval)},
-                      {"elapsed_s", elapsed()}});
-      std::snprintf(line, sizeof line, "eval step %lld | val loss %.4f | val acc %.4f%s",
-                    (long long)step, ev.loss, ev.accuracy, better ? " (best)" : "");
-      log(line);
-      t_interval += Clock::now() - t_eval;  // evaluation time is not training speed
-    }
-    if (files && (eval_now || (save_every > 0 && step % save_every == 0))) {
-      save_last(step);
-      saved_this_step = true;
-      if (eval_now && hooks.on_metrics) hooks.on_metrics(dir);
-    }
-    if (opt.stop && opt.stop->load()) {
-      if (files && !saved_this_step) save_last(step);
-      res.interrupted = true;
-      break;
-    }
+  if (hooks.on_step) {
+    StepInfo si;
+    si.step = step;
+    si.total = steps;
+    si.loss = o.loss;
+    si.interval_loss = iv.loss_sum / double(iv.steps);
+    si.interval_accuracy = double(iv.correct) / double(iv.seen);
+    si.lr = o.lr;
+    si.grad_norm = o.grad_norm;
+    si.elapsed = elapsed();
+    si.steps_per_second = double(step - step0) / std::max(seconds_since(t_session), 1e-9);
+    si.eta = double(steps - step) / std::max(si.steps_per_second, 1e-9);
+    hooks.on_step(si);
   }
 
+  if (step % log_every == 0 || step == steps) {
+    record_train(step, seconds_since(t_interval));
+    t_interval = Clock::now();
+  }
+}
+
+void Session::record_train(int64_t at, double dt) {
+  const Interval& iv = st.iv;
+  const double mean_loss = iv.loss_sum / double(iv.steps);
+  const double acc = double(iv.correct) / double(iv.seen);
+  const double sps = double(iv.steps) / std::max(dt, 1e-9);
+  metrics.append({{"step", at},
+                  {"split", "train"},
+                  {"loss", mean_loss},
+                  {"accuracy", acc},
+                  {"lr", double(sched.at(at))},
+                  {"grad_norm", iv.gnorm_sum / double(iv.steps)},
+                  {"steps_per_s", sps},
+                  {"elapsed_s", elapsed()},
+                  {"peak_bytes", memory_stats().peak_bytes},
+                  {"peak_rss_bytes", peak_rss_bytes()}});
+  const double session_sps = double(at - step0) / std::max(seconds_since(t_session), 1e-9);
+  const double eta = double(steps - at) / std::max(session_sps, 1e-9);
+  char line[640];
+  std::snprintf(line, sizeof line,
+                "step %lld/%lld | loss %.4f | acc %.3f | lr %.2e | %.2f steps/s | %s elapsed | "
+                "eta %s",
+                (long long)at, (long long)steps, mean_loss, acc, double(sched.at(at)), sps,
+                format_duration(elapsed()).c_str(), format_duration(eta).c_str());
+  log(line);
+  st.iv = Interval{};
+}
+
+bool Session::eval_due(int64_t step) const {
+  return (eval_every > 0 && step % eval_every == 0) || step == steps;
+}
+
+void Session::evaluate_val(int64_t step) {
+  auto t_eval = Clock::now();
+  std::function<void(size_t, size_t)> prog;
+  if (hooks.on_eval_progress)
+    prog = [&](size_t d, size_t t) { hooks.on_eval_progress("val", d, t); };
+  EvalResult ev = evaluate(*model, data.val, batch, mc.max_len, eval_batches, prog);
+  const bool better = ev.accuracy > st.best_acc;
+  if (better) {
+    st.best_acc = ev.accuracy;
+    st.best_loss = ev.loss;
+    st.best_step = step;
+    if (files) {
+      auto m = weights_meta(step, "best");
+      m["val_accuracy"] = json(ev.accuracy).dump();
+      save_checked(path(run_files::best), nn::module_state(*model), m);
+    } else {
+      best_in_memory.clear();
+      for (const Var& p : params) best_in_memory.push_back(p.data().clone());
+    }
+  }
+  metrics.append({{"step", step},
+                  {"split", "val"},
+                  {"loss", ev.loss},
+                  {"accuracy", ev.accuracy},
+                  {"examples", ev.examples},
+                  {"best", better},
+                  {"eval_seconds", seconds_since(t_eval)},
+                  {"elapsed_s", elapsed()}});
+  char line[640];
+  std::snprintf(line, sizeof line, "eval step %lld | val loss %.4f | val acc %.4f%s",
+                (long long)step, ev.loss, ev.accuracy, better ? " (best)" : "");
+  log(line);
+  t_interval += Clock::now() - t_eval;  // evaluation time is not training speed
+}
+
+bool Session::save_due(int64_t step, bool eval_now) const {
+  return files && (eval_now || (save_every > 0 && step % save_every == 0));
+}
+
+void Session::checkpoint(int64_t step, bool eval_now) {
+  save_last(step);
+  if (eval_now && hooks.on_metrics) hooks.on_metrics(dir);
+}
+
+bool Session::stop_requested() const {
+  return opt.stop && opt.stop->load();
+}
+
+void Session::interrupt(int64_t step, bool saved) {
+  if (files && !saved) save_last(step);
+  res.interrupted = true;
+}
+
+TrainResult Session::finish() {
+  const int64_t step = st.step;
   res.steps = step;
-  res.best_val_accuracy = best_acc;
-  res.best_step = best_step;
-  res.final_train_loss = final_train_loss;
+  res.best_val_accuracy = st.best_acc;
+  res.best_step = st.best_step;
+  res.final_train_loss = st.final_train_loss;
   res.wall_seconds = elapsed();
   res.steps_per_second = double(step) / std::max(res.wall_seconds, 1e-9);
   res.peak_bytes = memory_stats().peak_bytes;
+  char line[640];
   if (res.interrupted) {
     if (files && hooks.on_metrics) hooks.on_metrics(dir);
     std::snprintf(line, sizeof line, "interrupted at step %lld/%lld: saved %s/%s", (long long)step,
@@ -671,9 +351,9 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
 
   // ---- test accuracy of the best-validation checkpoint ---------------------------------------
   if (files) {
-    auto meta = load_weights(model, path(run_files::best), task.name);
-    LRA_CHECK(std::stoll(meta.at("step")) == best_step, CheckpointError, path(run_files::best),
-              " holds step ", meta.at("step"), " but the best validation step is ", best_step,
+    auto meta = load_weights(*model, path(run_files::best), task.name);
+    LRA_CHECK(std::stoll(meta.at("step")) == st.best_step, CheckpointError, path(run_files::best),
+              " holds step ", meta.at("step"), " but the best validation step is ", st.best_step,
               " (the file was replaced: retrain or resume the run)");
   } else if (!best_in_memory.empty()) {
     for (size_t i = 0; i < params.size(); ++i) params[i].data().copy_(best_in_memory[i]);
@@ -682,13 +362,13 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
   if (hooks.on_eval_progress)
     prog = [&](size_t d, size_t t) { hooks.on_eval_progress("test", d, t); };
   const auto t_test = Clock::now();
-  EvalResult test = evaluate(model, data.test, batch, mc.max_len, 0, prog);
+  EvalResult test = evaluate(*model, data.test, batch, mc.max_len, 0, prog);
   res.test_accuracy = test.accuracy;
   res.test_loss = test.loss;
   metrics.append({{"step", step},
                   {"split", "test"},
                   {"checkpoint", "best"},
-                  {"checkpoint_step", best_step},
+                  {"checkpoint_step", st.best_step},
                   {"loss", test.loss},
                   {"accuracy", test.accuracy},
                   {"examples", test.examples},
@@ -700,35 +380,9 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
                 res.test_accuracy, res.best_val_accuracy, (long long)res.best_step,
                 (long long)steps, format_duration(res.wall_seconds).c_str(), res.steps_per_second);
   log(line);
-
-  if (files) {
-    json j = {{"status", "complete"},
-              {"task", task.name},
-              {"model", mc.mechanism},
-              {"preset", s.get("preset")},
-              {"test_accuracy", res.test_accuracy},
-              {"test_loss", res.test_loss},
-              {"test_examples", test.examples},
-              {"checkpoint", "best"},
-              {"best_val_accuracy", res.best_val_accuracy},
-              {"best_val_loss", best_loss},
-              {"best_step", res.best_step},
-              {"steps", res.steps},
-              {"final_train_loss", double(res.final_train_loss)},
-              {"wall_seconds", res.wall_seconds},
-              {"steps_per_second", res.steps_per_second},
-              {"parameters", res.parameters},
-              {"peak_bytes", res.peak_bytes},
-              {"peak_rss_bytes", peak_rss_bytes()},
-              {"threads", num_threads()},
-              {"seed", seed}};
-    json cfg = json::object();
-    for (const auto& [k, e] : s.entries()) cfg[k] = {{"value", e.value}, {"source", e.source}};
-    j["settings"] = cfg;
-    write_file_atomic(path(run_files::results), j.dump(2) + "\n");
-    if (hooks.on_metrics) hooks.on_metrics(dir);
-  }
+  if (files) write_results(test);
   return res;
 }
 
+}  // namespace train_detail
 }  // namespace lra

@@ -277,20 +277,4 @@ std::string tradeoff_svg(const std::vector<TradeoffPoint>& points, const std::st
 // output folders), "" when there is none: the default bench of `report --tradeoff`.
 std::string latest_bench_json(const std::string& root = "runs");
 
-// ---- small SVG charts, shared with the span report --------------------------------------
-
-struct Series {
-  std::string name;
-  std::vector<double> x, y;  // y <= 0 or NaN: no point (a gap)
-};
-// A line chart with markers, axes, ticks and a legend. log_y: logarithmic y axis.
-std::string svg_line_chart(const std::string& title, const std::string& x_label,
-                           const std::string& y_label, const std::vector<Series>& series,
-                           bool log_y);
-// Grouped bars: groups (e.g. tasks) on x, one bar per series (e.g. model) in each group.
-std::string svg_bar_chart(const std::string& title, const std::string& y_label,
-                          const std::vector<std::string>& groups,
-                          const std::vector<std::string>& series_names,
-                          const std::vector<std::vector<double>>& values /* [series][group] */);
-
 }  // namespace lra::bench
