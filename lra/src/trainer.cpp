@@ -444,6 +444,7 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
   std::vector<int64_t> idx;
   int64_t step = step0;
 
+  const double train_majority = data::majority_rate(data.train);
   auto record_train = [&](int64_t at, double dt) {
     const double mean_loss = iv.loss_sum / double(iv.steps);
     const double acc = double(iv.correct) / double(iv.seen);
@@ -461,10 +462,11 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
     const double session_sps = double(at - step0) / std::max(seconds_since(t_session), 1e-9);
     const double eta = double(steps - at) / std::max(session_sps, 1e-9);
     std::snprintf(line, sizeof line,
-                  "step %lld/%lld | loss %.4f | acc %.3f | lr %.2e | %.2f steps/s | %s elapsed | "
-                  "eta %s",
-                  (long long)at, (long long)steps, mean_loss, acc, double(sched.at(at)), sps,
-                  format_duration(elapsed()).c_str(), format_duration(eta).c_str());
+                  "step %lld/%lld | loss %.4f | acc %.3f (majority %.3f) | lr %.2e | %.2f steps/s "
+                  "| %s elapsed | eta %s",
+                  (long long)at, (long long)steps, mean_loss, acc, train_majority,
+                  double(sched.at(at)), sps, format_duration(elapsed()).c_str(),
+                  format_duration(eta).c_str());
     log(line);
     iv = Interval{};
   };
@@ -637,8 +639,10 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
                       {"best", better},
                       {"eval_seconds", seconds_since(t_eval)},
                       {"elapsed_s", elapsed()}});
-      std::snprintf(line, sizeof line, "eval step %lld | val loss %.4f | val acc %.4f%s",
-                    (long long)step, ev.loss, ev.accuracy, better ? " (best)" : "");
+      std::snprintf(line, sizeof line,
+                    "eval step %lld | val loss %.4f | val acc %.4f (majority %.4f)%s",
+                    (long long)step, ev.loss, ev.accuracy, data::majority_rate(data.val),
+                    better ? " (best)" : "");
       log(line);
       t_interval += Clock::now() - t_eval;  // evaluation time is not training speed
     }
@@ -695,10 +699,11 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
                   {"eval_seconds", seconds_since(t_test)},
                   {"elapsed_s", elapsed()}});
   std::snprintf(line, sizeof line,
-                "test accuracy %.4f (best validation %.4f at step %lld) | %lld steps in %s, "
-                "%.2f steps/s",
-                res.test_accuracy, res.best_val_accuracy, (long long)res.best_step,
-                (long long)steps, format_duration(res.wall_seconds).c_str(), res.steps_per_second);
+                "test accuracy %.4f (majority class %.4f; best validation %.4f at step %lld) | "
+                "%lld steps in %s, %.2f steps/s",
+                res.test_accuracy, data::majority_rate(data.test), res.best_val_accuracy,
+                (long long)res.best_step, (long long)steps,
+                format_duration(res.wall_seconds).c_str(), res.steps_per_second);
   log(line);
 
   if (files) {
@@ -707,6 +712,7 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
               {"model", mc.mechanism},
               {"preset", s.get("preset")},
               {"test_accuracy", res.test_accuracy},
+              {"test_majority_rate", data::majority_rate(data.test)},
               {"test_loss", res.test_loss},
               {"test_examples", test.examples},
               {"checkpoint", "best"},
@@ -721,7 +727,8 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
               {"peak_bytes", res.peak_bytes},
               {"peak_rss_bytes", peak_rss_bytes()},
               {"threads", num_threads()},
-              {"seed", seed}};
+              {"seed", seed},
+              {"data_notes", data.notes}};
     json cfg = json::object();
     for (const auto& [k, e] : s.entries()) cfg[k] = {{"value", e.value}, {"source", e.source}};
     j["settings"] = cfg;
