@@ -1,5 +1,6 @@
-// Runs the built lra_cpu binary through the shell in a folder and collects its exit code,
-// stdout and stderr (arguments are simple words: no quoting is done).
+// Helpers for the app tests: fresh scratch folders, and runs of the built lra_cpu binary
+// through the shell in a folder, collecting the exit code, stdout and stderr (arguments are
+// simple words: no quoting is done).
 #pragma once
 #include <sys/wait.h>
 
@@ -10,6 +11,17 @@
 #include "lra/core/io.hpp"
 
 namespace lra_test {
+
+// A fresh, empty folder $LRA_TEST_TMP/<group>/<name> (or under the system temp folder).
+inline std::filesystem::path fresh_scratch(const std::string& group, const std::string& name) {
+  const char* env = std::getenv("LRA_TEST_TMP");
+  const std::filesystem::path d =
+      (env && *env ? std::filesystem::path(env) : std::filesystem::temp_directory_path()) / group /
+      name;
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
 
 struct Outcome {
   int code;

@@ -16,11 +16,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path scratch_dir() {
-  const char* env = std::getenv("LRA_TEST_TMP");
-  fs::path d = (env && *env ? fs::path(env) : fs::temp_directory_path()) / "attention_cli";
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return lra_test::fresh_scratch("attention_cli", "");
 }
 
 using lra_test::Outcome;

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "apps/cli_run.hpp"
 #include "lra/core/io.hpp"
 #include "lra/lra/run.hpp"
 
@@ -27,11 +28,7 @@ using json = nlohmann::json;
 namespace {
 
 fs::path scratch(const std::string& name) {
-  const char* env = std::getenv("LRA_TEST_TMP");
-  fs::path d = (env && *env ? fs::path(env) : fs::temp_directory_path()) / "cli" / name;
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return lra_test::fresh_scratch("cli", name);
 }
 
 struct Child {

@@ -16,11 +16,7 @@ using lra_test::run_cli;
 namespace {
 
 fs::path scratch_dir(const std::string& name) {
-  const char* env = std::getenv("LRA_TEST_TMP");
-  fs::path d = (env && *env ? fs::path(env) : fs::temp_directory_path()) / "first_hour" / name;
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return lra_test::fresh_scratch("first_hour", name);
 }
 
 bool has(const std::string& text, const std::string& part) {
