@@ -27,10 +27,10 @@ void add_catalog_commands(CLI::App& app, Action& action) {
           for (const TaskInfo& t : tasks()) {
             std::printf(
                 "%-10s %s\n           length %lld, vocab %lld, %lld classes%s\n"
-                "           data: %s%s\n",
+                "           data: %s\n           from: %s\n",
                 t.name.c_str(), t.title.c_str(), (long long)t.seq_len, (long long)t.vocab,
                 (long long)t.classes, t.dual ? ", two documents per example" : "", t.layout.c_str(),
-                t.generate ? " (or generated: lra_cpu data generate)" : "");
+                t.data_source.c_str());
             for (const Preset& p : t.presets) {
               std::printf("           preset %-6s %s\n                 ", p.name.c_str(),
                           p.source.c_str());

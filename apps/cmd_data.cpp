@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "lra/core/error.hpp"
+#include "lra/core/threading.hpp"
 #include "lra/lra/tasks/task.hpp"
 #include "progress.hpp"
 
@@ -22,6 +23,7 @@ void add_data_command(CLI::App& app, Action& action) {
     int64_t n = 0;
     std::string style;
     int contour_length = 0;
+    int threads = 0;
   };
   auto a = std::make_shared<Args>();
   a->g.train = 96000;
@@ -33,6 +35,10 @@ void add_data_command(CLI::App& app, Action& action) {
   gen->add_option("--val", a->g.val, "validation examples")->capture_default_str();
   gen->add_option("--test", a->g.test, "test examples")->capture_default_str();
   gen->add_option("--seed", a->g.seed, "random seed")->capture_default_str();
+  gen->add_option("--threads", a->threads,
+                  "worker threads (0: all cores; the data does not depend on it)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
   gen->add_option("--min-len", a->g.min_len, "length lower bound (exclusive; 0: task default)");
   gen->add_option("--max-len", a->g.max_len, "length upper bound (exclusive; 0: task default)");
   gen->add_option("--size", a->g.image_size,
@@ -50,7 +56,8 @@ void add_data_command(CLI::App& app, Action& action) {
     action = [a]() {
       const TaskInfo& task = find_task(a->task);
       LRA_CHECK(task.generate, ConfigError, "task ", task.name,
-                " has no generator (it reads real data: ", task.layout, ")");
+                " has no generator: it reads real data, from ", task.data_source,
+                ". The folder holds ", task.layout);
       const bool images = task.name.rfind("pathfinder", 0) == 0 || task.name == "pathx";
       LRA_CHECK(images || (a->n == 0 && a->g.image_size == 0 && a->style.empty() &&
                            a->contour_length == 0),
@@ -58,6 +65,7 @@ void add_data_command(CLI::App& app, Action& action) {
                 "--n, --size, --style and --contour-length are for the pathfinder "
                 "tasks; ",
                 task.name, " takes --train/--val/--test");
+      set_num_threads(a->threads);
       if (!a->style.empty()) a->g.pathfinder_style = a->style;
       if (a->contour_length != 0) a->g.pathfinder_contour_length = a->contour_length;
       if (a->n > 0) {

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "exit_codes.hpp"
 #include "lra/lra/train/eval_run.hpp"
 #include "lra/lra/train/run.hpp"
 #include "progress.hpp"
@@ -39,9 +40,11 @@ void add_eval_command(CLI::App& app, Action& action) {
       };
       RunEval r = evaluate_run(a->run, a->o);
       if (bar) bar->finish();
-      std::printf("%s checkpoint (step %lld) on %s: accuracy %.4f, loss %.4f, %lld examples\n",
-                  a->o.checkpoint.c_str(), (long long)r.checkpoint_step, a->o.split.c_str(),
-                  r.accuracy, r.loss, (long long)r.examples);
+      std::printf(
+          "%s checkpoint (step %lld) on %s: accuracy %.4f (majority class %.4f), loss %.4f, "
+          "%lld examples\n",
+          a->o.checkpoint.c_str(), (long long)r.checkpoint_step, a->o.split.c_str(), r.accuracy,
+          r.majority, r.loss, (long long)r.examples);
       if (!r.note.empty()) std::printf("note: %s\n", r.note.c_str());
       if (!r.has_recorded) {
         std::printf("training recorded no %s accuracy for this checkpoint\n", a->o.split.c_str());
@@ -50,7 +53,7 @@ void add_eval_command(CLI::App& app, Action& action) {
       const bool same = r.accuracy == r.recorded;
       std::printf("recorded %.4f (%s): %s\n", r.recorded, r.recorded_from.c_str(),
                   same ? "reproduced exactly" : "DIFFERENT");
-      return same ? 0 : 6;
+      return same ? exit_code::ok : exit_code::not_reproduced;
     };
   });
 }

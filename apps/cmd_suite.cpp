@@ -222,6 +222,7 @@ int run_suite(SuiteArgs a) {
   std::vector<Cell> running;
   std::vector<std::string> failed;
   size_t next = 0, finished_here = 0;
+  int stopped_by = SIGINT;  // the signal that stopped the suite (130 or 143 on exit)
   auto last_line = Clock::now() - std::chrono::hours(1);
   while ((next < todo.size() && g_signal == 0) || !running.empty()) {
     while (g_signal == 0 && next < todo.size() && int(running.size()) < a.jobs) {
@@ -240,6 +241,7 @@ int run_suite(SuiteArgs a) {
       running.push_back(c);
     }
     if (const int sig = g_signal.exchange(0); sig != 0) {
+      stopped_by = sig;
       std::printf("suite: signal %d: stopping the running cells (they save `last`)\n", sig);
       for (const auto& c : running) kill(c.pid, SIGINT);
       next = todo.size();
@@ -288,7 +290,7 @@ int run_suite(SuiteArgs a) {
     std::fprintf(stderr, "suite: cell %s failed: see %s.log\n", f.c_str(), f.c_str());
   if (done < total) {
     std::printf("suite: %zu/%zu cells done; run the same command again to continue\n", done, total);
-    return failed.empty() ? 130 : 1;
+    return failed.empty() ? 128 + stopped_by : 1;
   }
   write_report(a);
   return 0;

@@ -18,6 +18,7 @@
 #include "lra/lra/measure/run_plots.hpp"
 #include "lra/lra/train/memory_check.hpp"
 #include "lra/lra/train/run.hpp"
+#include "lra/lra/train/run_folder.hpp"
 #include "lra/lra/train/trainer.hpp"
 #include "progress.hpp"
 #include "settings_flags.hpp"
@@ -44,7 +45,9 @@ namespace {
 namespace fs = std::filesystem;
 
 std::atomic<bool> g_stop{false};
+std::atomic<int> g_stop_signal{SIGINT};  // exit code 128 + signal: 130 SIGINT, 143 SIGTERM
 extern "C" void on_stop_signal(int sig) {
+  g_stop_signal.store(sig);
   g_stop.store(true);
   std::signal(sig, SIG_DFL);  // a second Ctrl-C ends the process at once
 }
@@ -56,11 +59,18 @@ std::string timestamp() {
   return buf;
 }
 
+// A task whose data cannot be generated needs --data: say where that data comes from.
+void require_data_source(const Settings& s, const TaskInfo& task) {
+  LRA_CHECK(task.generate || !s.get("data").empty(), ConfigError, "task ", task.name,
+            " needs --data DIR: its data cannot be generated. Get it from ", task.data_source,
+            ". The folder holds ", task.layout, "; `lra_cpu data check --task ", task.name,
+            " --data DIR` checks it");
+}
+
 // The data folder for a run: --data, or a generated set cached under data/ by its settings.
 std::string data_folder(const Settings& s, const TaskInfo& task) {
+  require_data_source(s, task);
   if (!s.get("data").empty()) return s.get("data");
-  LRA_CHECK(task.generate, ConfigError, "task ", task.name,
-            " has no generator: pass --data DIR with the task's files (", task.layout, ")");
   GenerateOptions g = generate_options(s);
   std::string dir = "data/" + task.name + "-generated-s" + std::to_string(g.seed) + "-n" +
                     std::to_string(g.train) + "-" + std::to_string(g.val) + "-" +
@@ -96,6 +106,13 @@ struct TrainArgs {
 int run_one(Settings s, const std::string& out, bool resume, const TrainArgs& a,
             TrainResult* result) {
   const TaskInfo& task = find_task(s.get("task"));
+  require_data_source(s, task);
+  if (!resume && holds_run(out)) {  // refused before any work
+    FileLock probe;
+    lock_run_folder(probe, out, false);  // in use: a CheckpointError naming the process
+    throw ConfigError(out + " already holds a run: continue it with --resume " + out +
+                      " or pick a new --out");
+  }
   s.set("out", out, resume ? s.source("out") : "run folder");
   if (!resume) print_settings(s);
   ModelConfig mc = model_config(s, task);
@@ -113,7 +130,26 @@ int run_one(Settings s, const std::string& out, bool resume, const TrainArgs& a,
   TrainProgress progress;
   TrainHooks hooks;
   hooks.log = [&](const std::string& line) { progress.line(line); };
-  hooks.on_step = [&](const StepInfo& si) { progress.step(si); };
+  // One ETA line early in the run (after 10 steps or 3 s), from this session's speed.
+  int64_t session_steps = 0;
+  hooks.on_step = [&](const StepInfo& si) {
+    progress.step(si);
+    ++session_steps;
+    const double session_s =
+        si.steps_per_second > 0 ? double(session_steps) / si.steps_per_second : 0;
+    if (si.step < si.total && (session_steps == 10 || (session_steps < 10 && session_s >= 3.0))) {
+      session_steps = 10;  // said once
+      const int64_t every = s.get_int("eval_every");
+      const long long evals = every > 0 ? (long long)((si.total - si.step) / every) : 0;
+      char line[200];
+      std::snprintf(line, sizeof line,
+                    "eta: about %s for the %lld steps left at %.2f steps/s (from the first "
+                    "steps), plus %lld evaluations and the test set",
+                    format_seconds(si.eta).c_str(), (long long)(si.total - si.step),
+                    si.steps_per_second, evals);
+      progress.line(line);
+    }
+  };
   hooks.on_eval_progress = [&](const std::string& w, size_t d, size_t t) {
     progress.eval(w, d, t);
   };
@@ -134,13 +170,7 @@ int run_one(Settings s, const std::string& out, bool resume, const TrainArgs& a,
   TrainResult r;
   try {
     r = train(s, task, data, opt, hooks);
-  } catch (const DivergedError& e) {
-    progress.clear();
-    std::signal(SIGINT, prev_int);
-    std::signal(SIGTERM, prev_term);
-    std::fprintf(stderr, "lra_cpu: %s\n", e.what());
-    return 5;
-  } catch (...) {
+  } catch (...) {  // main() maps the error to its exit code
     progress.clear();
     std::signal(SIGINT, prev_int);
     std::signal(SIGTERM, prev_term);
@@ -151,9 +181,10 @@ int run_one(Settings s, const std::string& out, bool resume, const TrainArgs& a,
   std::signal(SIGTERM, prev_term);
   if (result) *result = r;
   if (r.interrupted) {
-    std::printf("stopped by signal at step %lld; continue with: lra_cpu train --resume %s\n",
-                (long long)r.steps, out.c_str());
-    return 130;
+    const int sig = g_stop_signal.load();
+    std::printf("stopped by %s at step %lld; continue with: lra_cpu train --resume %s\n",
+                sig == SIGTERM ? "SIGTERM" : "SIGINT", (long long)r.steps, out.c_str());
+    return 128 + sig;
   }
   std::printf("results written to %s/results.json\n", out.c_str());
   return 0;

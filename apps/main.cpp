@@ -1,18 +1,54 @@
 // lra_cpu: train, evaluate and measure Long-Range-Arena xformers on the CPU.
+// Every command exits with a code of exit_codes.hpp: errors are typed exceptions mapped here.
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include "commands.hpp"
+#include "exit_codes.hpp"
 #include "lra/core/error.hpp"
+#include "lra/lra/train/trainer.hpp"
 
 #ifndef LRA_VERSION
 #define LRA_VERSION "0.0.0"
 #endif
 
+namespace {
+
+// The first word that is not a command where one is expected ("lra_cpu trian", "lra_cpu data
+// chek"), with the nearest command names; "" when every command word is known.
+std::string unknown_command(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* at = &app;
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word.empty() || word[0] == '-') return "";  // options: CLI11 checks them
+    std::vector<std::string> names;
+    for (const CLI::App* sub : at->get_subcommands([](const CLI::App*) { return true; }))
+      names.push_back(sub->get_name());
+    if (names.empty()) return "";  // a command's own arguments from here on
+    const CLI::App* next = nullptr;
+    for (const CLI::App* sub : at->get_subcommands([](const CLI::App*) { return true; }))
+      if (sub->check_name(word)) next = sub;
+    if (!next) {
+      std::string where = at == &app ? "" : " of '" + at->get_name() + "'";
+      return "unknown command '" + lra::cut_for_message(word) + "'" + where + " (did you mean " +
+             lra::nearest_name(word, names) + "?); see lra_cpu " +
+             (at == &app ? "" : at->get_name() + " ") + "--help";
+    }
+    at = next;
+  }
+  return "";
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  namespace code = lra::app::exit_code;
   CLI::App app{"lra_cpu: Long-Range-Arena efficient Transformers on multicore CPUs"};
   app.set_version_flag("--version", std::string("lra_cpu ") + LRA_VERSION);
   app.require_subcommand(1);
+  app.footer(code::table);
   lra::app::Action action;
   lra::app::add_train_command(app, action);
   lra::app::add_data_command(app, action);
@@ -25,24 +61,35 @@ int main(int argc, char** argv) {
   lra::app::add_attention_command(app, action);
   lra::app::add_bench_attention_command(app, action);
   lra::app::add_suite_command(app, action);
+  if (const std::string bad = unknown_command(app, argc, argv); !bad.empty()) {
+    std::fprintf(stderr, "lra_cpu: %s\n", bad.c_str());
+    return code::usage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int cli = app.exit(e);  // prints help/version (0) or the error and a hint
+    return cli == 0 ? code::ok : code::usage;
   }
   try {
-    return action ? action() : 0;
+    return action ? action() : code::ok;
   } catch (const lra::ConfigError& e) {
     std::fprintf(stderr, "lra_cpu: configuration error: %s\n", e.what());
-    return 2;
+    return code::usage;
   } catch (const lra::DataError& e) {
     std::fprintf(stderr, "lra_cpu: data error: %s\n", e.what());
-    return 3;
+    return code::data;
   } catch (const lra::CheckpointError& e) {
     std::fprintf(stderr, "lra_cpu: checkpoint error: %s\n", e.what());
-    return 4;
+    return code::checkpoint;
+  } catch (const lra::DivergedError& e) {
+    std::fprintf(stderr, "lra_cpu: %s\n", e.what());
+    return code::diverged;
+  } catch (const lra::IoError& e) {
+    std::fprintf(stderr, "lra_cpu: file error: %s\n", e.what());
+    return code::io;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "lra_cpu: error: %s\n", e.what());
-    return 1;
+    std::fprintf(stderr, "lra_cpu: internal error: %s\n", e.what());
+    return code::internal;
   }
 }

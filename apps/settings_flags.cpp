@@ -11,22 +11,48 @@ std::string flag_name(const std::string& key) {
   return f;
 }
 
+namespace {
+
+// What a setting's help says about its value when no flag gives it: the default task's default
+// preset value when that preset sets it ("[preset; listops/cpu: 3000]"), else the default.
+std::string value_note(const SettingSpec& s) {
+  const Settings defaults;
+  const TaskInfo& task = find_task(defaults.get("task"));
+  const Preset& preset = task.preset(defaults.get("preset"));
+  for (const auto& [k, v] : preset.settings)
+    if (k == s.key) return " [preset; " + task.name + "/" + preset.name + ": " + v + "]";
+  bool in_a_preset = false;
+  for (const TaskInfo& t : tasks())
+    for (const Preset& p : t.presets)
+      for (const auto& kv : p.settings) in_a_preset = in_a_preset || kv.first == s.key;
+  if (s.default_value.empty()) return in_a_preset ? " [preset]" : "";
+  return " [default " + s.default_value + (in_a_preset ? "; some presets set it]" : "]");
+}
+
+}  // namespace
+
 void SettingFlags::add_to(CLI::App& cmd) {
   cmd_ = &cmd;
   for (const SettingSpec& s : setting_schema()) {
     auto given = given_;
     std::string key = s.key;
-    std::string help =
-        s.help + (s.default_value.empty() ? "" : " [default " + s.default_value + "]");
-    const bool boolean = s.default_value == "false" || s.default_value == "true";
+    const std::string type = setting_type(key);
+    const bool boolean = type == "BOOL";
     CLI::Option* opt = cmd.add_option_function<std::string>(
         flag_name(key),
         [given, key, boolean](const std::string& v) {
           (*given)[key] = boolean && v.empty() ? "true" : v;  // `--reversible` alone: true
         },
-        help);
-    if (boolean) opt->expected(0, 1);
+        s.help + value_note(s));
+    if (boolean)
+      opt->expected(0, 1)->type_name("[=true|false]");  // a flag; a value is optional
+    else
+      opt->type_name(type);
   }
+  cmd.footer(
+      "[preset; listops/cpu: V]: the value comes from the task's --preset (the default task is "
+      "listops, the default preset cpu); `lra_cpu tasks` lists every preset's values. Values "
+      "are checked before any work; config.json of the run records each value and its source.");
 }
 
 Settings SettingFlags::resolve(const std::string& config_path) const {

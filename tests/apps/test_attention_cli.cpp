@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include "apps/cli_run.hpp"
 #include "data/png.hpp"
 #include "lra/core/io.hpp"
 
@@ -15,27 +16,14 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path scratch_dir() {
-  const char* env = std::getenv("LRA_TEST_TMP");
-  fs::path d = (env && *env ? fs::path(env) : fs::temp_directory_path()) / "attention_cli";
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return lra_test::fresh_scratch("attention_cli", "");
 }
 
-struct Outcome {
-  int code;
-  std::string out, err;
-};
+using lra_test::Outcome;
 
-// Runs `lra_cpu attention <args>` in `dir` (arguments are simple words: no quoting needed).
+// Runs `lra_cpu attention <args>` in `dir`.
 Outcome attention(const fs::path& dir, const std::string& args) {
-  const fs::path out = dir / "stdout", err = dir / "stderr";
-  const std::string cmd = "cd '" + dir.string() + "' && '" + std::string(LRA_CPU_BINARY) +
-                          "' attention " + args + " >'" + out.string() + "' 2>'" + err.string() +
-                          "'";
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, lra::read_file(out.string()),
-          lra::read_file(err.string())};
+  return lra_test::run_cli(dir, "attention " + args);
 }
 
 }  // namespace

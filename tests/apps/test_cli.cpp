@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "apps/cli_run.hpp"
 #include "lra/core/io.hpp"
 #include "lra/lra/train/run.hpp"
 
@@ -27,11 +28,7 @@ using json = nlohmann::json;
 namespace {
 
 fs::path scratch(const std::string& name) {
-  const char* env = std::getenv("LRA_TEST_TMP");
-  fs::path d = (env && *env ? fs::path(env) : fs::temp_directory_path()) / "cli" / name;
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return lra_test::fresh_scratch("cli", name);
 }
 
 struct Child {
@@ -286,25 +283,30 @@ TEST_CASE("cli: a second process on a running run folder is refused naming the h
   CHECK(said());
 }
 
-TEST_CASE("cli: SIGINT saves last and exits cleanly; the run resumes to the same end") {
-  fs::path d = scratch("sigint");
-  const int steps = 400;
-  std::vector<std::string> args = tiny("run", steps);
-  Child c = spawn(args, d);
-  const auto t0 = std::chrono::steady_clock::now();
-  while (last_step(d / "run") < 4 &&
-         std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60))
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  ::kill(c.pid, SIGINT);
-  const int code = wait_exit(c);
-  if (code == 0) return;  // finished before the signal
-  CHECK(code == 130);
-  CHECK(lra::read_file(c.out.string()).find("continue with: lra_cpu train --resume run") !=
-        std::string::npos);
-  std::map<std::string, std::string> meta;
-  lra::load_checked((d / "run/last.state.safetensors").string(), &meta);
-  CHECK(std::stoll(meta.at("step")) >= 4);
-  CHECK(!fs::exists(d / "run/results.json"));
+TEST_CASE("cli: SIGINT and SIGTERM save last and exit 130 and 143; the run can resume") {
+  for (const int sig : {SIGINT, SIGTERM}) {
+    CAPTURE(sig);
+    fs::path d = scratch("signal" + std::to_string(sig));
+    const int steps = 400;
+    std::vector<std::string> args = tiny("run", steps);
+    Child c = spawn(args, d);
+    const auto t0 = std::chrono::steady_clock::now();
+    while (last_step(d / "run") < 4 &&
+           std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60))
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    ::kill(c.pid, sig);
+    const int code = wait_exit(c);
+    if (code == 0) continue;  // finished before the signal
+    CHECK(code == 128 + sig);
+    const std::string out = lra::read_file(c.out.string());
+    CHECK(out.find(sig == SIGINT ? "stopped by SIGINT" : "stopped by SIGTERM") !=
+          std::string::npos);
+    CHECK(out.find("continue with: lra_cpu train --resume run") != std::string::npos);
+    std::map<std::string, std::string> meta;
+    lra::load_checked((d / "run/last.state.safetensors").string(), &meta);
+    CHECK(std::stoll(meta.at("step")) >= 4);
+    CHECK(!fs::exists(d / "run/results.json"));
+  }
 }
 
 TEST_CASE("cli: --seeds records mean and std; report builds Table 1 from the folders") {

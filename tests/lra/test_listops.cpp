@@ -204,7 +204,7 @@ TEST_CASE("listops dataset directory: three splits, writer -> reader round trip"
   CHECK(first == listops_to_source(all[200].tokens) + "\t" + std::to_string(all[200].label));
 }
 
-TEST_CASE("listops TSV: examples round trip and truncation is counted") {
+TEST_CASE("listops TSV: examples round trip; longer ones are left out, never cut") {
   const fs::path dir = test_dir("roundtrip");
   std::vector<Example> ex;
   for (const char* s : {"[MAX 2 9 ]", "7", "[SM [MAX 5 6 ] [MED 1 2 3 4 ] 7 ]"}) {
@@ -224,11 +224,13 @@ TEST_CASE("listops TSV: examples round trip and truncation is counted") {
   }
   CHECK(full.truncated == 0);
   CHECK(full.longest == 13);
-  const Split cut = read_listops_tsv(path, 4);
-  CHECK(cut.truncated == 1);
-  CHECK(cut.examples[2].tokens.size() == 4);
-  CHECK(cut.examples[0].tokens.size() == 4);
-  CHECK(cut.longest == 13);
+  const Split kept = read_listops_tsv(path, 4);  // "[MAX 2 9 ]" is 4 tokens: kept whole
+  CHECK(kept.truncated == 0);
+  CHECK(kept.dropped == 1);
+  REQUIRE(kept.examples.size() == 2);
+  CHECK(kept.examples[0].tokens == ex[0].tokens);
+  CHECK(kept.examples[1].tokens == ex[1].tokens);
+  CHECK(kept.longest == 13);
 }
 
 TEST_CASE("listops TSV: reference files with CRLF line ends and blank lines are read") {

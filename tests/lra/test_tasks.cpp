@@ -19,6 +19,7 @@ TEST_CASE("tasks: the six LRA tasks (and Pathfinder-64) with paper, cpu and tiny
     CHECK(t.classes >= 2);
     CHECK(t.class_names.size() == size_t(t.classes));
     CHECK(!t.layout.empty());
+    CHECK(t.data_source.find(t.generate ? "generated" : "--data") != std::string::npos);
     CHECK(t.load);
     for (const char* preset : {"paper", "cpu", "tiny"}) {
       const lra::Preset& p = t.preset(preset);
@@ -80,4 +81,47 @@ TEST_CASE("data check: an empty validation split fails with a clear message") {
   const lra::DataCheck c = lra::check_data(lra::find_task("listops"), dir.string());
   CHECK_FALSE(c.ok);
   CHECK(c.report.find("FAILED: the val split is empty") != std::string::npos);
+}
+
+TEST_CASE("listops task: expressions longer than max_len are left out with a note, not cut") {
+  const fs::path dir = fresh_dir("tasks", "listops-long");
+  const std::string header = "Source\tTarget\n";
+  const std::string short_row = "[MIN 4 2 7 ]\t2\n";                      // 5 tokens
+  const std::string long_row = "[MAX 1 [MIN 4 2 7 ] 3 [SM 1 2 ] ]\t3\n";  // 13 tokens
+  write_bytes(dir / "basic_train.tsv", header + short_row + long_row + short_row + long_row);
+  write_bytes(dir / "basic_val.tsv", header + short_row + long_row);
+  write_bytes(dir / "basic_test.tsv", header + short_row);
+  const lra::TaskInfo& task = lra::find_task("listops");
+
+  const lra::TaskData d = task.load(dir.string(), 10);
+  CHECK(d.train.examples.size() == 2);
+  CHECK(d.train.dropped == 2);
+  CHECK(d.val.dropped == 1);
+  CHECK(d.test.dropped == 0);
+  for (const lra::data::Example& e : d.train.examples) CHECK(e.tokens.size() == 5);  // whole
+  REQUIRE(d.notes.size() == 2);  // train and val; test lost nothing
+  CHECK(d.notes[0] ==
+        "ListOps: 2 of 4 train examples longer than max_len 10 were left out; raise --max-len "
+        "(up to 13) or generate shorter expressions (lra_cpu data generate listops --max-len 11)");
+  CHECK(d.notes[1].find("1 of 2 val examples") != std::string::npos);
+  CHECK(task.load(dir.string(), 13).notes.empty());  // everything fits
+
+  const lra::DataCheck c = lra::check_data(task, dir.string(), 10);
+  CHECK(c.ok);
+  CHECK(c.report.find("train: 2 examples, longest 13 tokens, 2 longer than 10 left out") !=
+        std::string::npos);
+
+  // A split left empty is refused, naming --max-len.
+  write_bytes(dir / "basic_val.tsv", header + long_row);
+  try {
+    task.load(dir.string(), 10);
+    FAIL("an empty val split was accepted");
+  } catch (const lra::ConfigError& e) {
+    const std::string m = e.what();
+    CHECK(m.find("all 1 val examples") != std::string::npos);
+    CHECK(m.find("--max-len") != std::string::npos);
+  }
+  const lra::DataCheck bad = lra::check_data(task, dir.string(), 10);
+  CHECK_FALSE(bad.ok);
+  CHECK(bad.report.find("FAILED: ListOps: all 1 val examples") != std::string::npos);
 }

@@ -1,6 +1,7 @@
 #include "lra/lra/data/dataset.hpp"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 
 #include "lra/core/error.hpp"
@@ -67,6 +68,13 @@ std::vector<int64_t> epoch_order(size_t n, uint64_t seed, uint64_t epoch) {
     std::swap(order[i], order[j]);
   }
   return order;
+}
+
+double majority_rate(const Split& split) {
+  std::map<int32_t, int64_t> count;
+  int64_t most = 0;
+  for (const Example& e : split.examples) most = std::max(most, ++count[e.label]);
+  return split.examples.empty() ? 0.0 : double(most) / double(split.examples.size());
 }
 
 }  // namespace lra::data

@@ -486,8 +486,8 @@ Split read_listops_tsv(const std::string& path, int64_t max_len) {
     const int64_t n = static_cast<int64_t>(ex.tokens.size());
     split.longest = std::max(split.longest, n);
     if (max_len > 0 && n > max_len) {
-      ex.tokens.resize(static_cast<size_t>(max_len));
-      ++split.truncated;
+      ++split.dropped;  // never cut: the answer of a cut expression is a different one
+      continue;
     }
     split.examples.push_back(std::move(ex));
   }

@@ -57,7 +57,7 @@ const std::vector<SettingSpec>& setting_schema() {
   return schema;
 }
 
-std::string nearest_settings(const std::string& key) {
+std::string nearest_name(const std::string& word, const std::vector<std::string>& names) {
   auto distance = [](const std::string& a, const std::string& b) {
     std::vector<size_t> row(b.size() + 1);
     for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -74,16 +74,22 @@ std::string nearest_settings(const std::string& key) {
   };
   size_t best = SIZE_MAX;
   std::string out;
-  for (const SettingSpec& s : setting_schema()) {
-    size_t d = distance(key, s.key);
+  for (const std::string& name : names) {
+    const size_t d = distance(word, name);
     if (d < best) {
       best = d;
-      out = s.key;
+      out = name;
     } else if (d == best) {
-      out += " or " + s.key;
+      out += " or " + name;
     }
   }
   return out;
+}
+
+std::string nearest_settings(const std::string& key) {
+  std::vector<std::string> keys;
+  for (const SettingSpec& s : setting_schema()) keys.push_back(s.key);
+  return nearest_name(key, keys);
 }
 
 Settings::Settings() {

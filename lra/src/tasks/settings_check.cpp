@@ -98,4 +98,12 @@ void check_setting(const std::string& key, const std::string& value, const std::
   }
 }
 
+std::string setting_type(const std::string& key) {
+  for (const Range& r : kRanges)
+    if (r.key == key) return r.kind == Kind::Int ? "INT" : r.kind == Kind::Float ? "FLOAT" : "BOOL";
+  for (const SettingSpec& s : setting_schema())
+    if (s.key == key && (s.default_value == "true" || s.default_value == "false")) return "BOOL";
+  return "TEXT";
+}
+
 }  // namespace lra

@@ -42,6 +42,7 @@ RunEval evaluate_run(const std::string& dir, const RunEvalOptions& opt) {
              s.get("batch") + ", as training did (eval_batches)";
   EvalResult ev = evaluate(model, split, s.get_int("batch"), mc.max_len, max_batches, opt.progress);
   r.accuracy = ev.accuracy;
+  r.majority = data::majority_rate(split);
   r.loss = ev.loss;
   r.examples = ev.examples;
 

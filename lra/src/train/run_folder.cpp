@@ -70,11 +70,15 @@ void lock_run_folder(FileLock& lock, const std::string& dir, bool resume) {
                         ", or pick another --out");
 }
 
+bool holds_run(const std::string& dir) {
+  return has(dir, run_files::state) || has(dir, run_files::last) || has(dir, run_files::best) ||
+         has(dir, run_files::results) || has_metrics_lines(dir);
+}
+
 bool prepare_run_folder(const std::string& dir, bool resume,
                         const std::function<void(const std::string&)>& log) {
   const bool state = has(dir, run_files::state);
-  const bool holds_run = state || has(dir, run_files::last) || has(dir, run_files::best) ||
-                         has(dir, run_files::results) || has_metrics_lines(dir);
+  const bool holds_run = lra::holds_run(dir);
   const bool stopped_early =
       !holds_run && (has(dir, run_files::config) || has(dir, run_files::metrics));
   remove_temp_files(dir);

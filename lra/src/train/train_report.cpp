@@ -172,6 +172,7 @@ void Session::write_results(const EvalResult& test) {
             {"model", mc.mechanism},
             {"preset", s.get("preset")},
             {"test_accuracy", res.test_accuracy},
+            {"test_majority_rate", data::majority_rate(data.test)},
             {"test_loss", res.test_loss},
             {"test_examples", test.examples},
             {"checkpoint", "best"},
@@ -186,7 +187,8 @@ void Session::write_results(const EvalResult& test) {
             {"peak_bytes", res.peak_bytes},
             {"peak_rss_bytes", peak_rss_bytes()},
             {"threads", num_threads()},
-            {"seed", seed}};
+            {"seed", seed},
+            {"data_notes", data.notes}};
   json cfg = json::object();
   for (const auto& [k, e] : s.entries()) cfg[k] = {{"value", e.value}, {"source", e.source}};
   j["settings"] = cfg;

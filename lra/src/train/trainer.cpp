@@ -266,10 +266,11 @@ void Session::record_train(int64_t at, double dt) {
   const double eta = double(steps - at) / std::max(session_sps, 1e-9);
   char line[640];
   std::snprintf(line, sizeof line,
-                "step %lld/%lld | loss %.4f | acc %.3f | lr %.2e | %.2f steps/s | %s elapsed | "
-                "eta %s",
-                (long long)at, (long long)steps, mean_loss, acc, double(sched.at(at)), sps,
-                format_duration(elapsed()).c_str(), format_duration(eta).c_str());
+                "step %lld/%lld | loss %.4f | acc %.3f (majority %.3f) | lr %.2e | %.2f steps/s "
+                "| %s elapsed | eta %s",
+                (long long)at, (long long)steps, mean_loss, acc, data::majority_rate(data.train),
+                double(sched.at(at)), sps, format_duration(elapsed()).c_str(),
+                format_duration(eta).c_str());
   log(line);
   st.iv = Interval{};
 }
@@ -307,8 +308,9 @@ void Session::evaluate_val(int64_t step) {
                   {"eval_seconds", seconds_since(t_eval)},
                   {"elapsed_s", elapsed()}});
   char line[640];
-  std::snprintf(line, sizeof line, "eval step %lld | val loss %.4f | val acc %.4f%s",
-                (long long)step, ev.loss, ev.accuracy, better ? " (best)" : "");
+  std::snprintf(line, sizeof line, "eval step %lld | val loss %.4f | val acc %.4f (majority %.4f)%s",
+                (long long)step, ev.loss, ev.accuracy, data::majority_rate(data.val),
+                better ? " (best)" : "");
   log(line);
   t_interval += Clock::now() - t_eval;  // evaluation time is not training speed
 }
@@ -375,10 +377,11 @@ TrainResult Session::finish() {
                   {"eval_seconds", seconds_since(t_test)},
                   {"elapsed_s", elapsed()}});
   std::snprintf(line, sizeof line,
-                "test accuracy %.4f (best validation %.4f at step %lld) | %lld steps in %s, "
-                "%.2f steps/s",
-                res.test_accuracy, res.best_val_accuracy, (long long)res.best_step,
-                (long long)steps, format_duration(res.wall_seconds).c_str(), res.steps_per_second);
+                "test accuracy %.4f (majority class %.4f; best validation %.4f at step %lld) | "
+                "%lld steps in %s, %.2f steps/s",
+                res.test_accuracy, data::majority_rate(data.test), res.best_val_accuracy,
+                (long long)res.best_step, (long long)steps,
+                format_duration(res.wall_seconds).c_str(), res.steps_per_second);
   log(line);
   if (files) write_results(test);
   return res;

@@ -33,6 +33,7 @@ struct Split {
   std::vector<Example> examples;
   std::string source;     // where the examples came from (file path or description)
   int64_t truncated = 0;  // examples cut to the reader's max_len
+  int64_t dropped = 0;    // examples longer than max_len left out (ListOps: a cut one is wrong)
   int64_t longest = 0;    // longest sequence before truncation (tokens)
 };
 
@@ -51,6 +52,10 @@ struct Batch {
 // Throws lra::Error on an empty index list, an index out of range or max_len <= 0.
 Batch make_batch(const std::vector<Example>& ex, std::span<const int64_t> indices, int64_t max_len,
                  bool pad_to_max);
+
+// The share of the split's most frequent label (0 when empty): the accuracy of always
+// answering that class, the floor a trained model's accuracy has to beat.
+double majority_rate(const Split& split);
 
 // A permutation of 0..n-1 for `epoch`, deterministic in (n, seed, epoch).
 std::vector<int64_t> epoch_order(size_t n, uint64_t seed, uint64_t epoch);

@@ -98,8 +98,9 @@ ListOpsStats write_listops_dataset(const std::string& dir, const ListOpsConfig& 
 void write_listops_tsv(const std::string& path, const std::vector<Example>& examples);
 
 // Reads an LRA ListOps TSV (the reference's files too: "\r\n" line ends are accepted, blank
-// lines are skipped). Sequences longer than max_len tokens are truncated and counted in
-// Split::truncated; max_len <= 0 keeps everything. Throws lra::DataError with message
+// lines are skipped). Expressions longer than max_len tokens are left out and counted in
+// Split::dropped (a cut expression has a different value, so it would be a wrong example);
+// max_len <= 0 keeps everything. Throws lra::DataError with message
 // "<path>:<line>: <problem>; expected <what>" (line 0 = the file itself) for a missing file,
 // a missing header, a line without exactly 2 tab-separated columns, an unknown token, an
 // empty Source or a label outside 0..9.

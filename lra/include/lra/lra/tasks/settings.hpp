@@ -32,7 +32,13 @@ std::vector<std::pair<std::string, std::string>> read_settings_toml(const std::s
 // finite, dropout in [0, 1), seed >= 0). Settings::set calls it for every value.
 void check_setting(const std::string& key, const std::string& value, const std::string& source);
 
-// The schema keys closest to `key` (edit distance), for "did you mean" hints.
+// The names closest to `word` in edit distance ("a or b" on a tie), for "did you mean" hints.
+std::string nearest_name(const std::string& word, const std::vector<std::string>& names);
+
+// A setting's value type for help texts: "INT", "FLOAT", "BOOL" or "TEXT".
+std::string setting_type(const std::string& key);
+
+// The schema keys closest to `key` (nearest_name over the schema).
 std::string nearest_settings(const std::string& key);
 
 class Settings {

@@ -39,6 +39,7 @@ struct TaskInfo {
   int64_t classes = 0;
   bool dual = false;
   std::string layout;                    // the data folder this task expects
+  std::string data_source;               // where to download it and what to pass as --data
   std::vector<std::string> class_names;  // index = label (for data check and reports)
   std::vector<Preset> presets;
   std::function<TaskData(const std::string& dir, int64_t max_len)> load;

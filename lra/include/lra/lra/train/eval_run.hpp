@@ -16,6 +16,7 @@ struct RunEvalOptions {
 };
 struct RunEval {
   double accuracy = 0.0, loss = 0.0;
+  double majority = 0.0;  // the split's majority-class rate (data::majority_rate)
   int64_t examples = 0;
   int64_t checkpoint_step = 0;
   std::string checkpoint_path;

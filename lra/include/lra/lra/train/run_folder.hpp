@@ -25,6 +25,10 @@ inline const char* const lock = ".lock";
 // the process that holds it.
 void lock_run_folder(FileLock& lock, const std::string& dir, bool resume);
 
+// Does `dir` hold a run a new `train --out dir` would overwrite (a checkpoint, results or
+// metrics lines)? Reads only; `train` asks it before any work.
+bool holds_run(const std::string& dir);
+
 // Decides how a run starts in `dir` (locked): true = continue from last.state.safetensors,
 // false = start at step 0. Refuses a new run in a folder that holds one (ConfigError) and a
 // resume of a folder with results or checkpoints but no state (CheckpointError); logs a note
