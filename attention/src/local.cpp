@@ -91,6 +91,7 @@ class LocalAttention : public MultiHeadAttention {
     spec.scale = 1.0f / std::sqrt(float(head_dim_));
     spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
     spec.dropout_key = ctx.key(path() + ".attn_dropout");
+    spec.row0 = ctx.row0;
     return bsa::attention(q, k, v, lengths, spec);
   }
 

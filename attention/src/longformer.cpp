@@ -138,13 +138,15 @@ class LongformerAttention : public MultiHeadAttention {
     spec.scale = scale;
     spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
     spec.dropout_key = ctx.key(path() + ".attn_dropout");
+    spec.row0 = ctx.row0;
     Var o = bsa::attention(q, k, v, lengths, spec);
     if (!pattern_.global_first || n == 0) return o;
     // Row 0: every valid key, with the global projections when forward() provided them.
     const bool own = global_q_.defined();
     Var qg = own ? global_q_ : slice(q, 2, 0, 1);
     Var p = softmax(matmul(qg, own ? global_k_ : k, false, true), lengths, scale);  // (B,H,1,N)
-    p = dropout(p, attn_dropout_, ctx.key(path() + ".global_dropout"), ctx.training);
+    p = dropout(p, attn_dropout_, ctx.key(path() + ".global_dropout"), ctx.training,
+                ctx.counter0(p.data().numel()));
     Var og = matmul(p, own ? global_v_ : v);  // (B, H, 1, d)
     return n == 1 ? og : concat({og, slice(o, 2, 1, n)}, 2);
   }

@@ -83,11 +83,12 @@ class SoftmaxAttention : public MultiHeadAttention {
       spec.scale = scale;
       spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
       spec.dropout_key = key;
+      spec.row0 = ctx.row0;
       spec.key_mask = ctx.key_mask;
       return bsa::attention(q, k, v, lengths, spec);
     }
     Var p = softmax(matmul(q, k, false, true), lengths, scale);
-    p = dropout(p, attn_dropout_, key, ctx.training);
+    p = dropout(p, attn_dropout_, key, ctx.training, ctx.counter0(p.data().numel()));
     return matmul(p, v);
   }
 
