@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "lra/core/error.hpp"
 #include "lra/core/io.hpp"
+#include "lra/lra/distributed.hpp"
 #include "lra/lra/memory_check.hpp"
 #include "lra/lra/report.hpp"
 #include "lra/lra/run.hpp"
@@ -100,7 +101,9 @@ int run_one(Settings s, const std::string& out, bool resume, const TrainArgs& a,
   ModelConfig mc = model_config(s, task);
   const std::string memory = check_memory(mc, s.get_int("batch"));  // before data or model
   std::printf("%s\n", memory.c_str());
-  std::string dir = data_folder(s, task);
+  std::string dir = world().is_root() ? data_folder(s, task) : "";  // one rank generates
+  world().barrier();
+  if (!world().is_root()) dir = data_folder(s, task);
   std::printf("reading %s ...\n", dir.c_str());
   std::fflush(stdout);
   TaskData data = task.load(dir, mc.max_len);
@@ -112,10 +115,12 @@ int run_one(Settings s, const std::string& out, bool resume, const TrainArgs& a,
   TrainProgress progress;
   TrainHooks hooks;
   hooks.log = [&](const std::string& line) { progress.line(line); };
-  hooks.on_step = [&](const StepInfo& si) { progress.step(si); };
-  hooks.on_eval_progress = [&](const std::string& w, size_t d, size_t t) {
-    progress.eval(w, d, t);
-  };
+  if (world().is_root()) {  // the other ranks print nothing (stdout: /dev/null)
+    hooks.on_step = [&](const StepInfo& si) { progress.step(si); };
+    hooks.on_eval_progress = [&](const std::string& w, size_t d, size_t t) {
+      progress.eval(w, d, t);
+    };
+  }
   TrainOptions opt;
   opt.out_dir = out;
   opt.resume = resume;
@@ -245,7 +250,8 @@ void add_train_command(CLI::App& app, Action& action) {
                   "TOML file of settings (key = value); flags override it, unknown keys are "
                   "errors");
   cmd->add_option("--resume", args->resume,
-                  "continue the run in this folder exactly (its settings; only --threads and "
+                  "continue the run in this folder exactly (its settings; only --threads, "
+                  "--accumulate and "
                   "--data may be given)");
   cmd->add_option("--seeds", args->seeds,
                   "run once per seed (e.g. 1,2,3) into OUT/seed-N and record mean and std in "
@@ -263,7 +269,7 @@ void add_train_command(CLI::App& app, Action& action) {
         RunInfo run = read_run(a.resume);
         Settings s = run.settings;
         for (const auto& [k, v] : flags->given()) {
-          if (k == "threads" || k == "data") {
+          if (k == "threads" || k == "data" || k == "accumulate") {
             s.set(k, v, "flag " + flag_name(k) + " (resume)");
             continue;
           }

@@ -4,12 +4,15 @@
 
 #include "commands.hpp"
 #include "lra/core/error.hpp"
+#include "lra/lra/distributed.hpp"
 
 #ifndef LRA_VERSION
 #define LRA_VERSION "0.0.0"
 #endif
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{"lra_cpu: Long-Range-Arena efficient Transformers on multicore CPUs"};
   app.set_version_flag("--version", std::string("lra_cpu ") + LRA_VERSION);
   app.require_subcommand(1);
@@ -45,4 +48,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "lra_cpu: error: %s\n", e.what());
     return 1;
   }
+}
+
+}  // namespace
+
+// Under mpirun every rank runs the command; a rank that fails ends the whole job.
+int main(int argc, char** argv) {
+  lra::init_world(&argc, &argv);
+  if (!lra::world().is_root()) std::freopen("/dev/null", "w", stdout);  // rank 0 alone prints
+  const int rc = run(argc, argv);
+  if (rc != 0 && rc != 130 && lra::world().size() > 1) lra::world().abort(rc);
+  lra::finalize_world();
+  return rc;
 }

@@ -31,6 +31,7 @@
 #include "lra/core/threading.hpp"
 #include "lra/lra/api.hpp"
 #include "lra/lra/checkpoint_record.hpp"
+#include "lra/lra/distributed.hpp"
 #include "lra/lra/memory_check.hpp"
 #include "lra/lra/run.hpp"
 #include "lra/lra/run_folder.hpp"
@@ -92,9 +93,10 @@ std::string data_fingerprint(const data::Split& split) {
 }
 
 // Settings that may differ between a run and its resumption (they do not change the numbers,
-// except threads: bit-exactness is promised for the same thread count).
+// except threads and accumulate: bit-exactness is promised for the same thread count and
+// pieces; other pieces give the same step up to float rounding).
 bool resume_may_differ(const std::string& key) {
-  return key == "threads" || key == "data" || key == "out";
+  return key == "threads" || key == "data" || key == "out" || key == "accumulate";
 }
 
 // The partial sums of the current log interval (part of the resumable state).
@@ -226,8 +228,9 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
 
 TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
                   const TrainOptions& opt, const TrainHooks& hooks) {
+  Communicator& comm = opt.comm ? *opt.comm : world();  // rank 0 alone logs and writes
   auto log = [&](const std::string& line) {
-    if (hooks.log) hooks.log(line);
+    if (hooks.log && comm.is_root()) hooks.log(line);
   };
   set_num_threads(int(s.get_int("threads")));
   ModelConfig mc = model_config(s, task);
@@ -239,6 +242,8 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
   const uint64_t seed = uint64_t(s.get_int("seed"));
   LRA_CHECK(steps > 0, ConfigError, "steps must be positive (got ", steps, ")");
   LRA_CHECK(batch > 0, ConfigError, "batch must be positive (got ", batch, ")");
+  const std::vector<Piece> pieces =
+      batch_pieces(batch, comm.size(), comm.rank(), s.get_int("accumulate"));
   check_memory(mc, batch);  // before building anything
   LRA_CHECK(!data.train.examples.empty(), DataError, "the training split is empty (",
             data.train.source, ")");
@@ -247,7 +252,7 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
   LRA_CHECK(!opt.resume || !opt.out_dir.empty(), ConfigError, "resume needs the run folder");
 
   const std::string& dir = opt.out_dir;
-  const bool files = !dir.empty();
+  const bool files = !dir.empty() && comm.is_root();
   auto path = [&](const char* name) { return dir + "/" + name; };
   FileLock lock;  // Note [one writer per run folder] (lra/lra/run_folder.hpp)
   bool resume = false;
@@ -255,10 +260,14 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
     lock_run_folder(lock, dir, opt.resume);
     resume = prepare_run_folder(dir, opt.resume, log);
   }
+  int64_t resume_flag = resume;  // the other ranks read the state rank 0 has prepared
+  comm.broadcast(&resume_flag, 1);
+  resume = resume_flag != 0;
 
   LraModel model(mc);
   auto named = model.named_parameters();
   std::vector<Var> params = model.parameters();
+  GradientSync grad_sync(params, comm);
   nn::AdamConfig ac;
   ac.weight_decay = float(s.get_float("weight_decay"));
   nn::Adam adam(named, ac);
@@ -380,13 +389,15 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
     elapsed_before = st.at("elapsed_seconds").get<double>();
     LRA_CHECK(step0 >= 0 && step0 <= steps && cursor >= 0 && cursor <= n_train, CheckpointError,
               "checkpoint ", sp, ": step ", step0, " / cursor ", cursor, " out of range");
-    truncate_metrics(dir, step0);
-    metrics.open(path(run_files::metrics), false);
+    if (files) truncate_metrics(dir, step0);
+    if (files) metrics.open(path(run_files::metrics), false);
     // resume history in config.json
-    if (fs::exists(path(run_files::config))) {
+    if (files && fs::exists(path(run_files::config))) {
       json cfg = json::parse(read_file(path(run_files::config)));
-      cfg["resumes"].push_back(
-          {{"from_step", step0}, {"time", iso_time()}, {"threads", num_threads()}});
+      cfg["resumes"].push_back({{"from_step", step0},
+                                {"time", iso_time()},
+                                {"threads", num_threads()},
+                                {"ranks", comm.size()}});
       write_file_atomic(path(run_files::config), cfg.dump(2) + "\n");
     }
     res.resumed_from = step0;
@@ -406,6 +417,7 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
         {"preset", s.get("preset")},
         {"seed", seed},
         {"threads", num_threads()},
+        {"ranks", comm.size()},
         {"data_dir", opt.data_dir.empty() ? s.get("data") : opt.data_dir},
         {"data",
          {{"train", data.train.examples.size()},
@@ -569,14 +581,10 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
     }
     data::Batch b = data::make_batch(data.train.examples, idx, mc.max_len, false);
     nn::ForwardContext ctx{true, seed, uint64_t(step)};
-    nn::LossOut lo = nn::classification_loss(model.forward(b, ctx), b.labels);
-    const float loss = lo.loss.item();
     adam.zero_grad();
-    if (!std::isfinite(loss)) {
-      lo.loss.backward();
-      diverge(step, "loss is " + std::to_string(loss), true);
-    }
-    lo.loss.backward();
+    const StepLoss lo = forward_backward(model, b, pieces, ctx, grad_sync, comm);
+    const float loss = lo.loss;
+    if (!std::isfinite(loss)) diverge(step, "loss is " + std::to_string(loss), true);
     const float gnorm = nn::clip_grad_norm(params, clip);
     if (!std::isfinite(gnorm)) diverge(step, "gradient norm is " + std::to_string(gnorm), true);
     const float lr = sched.at(step);
@@ -614,7 +622,8 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
       std::function<void(size_t, size_t)> prog;
       if (hooks.on_eval_progress)
         prog = [&](size_t d, size_t t) { hooks.on_eval_progress("val", d, t); };
-      EvalResult ev = evaluate(model, data.val, batch, mc.max_len, eval_batches, prog);
+      EvalResult ev =
+          evaluate_sharded(model, data.val, batch, mc.max_len, eval_batches, comm, prog);
       const bool better = ev.accuracy > best_acc;
       if (better) {
         best_acc = ev.accuracy;
@@ -647,7 +656,9 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
       saved_this_step = true;
       if (eval_now) write_run_plots(dir);
     }
-    if (opt.stop && opt.stop->load()) {
+    double stop_now = opt.stop && opt.stop->load();  // every rank stops at the same step
+    comm.allreduce_sum(&stop_now, 1);
+    if (stop_now > 0) {
       if (files && !saved_this_step) save_last(step);
       res.interrupted = true;
       break;
@@ -670,7 +681,8 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
   }
 
   // ---- test accuracy of the best-validation checkpoint ---------------------------------------
-  if (files) {
+  if (!dir.empty()) {
+    comm.barrier();  // rank 0 has written best
     auto meta = load_weights(model, path(run_files::best), task.name);
     LRA_CHECK(std::stoll(meta.at("step")) == best_step, CheckpointError, path(run_files::best),
               " holds step ", meta.at("step"), " but the best validation step is ", best_step,
@@ -682,7 +694,7 @@ TrainResult train(const Settings& s, const TaskInfo& task, const TaskData& data,
   if (hooks.on_eval_progress)
     prog = [&](size_t d, size_t t) { hooks.on_eval_progress("test", d, t); };
   const auto t_test = Clock::now();
-  EvalResult test = evaluate(model, data.test, batch, mc.max_len, 0, prog);
+  EvalResult test = evaluate_sharded(model, data.test, batch, mc.max_len, 0, comm, prog);
   res.test_accuracy = test.accuracy;
   res.test_loss = test.loss;
   metrics.append({{"step", step},

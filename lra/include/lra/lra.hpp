@@ -49,6 +49,7 @@
 #include "lra/lra/bench_attention.hpp"
 #include "lra/lra/checkpoint_record.hpp"
 #include "lra/lra/dataset.hpp"
+#include "lra/lra/distributed.hpp"
 #include "lra/lra/image.hpp"
 #include "lra/lra/listops.hpp"
 #include "lra/lra/memory_check.hpp"

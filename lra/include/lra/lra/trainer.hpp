@@ -17,6 +17,7 @@
 #include <string>
 
 #include "lra/core/error.hpp"
+#include "lra/lra/distributed.hpp"
 #include "lra/lra/model.hpp"
 #include "lra/lra/settings.hpp"
 #include "lra/lra/task.hpp"
@@ -90,6 +91,7 @@ struct TrainOptions {
   const std::atomic<bool>* stop = nullptr;
   std::string data_dir;                     // recorded in config.json (for eval and resume)
   std::map<std::string, std::string> info;  // extra facts for config.json (command, version)
+  Communicator* comm = nullptr;             // the ranks sharing each batch (nullptr: world())
 };
 
 // Runs a training job with resolved settings. Throws DivergedError on NaN/Inf (after saving
