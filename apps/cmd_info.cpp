@@ -1,7 +1,7 @@
 // lra_cpu info: what this build is and what it runs on — version, build type and flags,
 // compiler, SIMD level compiled for and detected, BLAS vendor/version/core, threads, and where
-// presets, data and runs are looked up. Everything comes from lra::api::engine_info(), which
-// embedding programs can call too.
+// presets, data and runs are looked up (from lra::api::engine_info(), which embedding programs
+// can call too), and whether MPI is compiled in and the world size.
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -10,6 +10,7 @@
 #include "lra/core/threading.hpp"
 #include "lra/lra/tasks/task.hpp"
 #include "lra/lra/train/api.hpp"
+#include "lra/lra/train/distributed.hpp"
 
 namespace lra::app {
 namespace {
@@ -54,6 +55,11 @@ void add_info_command(CLI::App& app, Action& action) {
           "threads    lra %d (TBB arena; BLAS runs single-threaded inside it), "
           "TBB default %d, hardware %d\n",
           e.lra_threads, e.tbb_threads, e.hardware_threads);
+      if (mpi_library_version().empty())
+        std::printf("mpi        not compiled in (install libopenmpi-dev and rebuild)\n");
+      else
+        std::printf("mpi        compiled in: %s; world size %d (this is rank %d)\n",
+                    mpi_library_version().c_str(), world().size(), world().rank());
       std::printf("presets    built in (`lra_cpu tasks`):");
       for (const TaskInfo& t : tasks()) {
         std::printf(" %s[", t.name.c_str());

@@ -16,6 +16,7 @@
 #include "lra/core/io.hpp"
 #include "lra/lra/measure/report.hpp"
 #include "lra/lra/measure/run_plots.hpp"
+#include "lra/lra/train/distributed.hpp"
 #include "lra/lra/train/memory_check.hpp"
 #include "lra/lra/train/run.hpp"
 #include "lra/lra/train/run_folder.hpp"
@@ -118,7 +119,9 @@ int run_one(Settings s, const std::string& out, bool resume, const TrainArgs& a,
   ModelConfig mc = model_config(s, task);
   const std::string memory = check_memory(mc, s.get_int("batch"));  // before data or model
   std::printf("%s\n", memory.c_str());
-  std::string dir = data_folder(s, task);
+  std::string dir = world().is_root() ? data_folder(s, task) : "";  // one rank generates
+  world().barrier();
+  if (!world().is_root()) dir = data_folder(s, task);
   std::printf("reading %s ...\n", dir.c_str());
   std::fflush(stdout);
   TaskData data = task.load(dir, mc.max_len);
@@ -132,27 +135,29 @@ int run_one(Settings s, const std::string& out, bool resume, const TrainArgs& a,
   hooks.log = [&](const std::string& line) { progress.line(line); };
   // One ETA line early in the run (after 10 steps or 3 s), from this session's speed.
   int64_t session_steps = 0;
-  hooks.on_step = [&](const StepInfo& si) {
-    progress.step(si);
-    ++session_steps;
-    const double session_s =
-        si.steps_per_second > 0 ? double(session_steps) / si.steps_per_second : 0;
-    if (si.step < si.total && (session_steps == 10 || (session_steps < 10 && session_s >= 3.0))) {
-      session_steps = 10;  // said once
-      const int64_t every = s.get_int("eval_every");
-      const long long evals = every > 0 ? (long long)((si.total - si.step) / every) : 0;
-      char line[200];
-      std::snprintf(line, sizeof line,
-                    "eta: about %s for the %lld steps left at %.2f steps/s (from the first "
-                    "steps), plus %lld evaluations and the test set",
-                    format_seconds(si.eta).c_str(), (long long)(si.total - si.step),
-                    si.steps_per_second, evals);
-      progress.line(line);
-    }
-  };
-  hooks.on_eval_progress = [&](const std::string& w, size_t d, size_t t) {
-    progress.eval(w, d, t);
-  };
+  if (world().is_root()) {  // the other ranks print nothing (stdout: /dev/null)
+    hooks.on_step = [&](const StepInfo& si) {
+      progress.step(si);
+      ++session_steps;
+      const double session_s =
+          si.steps_per_second > 0 ? double(session_steps) / si.steps_per_second : 0;
+      if (si.step < si.total && (session_steps == 10 || (session_steps < 10 && session_s >= 3.0))) {
+        session_steps = 10;  // said once
+        const int64_t every = s.get_int("eval_every");
+        const long long evals = every > 0 ? (long long)((si.total - si.step) / every) : 0;
+        char line[200];
+        std::snprintf(line, sizeof line,
+                      "eta: about %s for the %lld steps left at %.2f steps/s (from the first "
+                      "steps), plus %lld evaluations and the test set",
+                      format_seconds(si.eta).c_str(), (long long)(si.total - si.step),
+                      si.steps_per_second, evals);
+        progress.line(line);
+      }
+    };
+    hooks.on_eval_progress = [&](const std::string& w, size_t d, size_t t) {
+      progress.eval(w, d, t);
+    };
+  }
   hooks.on_metrics = write_run_plots;  // loss.svg, accuracy.svg
   TrainOptions opt;
   opt.out_dir = out;
@@ -278,7 +283,8 @@ void add_train_command(CLI::App& app, Action& action) {
                   "TOML file of settings (key = value); flags override it, unknown keys are "
                   "errors");
   cmd->add_option("--resume", args->resume,
-                  "continue the run in this folder exactly (its settings; only --threads and "
+                  "continue the run in this folder exactly (its settings; only --threads, "
+                  "--accumulate and "
                   "--data may be given)");
   cmd->add_option("--seeds", args->seeds,
                   "run once per seed (e.g. 1,2,3) into OUT/seed-N and record mean and std in "
@@ -296,7 +302,7 @@ void add_train_command(CLI::App& app, Action& action) {
         RunInfo run = read_run(a.resume);
         Settings s = run.settings;
         for (const auto& [k, v] : flags->given()) {
-          if (k == "threads" || k == "data") {
+          if (k == "threads" || k == "data" || k == "accumulate") {
             s.set(k, v, "flag " + flag_name(k) + " (resume)");
             continue;
           }

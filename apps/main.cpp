@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "lra/core/error.hpp"
+#include "lra/lra/train/distributed.hpp"
 #include "lra/lra/train/trainer.hpp"
 
 #ifndef LRA_VERSION
@@ -41,9 +42,7 @@ std::string unknown_command(const CLI::App& app, int argc, char** argv) {
   return "";
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   namespace code = lra::app::exit_code;
   CLI::App app{"lra_cpu: Long-Range-Arena efficient Transformers on multicore CPUs"};
   app.set_version_flag("--version", std::string("lra_cpu ") + LRA_VERSION);
@@ -92,4 +91,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "lra_cpu: internal error: %s\n", e.what());
     return code::internal;
   }
+}
+
+}  // namespace
+
+// Under mpirun every rank runs the command; a rank that fails ends the whole job.
+int main(int argc, char** argv) {
+  lra::init_world(&argc, &argv);
+  if (!lra::world().is_root()) std::freopen("/dev/null", "w", stdout);  // rank 0 alone prints
+  const int rc = run(argc, argv);
+  if (rc != 0 && rc != 130 && rc != 143 && lra::world().size() > 1) lra::world().abort(rc);
+  lra::finalize_world();
+  return rc;
 }

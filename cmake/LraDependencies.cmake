@@ -18,6 +18,22 @@ endif()
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SPNG REQUIRED IMPORTED_TARGET spng)
 
+# MPI (Open MPI from Debian: libopenmpi-dev) for `mpirun -np K lra_cpu train`: LRA_MPI=AUTO
+# uses it when found, ON requires it, OFF builds the serial communicator only.
+set(LRA_HAVE_MPI OFF)
+if(NOT LRA_MPI STREQUAL "OFF")
+  if(LRA_MPI STREQUAL "ON")
+    find_package(MPI REQUIRED COMPONENTS CXX)
+  else()
+    find_package(MPI QUIET COMPONENTS CXX)
+  endif()
+  if(MPI_CXX_FOUND)
+    set(LRA_HAVE_MPI ON)
+    find_program(LRA_MPIEXEC NAMES mpirun mpiexec HINTS ${MPIEXEC_EXECUTABLE})
+  endif()
+endif()
+message(STATUS "lra: MPI ${LRA_HAVE_MPI} (LRA_MPI=${LRA_MPI})")
+
 if(LRA_BUILD_APPS OR LRA_BUILD_TESTS)
   find_package(CLI11 REQUIRED)
 endif()

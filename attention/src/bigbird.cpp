@@ -143,6 +143,7 @@ class BigBirdAttention : public MultiHeadAttention {
     spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
     spec.dropout_key = ctx.key(path() + ".attn_dropout");
     spec.key_mask = keymask::checked(ctx, B, n, "bigbird");
+    spec.row0 = ctx.row0;
     return bsa::attention(q, k, v, lengths, spec);
   }
 

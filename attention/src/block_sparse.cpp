@@ -383,7 +383,7 @@ void dropout_tile(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv
     return;
   }
   for (int64_t x = 0; x < nv; ++x) {
-    const uint64_t base = uint64_t(((b * p.H + h) * p.N + i0 + x) * p.N);
+    const uint64_t base = uint64_t((((p.spec->row0 + b) * p.H + h) * p.N + i0 + x) * p.N);
     float* out = mv.t + x * mv.rs;
     const int32_t* pos = kt.pos;
     for (int64_t y = 0; y < kt.nk; ++y)

@@ -104,7 +104,8 @@ struct Spec {
   float scale = 1.0f;
   float dropout = 0.0f;  // applied only when > 0
   uint64_t dropout_key = 0;
-  Tensor key_mask;  // i32 (B, N): 0 = key hidden from every query; undefined: none hidden
+  int64_t row0 = 0;  // batch row b draws the counters of row row0 + b (ForwardContext::row0)
+  Tensor key_mask;   // i32 (B, N): 0 = key hidden from every query; undefined: none hidden
 };
 
 // Differentiable op: q, k, v (B, H, N, d) -> o (B, H, N, d) (a view of a (B, N, H, d) buffer,

@@ -67,7 +67,8 @@ class Linformer : public MultiHeadAttention {
     Var fm = f_.defined() ? mul(slice(f_, 1, 0, n), Var(valid)) : em;
     Var kp = matmul(em, k), vp = matmul(fm, v);  // (B, H, k, d)
     Var p = softmax(matmul(q, kp, false, true), {}, 1.0f / std::sqrt(float(head_dim_)));
-    p = dropout(p, attn_dropout_, ctx.key(path() + ".attn_dropout"), ctx.training);
+    p = dropout(p, attn_dropout_, ctx.key(path() + ".attn_dropout"), ctx.training,
+                ctx.counter0(p.data().numel()));
     return matmul(p, vp);
   }
 

@@ -93,6 +93,7 @@ class LocalAttention : public MultiHeadAttention {
     spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
     spec.dropout_key = ctx.key(path() + ".attn_dropout");
     spec.key_mask = keymask::checked(ctx, q.size(0), q.size(2), "local");
+    spec.row0 = ctx.row0;
     return bsa::attention(q, k, v, lengths, spec);
   }
 

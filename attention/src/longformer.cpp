@@ -140,6 +140,7 @@ class LongformerAttention : public MultiHeadAttention {
     spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
     spec.dropout_key = ctx.key(path() + ".attn_dropout");
     spec.key_mask = keymask::checked(ctx, q.size(0), n, "longformer");
+    spec.row0 = ctx.row0;
     Var o = bsa::attention(q, k, v, lengths, spec);
     if (!pattern_.global_first || n == 0) return o;
     // Row 0: every valid key, with the global projections when forward() provided them.
@@ -148,7 +149,8 @@ class LongformerAttention : public MultiHeadAttention {
     Var s = matmul(qg, own ? global_k_ : k, false, true);  // (B, H, 1, N)
     if (spec.key_mask.defined()) s = add(s, Var(keymask::score_bias(spec.key_mask)));
     Var p = softmax(s, lengths, scale);
-    p = dropout(p, attn_dropout_, ctx.key(path() + ".global_dropout"), ctx.training);
+    p = dropout(p, attn_dropout_, ctx.key(path() + ".global_dropout"), ctx.training,
+                ctx.counter0(p.data().numel()));
     Var og = matmul(p, own ? global_v_ : v);  // (B, H, 1, d)
     return n == 1 ? og : concat({og, slice(o, 2, 1, n)}, 2);
   }

@@ -234,8 +234,10 @@ class SinkhornAttention : public MultiHeadAttention {
     Var r = add(matmul(means, sort_w_), sort_b_);  // (B, H, N_B, N_max)
     r = slice(r, 3, 0, nb);                        // (B, H, N_B, N_B)
     if (ctx.training && gumbel_) {
-      Tensor g = Tensor::empty({L.batch, L.heads, nb, nb});
+      // a piece of a larger batch takes its rows' draws (ForwardContext::row0)
+      Tensor g = Tensor::empty({ctx.row0 + L.batch, L.heads, nb, nb});
       fill_uniform(g, rng_key(ctx.key(path() + ".gumbel"), {uint64_t(layer_)}), 0.0f, 1.0f);
+      if (ctx.row0 > 0) g = g.slice(0, ctx.row0, ctx.row0 + L.batch).contiguous();
       float* pg = g.data<float>();
       for (int64_t e = 0; e < g.numel(); ++e) pg[e] = -std::log(-std::log(std::max(pg[e], 1e-10f)));
       r = add(r, Var(g));
@@ -309,7 +311,8 @@ class SinkhornAttention : public MultiHeadAttention {
     }
     const float scale = 1.0f / std::sqrt(float(d));
     res.probs = softmax(add(matmul(qb, keys, false, true), Var(bias)), {}, scale);
-    Var p = dropout(res.probs, attn_dropout_, ctx.key(path() + ".attn_dropout"), ctx.training);
+    Var p = dropout(res.probs, attn_dropout_, ctx.key(path() + ".attn_dropout"), ctx.training,
+                    ctx.counter0(res.probs.data().numel()));
     res.out = take_rows(reshape(matmul(p, vals), {B, H, np, d}), n, all);
     return res;
   }

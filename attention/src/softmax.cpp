@@ -83,6 +83,7 @@ class SoftmaxAttention : public MultiHeadAttention {
       spec.scale = scale;
       spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
       spec.dropout_key = key;
+      spec.row0 = ctx.row0;
       spec.key_mask = ctx.key_mask;
       return bsa::attention(q, k, v, lengths, spec);
     }
@@ -90,7 +91,7 @@ class SoftmaxAttention : public MultiHeadAttention {
     const Tensor km = keymask::checked(ctx, q.size(0), q.size(2), "transformer");
     if (km.defined()) s = add(s, Var(keymask::score_bias(km)));  // hidden keys: -inf
     Var p = softmax(s, lengths, scale);
-    p = dropout(p, attn_dropout_, key, ctx.training);
+    p = dropout(p, attn_dropout_, key, ctx.training, ctx.counter0(p.data().numel()));
     return matmul(p, v);
   }
 

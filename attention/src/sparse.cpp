@@ -120,6 +120,7 @@ class SparseAttention : public MultiHeadAttention {
     spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
     spec.dropout_key = ctx.key(path() + ".attn_dropout");
     spec.key_mask = keymask::checked(ctx, q.size(0), q.size(2), "sparse");
+    spec.row0 = ctx.row0;
     return bsa::attention(q, k, v, lengths, spec);
   }
 

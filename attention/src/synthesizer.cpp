@@ -88,7 +88,8 @@ class Synthesizer : public MultiHeadAttention {
                         : slice(slice(r_, 1, 0, n), 2, 0, n);  // (H, N, N), a view of R
     Var p = ops::biased_softmax(dot_ ? q : Var(), dot_ ? k : Var(), r, lengths, scale(), q.size(0),
                                 heads_, n, keymask::checked(ctx, q.size(0), n, "synthesizer"));
-    p = dropout(p, attn_dropout_, ctx.key(path() + ".attn_dropout"), ctx.training);
+    p = dropout(p, attn_dropout_, ctx.key(path() + ".attn_dropout"), ctx.training,
+                ctx.counter0(p.data().numel()));
     return matmul(p, v);
   }
 

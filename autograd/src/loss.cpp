@@ -1,6 +1,6 @@
 // Regularisation, pooling and the loss.
 //
-//   dropout       y_i = x_i * [u_i >= p] / (1 - p),  u_i = uniform01(key, i), i row-major
+//   dropout       y_i = x_i * [u_i >= p] / (1 - p),  u_i = uniform01(key, c0 + i), i row-major
 //                 dx_i = g_i * [u_i >= p] / (1 - p)  (the mask is regenerated from the key)
 //   cross_entropy L = -1/B sum_b log softmax(z_b)[y_b]     logits z (B, C), labels y (B)
 //                 dz_b = g * (softmax(z_b) - onehot(y_b)) / B
@@ -18,7 +18,7 @@ namespace {
 
 // The dropout map itself, used by forward (on x) and backward (on g): the same key gives the
 // same mask, and element i always draws counter i, whatever the number of threads.
-Tensor apply_dropout(const Tensor& t, float p, uint64_t key) {
+Tensor apply_dropout(const Tensor& t, float p, uint64_t key, uint64_t counter0) {
   const Tensor tc = t.contiguous();
   Tensor y = Tensor::empty(t.shape());
   const float* px = tc.data<float>();
@@ -26,7 +26,7 @@ Tensor apply_dropout(const Tensor& t, float p, uint64_t key) {
   const float keep_scale = 1.0f / (1.0f - p);
   parallel_for(t.numel(), 1 << 14, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i)
-      py[i] = uniform01(key, uint64_t(i)) >= p ? px[i] * keep_scale : 0.0f;
+      py[i] = uniform01(key, counter0 + uint64_t(i)) >= p ? px[i] * keep_scale : 0.0f;
   });
   return y;
 }
@@ -47,12 +47,12 @@ std::vector<int32_t> checked_lengths(const Tensor& lengths, int64_t b, int64_t n
 
 // ---- dropout ------------------------------------------------------------------------------
 
-Var dropout(const Var& x, float p, uint64_t key, bool training) {
+Var dropout(const Var& x, float p, uint64_t key, bool training, uint64_t counter0) {
   LRA_CHECK(p >= 0.0f && p < 1.0f, ConfigError, "dropout: p = ", p, " must be in [0, 1)");
   if (!training || p == 0.0f) return x;
-  return make_result(apply_dropout(x.data(), p, key), "dropout", {x},
-                     [p, key](const Tensor& g, InputGrads& in) {
-                       if (in.needs(0)) in.set(0, apply_dropout(g, p, key));
+  return make_result(apply_dropout(x.data(), p, key, counter0), "dropout", {x},
+                     [p, key, counter0](const Tensor& g, InputGrads& in) {
+                       if (in.needs(0)) in.set(0, apply_dropout(g, p, key, counter0));
                      });
 }
 

@@ -10,7 +10,7 @@ Dropout::Dropout(float p) : p_(p) {
 
 Var Dropout::forward(const Var& x, const ForwardContext& ctx) const {
   if (!ctx.training || p_ == 0.0f) return x;
-  return dropout(x, p_, ctx.key(path()), true);
+  return dropout(x, p_, ctx.key(path()), true, ctx.counter0(x.data().numel()));
 }
 
 }  // namespace lra::nn

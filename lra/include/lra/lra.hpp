@@ -63,6 +63,7 @@
 
 #include "lra/lra/train/api.hpp"
 #include "lra/lra/train/checkpoint_record.hpp"
+#include "lra/lra/train/distributed.hpp"
 #include "lra/lra/train/engine_info.hpp"
 #include "lra/lra/train/eval_run.hpp"
 #include "lra/lra/train/memory_check.hpp"

@@ -20,6 +20,8 @@ const std::vector<SettingSpec>& setting_schema() {
       // optimisation
       {"steps", "1000", "training steps"},
       {"batch", "32", "examples per step"},
+      {"accumulate", "1",
+       "micro-batches per step (batch / N examples each, gradients summed; same step)"},
       {"lr", "1e-3", "base learning rate"},
       {"schedule", "warmup_cosine", "constant, warmup_rsqrt, warmup_cosine or warmup_linear"},
       {"warmup", "100", "warm-up steps"},

@@ -29,6 +29,7 @@ constexpr Range kRanges[] = {
     {"threads", Kind::Int, 0, 4096},
     {"steps", Kind::Int, 1, kMaxInt},
     {"batch", Kind::Int, 1, 1 << 24},
+    {"accumulate", Kind::Int, 1, 1 << 24},
     {"lr", Kind::Float, 0, 1e300, true},
     {"warmup", Kind::Int, 0, kMaxInt},
     {"weight_decay", Kind::Float, 0, 1e300},

@@ -55,6 +55,7 @@ void Session::write_config() {
       {"preset", s.get("preset")},
       {"seed", seed},
       {"threads", num_threads()},
+      {"ranks", comm->size()},
       {"data_dir", opt.data_dir.empty() ? s.get("data") : opt.data_dir},
       {"data",
        {{"train", data.train.examples.size()},

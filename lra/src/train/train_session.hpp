@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "lra/core/error.hpp"
+#include "lra/lra/train/distributed.hpp"
 #include "lra/lra/train/run_folder.hpp"
 #include "lra/lra/train/trainer.hpp"
 #include "lra/nn/optim.hpp"
@@ -102,8 +103,8 @@ struct Session {
   [[noreturn]] void diverge(int64_t at, const std::string& reason, bool have_grads);
   void write_results(const EvalResult& test);
 
-  void log(const std::string& line) const {
-    if (hooks.log) hooks.log(line);
+  void log(const std::string& line) const {  // rank 0 alone logs
+    if (hooks.log && comm->is_root()) hooks.log(line);
   }
   double elapsed() const { return st.elapsed_before + seconds_since(t_session); }
   std::string path(const char* name) const { return dir + "/" + name; }
@@ -117,14 +118,17 @@ struct Session {
   int64_t steps = 0, batch = 0, eval_every = 0, log_every = 1, save_every = 0, eval_batches = 0;
   uint64_t seed = 0;
   float clip = 0.0f;
-  std::string dir;  // the run folder ("": none)
-  bool files = false;
-  FileLock lock;  // Note [one writer per run folder] (lra/lra/train/run_folder.hpp)
+  Communicator* comm = nullptr;  // the ranks sharing each batch (docs: "More than one machine")
+  std::vector<Piece> pieces;     // this rank's micro-batches of each global batch
+  std::string dir;               // the run folder ("": none)
+  bool files = false;            // this process writes the run folder (rank 0 of a run with one)
+  FileLock lock;                 // Note [one writer per run folder] (lra/lra/train/run_folder.hpp)
   bool resuming = false;
 
   std::unique_ptr<LraModel> model;
   std::vector<std::pair<std::string, Var>> named;
   std::vector<Var> params;
+  std::unique_ptr<GradientSync> grad_sync;
   std::unique_ptr<nn::Adam> adam;
   nn::Schedule sched;
   int64_t n_train = 0;

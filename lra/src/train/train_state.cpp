@@ -23,9 +23,10 @@ namespace {
 namespace fs = std::filesystem;
 
 // Settings that may differ between a run and its resumption (they do not change the numbers,
-// except threads: bit-exactness is promised for the same thread count).
+// except threads and accumulate: bit-exactness is promised for the same thread count and
+// pieces; other pieces give the same step up to float rounding).
 bool resume_may_differ(const std::string& key) {
-  return key == "threads" || key == "data" || key == "out";
+  return key == "threads" || key == "data" || key == "out" || key == "accumulate";
 }
 
 }  // namespace
@@ -177,13 +178,15 @@ void Session::resume() {
   st.elapsed_before = record.at("elapsed_seconds").get<double>();
   LRA_CHECK(step0 >= 0 && step0 <= steps && st.cursor >= 0 && st.cursor <= n_train, CheckpointError,
             "checkpoint ", sp, ": step ", step0, " / cursor ", st.cursor, " out of range");
-  truncate_metrics(dir, step0);
-  metrics.open(path(run_files::metrics), false);
+  if (files) truncate_metrics(dir, step0);
+  if (files) metrics.open(path(run_files::metrics), false);
   // resume history in config.json
-  if (fs::exists(path(run_files::config))) {
+  if (files && fs::exists(path(run_files::config))) {
     json cfg = json::parse(read_file(path(run_files::config)));
-    cfg["resumes"].push_back(
-        {{"from_step", step0}, {"time", iso_time()}, {"threads", num_threads()}});
+    cfg["resumes"].push_back({{"from_step", step0},
+                              {"time", iso_time()},
+                              {"threads", num_threads()},
+                              {"ranks", comm->size()}});
     write_file_atomic(path(run_files::config), cfg.dump(2) + "\n");
   }
   res.resumed_from = step0;

@@ -119,6 +119,7 @@ namespace train_detail {
 Session::Session(const Settings& s_, const TaskInfo& task_, const TaskData& data_,
                  const TrainOptions& opt_, const TrainHooks& hooks_)
     : s(s_), task(task_), data(data_), opt(opt_), hooks(hooks_) {
+  comm = opt.comm ? opt.comm : &world();
   set_num_threads(int(s.get_int("threads")));
   mc = model_config(s, task);
   steps = s.get_int("steps"), batch = s.get_int("batch");
@@ -129,6 +130,7 @@ Session::Session(const Settings& s_, const TaskInfo& task_, const TaskData& data
   seed = uint64_t(s.get_int("seed"));
   LRA_CHECK(steps > 0, ConfigError, "steps must be positive (got ", steps, ")");
   LRA_CHECK(batch > 0, ConfigError, "batch must be positive (got ", batch, ")");
+  pieces = batch_pieces(batch, comm->size(), comm->rank(), s.get_int("accumulate"));
   check_memory(mc, batch);  // before building anything
   LRA_CHECK(!data.train.examples.empty(), DataError, "the training split is empty (",
             data.train.source, ")");
@@ -137,15 +139,19 @@ Session::Session(const Settings& s_, const TaskInfo& task_, const TaskData& data
   LRA_CHECK(!opt.resume || !opt.out_dir.empty(), ConfigError, "resume needs the run folder");
 
   dir = opt.out_dir;
-  files = !dir.empty();
+  files = !dir.empty() && comm->is_root();
   if (files) {
     lock_run_folder(lock, dir, opt.resume);
     resuming = prepare_run_folder(dir, opt.resume, [&](const std::string& l) { log(l); });
   }
+  int64_t resume_flag = resuming;  // the other ranks read the state rank 0 has prepared
+  comm->broadcast(&resume_flag, 1);
+  resuming = resume_flag != 0;
 
   model = std::make_unique<LraModel>(mc);
   named = model->named_parameters();
   params = model->parameters();
+  grad_sync = std::make_unique<GradientSync>(params, *comm);
   nn::AdamConfig ac;
   ac.weight_decay = float(s.get_float("weight_decay"));
   adam = std::make_unique<nn::Adam>(named, ac);
@@ -199,16 +205,13 @@ data::Batch Session::next_batch() {
 
 StepOut Session::forward_backward(data::Batch& b, int64_t step) {
   nn::ForwardContext ctx{true, seed, uint64_t(step)};
-  nn::LossOut lo = nn::classification_loss(model->forward(b, ctx), b.labels);
-  StepOut o;
-  o.loss = lo.loss.item();
-  o.correct = lo.correct;
   adam->zero_grad();
-  if (!std::isfinite(o.loss)) {
-    lo.loss.backward();
-    diverge(step, "loss is " + std::to_string(o.loss), true);
-  }
-  lo.loss.backward();
+  // This rank's pieces of the global batch, gradients summed over the ranks.
+  const StepLoss lo = lra::forward_backward(*model, b, pieces, ctx, *grad_sync, *comm);
+  StepOut o;
+  o.loss = lo.loss;
+  o.correct = lo.correct;
+  if (!std::isfinite(o.loss)) diverge(step, "loss is " + std::to_string(o.loss), true);
   o.grad_norm = nn::clip_grad_norm(params, clip);
   if (!std::isfinite(o.grad_norm))
     diverge(step, "gradient norm is " + std::to_string(o.grad_norm), true);
@@ -284,7 +287,7 @@ void Session::evaluate_val(int64_t step) {
   std::function<void(size_t, size_t)> prog;
   if (hooks.on_eval_progress)
     prog = [&](size_t d, size_t t) { hooks.on_eval_progress("val", d, t); };
-  EvalResult ev = evaluate(*model, data.val, batch, mc.max_len, eval_batches, prog);
+  EvalResult ev = evaluate_sharded(*model, data.val, batch, mc.max_len, eval_batches, *comm, prog);
   const bool better = ev.accuracy > st.best_acc;
   if (better) {
     st.best_acc = ev.accuracy;
@@ -308,9 +311,9 @@ void Session::evaluate_val(int64_t step) {
                   {"eval_seconds", seconds_since(t_eval)},
                   {"elapsed_s", elapsed()}});
   char line[640];
-  std::snprintf(line, sizeof line, "eval step %lld | val loss %.4f | val acc %.4f (majority %.4f)%s",
-                (long long)step, ev.loss, ev.accuracy, data::majority_rate(data.val),
-                better ? " (best)" : "");
+  std::snprintf(line, sizeof line,
+                "eval step %lld | val loss %.4f | val acc %.4f (majority %.4f)%s", (long long)step,
+                ev.loss, ev.accuracy, data::majority_rate(data.val), better ? " (best)" : "");
   log(line);
   t_interval += Clock::now() - t_eval;  // evaluation time is not training speed
 }
@@ -325,7 +328,9 @@ void Session::checkpoint(int64_t step, bool eval_now) {
 }
 
 bool Session::stop_requested() const {
-  return opt.stop && opt.stop->load();
+  double stop = opt.stop && opt.stop->load();  // every rank stops at the same step
+  comm->allreduce_sum(&stop, 1);
+  return stop > 0;
 }
 
 void Session::interrupt(int64_t step, bool saved) {
@@ -352,7 +357,8 @@ TrainResult Session::finish() {
   }
 
   // ---- test accuracy of the best-validation checkpoint ---------------------------------------
-  if (files) {
+  if (!dir.empty()) {
+    comm->barrier();  // rank 0 has written best
     auto meta = load_weights(*model, path(run_files::best), task.name);
     LRA_CHECK(std::stoll(meta.at("step")) == st.best_step, CheckpointError, path(run_files::best),
               " holds step ", meta.at("step"), " but the best validation step is ", st.best_step,
@@ -364,7 +370,7 @@ TrainResult Session::finish() {
   if (hooks.on_eval_progress)
     prog = [&](size_t d, size_t t) { hooks.on_eval_progress("test", d, t); };
   const auto t_test = Clock::now();
-  EvalResult test = evaluate(*model, data.test, batch, mc.max_len, 0, prog);
+  EvalResult test = evaluate_sharded(*model, data.test, batch, mc.max_len, 0, *comm, prog);
   res.test_accuracy = test.accuracy;
   res.test_loss = test.loss;
   metrics.append({{"step", step},

@@ -59,14 +59,15 @@ Var log_softmax(const Var& x);
 Var layer_norm(const Var& x, const Var& gamma, const Var& beta, float eps = 1e-6f);
 
 // ---- indexing (index.cpp) ----------------------------------------------------------------
-Var embedding(const Var& table, const Tensor& ids);       // (V, D), ids (...) -> (..., D)
+Var embedding(const Var& table, const Tensor& ids);  // (V, D), ids (...) -> (..., D)
 Var index_select(const Var& x, int axis, const Tensor& index);
-Var gather_rows(const Var& x, const Tensor& idx);         // (B, N, D), (B, M) -> (B, M, D)
+Var gather_rows(const Var& x, const Tensor& idx);  // (B, N, D), (B, M) -> (B, M, D)
 Var cumsum(const Var& x, int axis, bool reverse = false);
 
 // ---- regularisation and losses (loss.cpp) ------------------------------------------------
-// Inverted dropout with a counter-based mask keyed by `key`: same key, same mask.
-Var dropout(const Var& x, float p, uint64_t key, bool training);
+// Inverted dropout with a counter-based mask keyed by `key`: same key, same mask. Element i
+// draws counter counter0 + i (counter0: where this tensor starts inside a larger batch).
+Var dropout(const Var& x, float p, uint64_t key, bool training, uint64_t counter0 = 0);
 // Mean softmax cross-entropy of logits (B, C) against i32 labels (B); fused backward.
 Var cross_entropy(const Var& logits, const Tensor& labels);
 // Mean over axis 1 of x (B, N, D) counting only positions < lengths[b] -> (B, D).

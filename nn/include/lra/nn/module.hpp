@@ -22,8 +22,17 @@ struct ForwardContext {
   // Optional key mask, i32 (B, N): key j of batch entry b gets no attention weight where it is
   // 0 (mask_zero_tokens: the token id is 0). Undefined: every key below the length is visible.
   Tensor key_mask = Tensor();
+  // A piece of a larger batch (micro-batch or rank shard): its rows are rows row0 .. row0 +
+  // rows of the whole batch, and per-example draws continue the whole batch's counters, so a
+  // piece's dropout masks are the ones its examples get in the whole batch. rows = 0: whole.
+  int64_t row0 = 0, rows = 0;
   // Key for one random site: mixes seed, step and the calling module's path.
   uint64_t key(const std::string& site) const;
+  // First counter of a batch-major tensor of `numel` elements (B = rows leading): row0 x the
+  // elements per row.
+  uint64_t counter0(int64_t numel) const {
+    return rows > 0 ? uint64_t(row0) * uint64_t(numel / rows) : 0;
+  }
 };
 
 class Module {

@@ -20,6 +20,7 @@
 #include "lra/lra/tasks/settings.hpp"
 #include "lra/lra/tasks/task.hpp"
 #include "lra/lra/train/model.hpp"
+#include "lra/lra/train/distributed.hpp"
 
 namespace lra {
 
@@ -93,6 +94,7 @@ struct TrainOptions {
   const std::atomic<bool>* stop = nullptr;
   std::string data_dir;                     // recorded in config.json (for eval and resume)
   std::map<std::string, std::string> info;  // extra facts for config.json (command, version)
+  Communicator* comm = nullptr;             // the ranks sharing each batch (nullptr: world())
 };
 
 // Runs a training job with resolved settings. Throws DivergedError on NaN/Inf (after saving

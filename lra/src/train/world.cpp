@@ -1,0 +1,131 @@
+// The process's communicator: serial (rank 0 of 1), or MPI_COMM_WORLD when built with MPI
+// (LRA_HAVE_MPI) and launched by mpirun. MPI errors return (MPI_ERRORS_RETURN) and become a
+// DistributedError naming the call, so a dead rank ends the job with a message, not a hang.
+#include <cstdio>
+#include <cstdlib>
+
+#include "lra/lra/train/distributed.hpp"
+
+#if defined(LRA_HAVE_MPI)
+#include <mpi.h>
+#endif
+
+namespace lra {
+namespace {
+
+class SerialCommunicator : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  void allreduce_sum(float*, int64_t) override {}
+  void allreduce_sum(double*, int64_t) override {}
+  void broadcast(int64_t*, int64_t) override {}
+  void barrier() override {}
+  [[noreturn]] void abort(int code) override { std::exit(code); }
+  std::string describe() const override { return "serial"; }
+};
+
+#if defined(LRA_HAVE_MPI)
+class MpiCommunicator : public Communicator {
+ public:
+  MpiCommunicator() {
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  }
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  void allreduce_sum(float* x, int64_t n) override {
+    check(MPI_Allreduce(MPI_IN_PLACE, x, int(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD),
+          "MPI_Allreduce");
+  }
+  void allreduce_sum(double* x, int64_t n) override {
+    check(MPI_Allreduce(MPI_IN_PLACE, x, int(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD),
+          "MPI_Allreduce");
+  }
+  void broadcast(int64_t* x, int64_t n) override {
+    check(MPI_Bcast(x, int(n), MPI_INT64_T, 0, MPI_COMM_WORLD), "MPI_Bcast");
+  }
+  void barrier() override { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+  [[noreturn]] void abort(int code) override {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, code);
+    std::exit(code);
+  }
+  std::string describe() const override {
+    return mpi_library_version() + ", " + std::to_string(size_) + " ranks";
+  }
+
+ private:
+  void check(int rc, const char* call) const {
+    if (rc == MPI_SUCCESS) return;
+    char text[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, text, &len);
+    throw DistributedError(detail::concat(
+        call, " failed on rank ", rank_, " of ", size_, " (", std::string(text, size_t(len)),
+        "): another rank has stopped (see its message); the run folder's last checkpoint stays "
+        "valid: continue with lra_cpu train --resume DIR"));
+  }
+  int rank_ = 0, size_ = 1;
+};
+#endif
+
+std::unique_ptr<Communicator>& world_ptr() {
+  static std::unique_ptr<Communicator> w = std::make_unique<SerialCommunicator>();
+  return w;
+}
+
+bool launched_by_mpirun() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"})
+    if (std::getenv(v)) return true;
+  return false;
+}
+
+}  // namespace
+
+Communicator& world() {
+  return *world_ptr();
+}
+
+Communicator& serial_communicator() {
+  static SerialCommunicator serial;
+  return serial;
+}
+
+void init_world(int* argc, char*** argv) {
+#if defined(LRA_HAVE_MPI)
+  if (!launched_by_mpirun()) return;
+  int provided = 0;
+  MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);  // only the main thread calls
+  world_ptr() = std::make_unique<MpiCommunicator>();
+#else
+  (void)argc;
+  (void)argv;
+  (void)launched_by_mpirun;
+#endif
+}
+
+void finalize_world() {
+#if defined(LRA_HAVE_MPI)
+  int init = 0, done = 0;
+  MPI_Initialized(&init);
+  MPI_Finalized(&done);
+  if (init && !done) MPI_Finalize();
+#endif
+}
+
+std::string mpi_library_version() {
+#if defined(LRA_HAVE_MPI)
+  char text[MPI_MAX_LIBRARY_VERSION_STRING];
+  int len = 0;
+  MPI_Get_library_version(text, &len);
+  std::string v(text, size_t(len));
+  return v.substr(0, v.find(','));
+#else
+  return "";
+#endif
+}
+
+}  // namespace lra
