@@ -63,12 +63,6 @@ Usage usage() {  // this process: user + system CPU time, minor + major page fau
           double(u.ru_minflt + u.ru_majflt)};
 }
 
-size_t peak_rss_bytes() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return size_t(u.ru_maxrss) * 1024;  // Linux: KiB
-}
-
 // The 1-minute load average (/proc/loadavg), -1 when unreadable.
 double load_average() {
   std::ifstream f("/proc/loadavg");

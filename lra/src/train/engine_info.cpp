@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <oneapi/tbb/info.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -170,3 +171,13 @@ EngineInfo engine_info() {
 }
 
 }  // namespace lra::api
+
+namespace lra {
+
+size_t peak_rss_bytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return size_t(u.ru_maxrss) * 1024;  // Linux: KiB
+}
+
+}  // namespace lra

@@ -1,7 +1,6 @@
 // What a training run writes for people to read: config.json at the start, the divergence
 // report when the loss or a gradient is NaN/Inf, results.json at the end (train_session.hpp).
 #include <oneapi/tbb/version.h>
-#include <sys/resource.h>
 
 #include <cmath>
 #include <cstdio>
@@ -38,12 +37,6 @@ std::string iso_time() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
   return buf;
-}
-
-size_t peak_rss_bytes() {
-  struct rusage u {};
-  ::getrusage(RUSAGE_SELF, &u);
-  return size_t(u.ru_maxrss) * 1024;  // Linux: kilobytes
 }
 
 void Session::write_config() {

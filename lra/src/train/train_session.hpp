@@ -17,6 +17,7 @@
 
 #include "lra/core/error.hpp"
 #include "lra/lra/train/distributed.hpp"
+#include "lra/lra/train/engine_info.hpp"
 #include "lra/lra/train/run_folder.hpp"
 #include "lra/lra/train/trainer.hpp"
 #include "lra/nn/optim.hpp"
@@ -30,7 +31,6 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0);
 std::string format_duration(double s);  // "42s", "3m07s", "2h05m"
 std::string iso_time();                 // UTC, "2026-12-05T19:05:00Z"
-size_t peak_rss_bytes();
 // A fingerprint of the training split (sizes, labels, tokens): a resume must read the same data.
 std::string data_fingerprint(const data::Split& split);
 

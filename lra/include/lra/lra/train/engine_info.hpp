@@ -1,5 +1,6 @@
 // The engine's version, build and the machine it runs on (`lra_cpu info`, config.json).
 #pragma once
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -30,3 +31,10 @@ struct EngineInfo {
 EngineInfo engine_info();
 
 }  // namespace lra::api
+
+namespace lra {
+
+// The peak resident set size of this process so far, in bytes (getrusage ru_maxrss).
+size_t peak_rss_bytes();
+
+}  // namespace lra
