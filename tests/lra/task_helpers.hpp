@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <string>
 
 #include "lra/core/error.hpp"
@@ -31,6 +32,32 @@ inline void write_bytes(const fs::path& p, const std::string& bytes) {
   std::ofstream f(p, std::ios::binary | std::ios::trunc);
   f.write(bytes.data(), std::streamsize(bytes.size()));
   REQUIRE(f.good());
+}
+
+// A generated ListOps set (train/val/test examples of min_len..max_len tokens) in
+// fresh_dir(group, "data"), read back with sequences cut to read_len.
+inline lra::TaskData generated_listops(const std::string& group, int64_t train, int64_t val,
+                                       int64_t test, int64_t min_len, int64_t max_len,
+                                       int64_t read_len) {
+  const fs::path d = fresh_dir(group, "data");
+  lra::GenerateOptions g;
+  g.train = train;
+  g.val = val;
+  g.test = test;
+  g.min_len = min_len;
+  g.max_len = max_len;
+  lra::find_task("listops").generate(d.string(), g);
+  return lra::find_task("listops").load(d.string(), read_len);
+}
+
+// ListOps settings: the tiny preset with `overrides` on top.
+inline lra::Settings tiny_listops(
+    std::initializer_list<std::pair<const char*, std::string>> overrides) {
+  lra::Settings s;
+  for (const auto& [k, v] : lra::find_task("listops").preset("tiny").settings)
+    s.set(k, v, "preset");
+  for (const auto& [k, v] : overrides) s.set(k, v, "test");
+  return s;
 }
 
 // The DataError message of fn(), or "" when it does not throw one.

@@ -13,22 +13,11 @@
 #include "lra/task_helpers.hpp"
 
 using namespace lra;
-using lra_test::fresh_dir;
 
 namespace {
 
 const TaskData& accumulate_data() {
-  static TaskData data = [] {
-    std::filesystem::path d = fresh_dir("accumulate", "data");
-    GenerateOptions g;
-    g.train = 96;
-    g.val = 24;
-    g.test = 24;
-    g.min_len = 10;
-    g.max_len = 48;
-    find_task("listops").generate(d.string(), g);
-    return find_task("listops").load(d.string(), 48);
-  }();
+  static TaskData data = lra_test::generated_listops("accumulate", 96, 24, 24, 10, 48, 48);
   return data;
 }
 
@@ -40,26 +29,23 @@ struct Trace {
 
 // A tiny ListOps run with dropout on (layers and attention), so the random streams matter.
 Trace run(const std::string& model, int64_t accumulate, int64_t steps = 12) {
-  Settings s;
-  for (const auto& [k, v] : find_task("listops").preset("tiny").settings) s.set(k, v, "preset");
-  const std::pair<const char*, std::string> o[] = {{"model", model},
-                                                   {"steps", std::to_string(steps)},
-                                                   {"batch", "8"},
-                                                   {"accumulate", std::to_string(accumulate)},
-                                                   {"layers", "1"},
-                                                   {"dim", "16"},
-                                                   {"heads", "2"},
-                                                   {"qkv_dim", "16"},
-                                                   {"mlp_dim", "32"},
-                                                   {"dropout", "0.1"},
-                                                   {"attn_dropout", "0.1"},
-                                                   {"warmup", "2"},
-                                                   {"eval_every", "6"},
-                                                   {"log_every", "6"},
-                                                   {"max_len", "48"},
-                                                   {"threads", "1"},
-                                                   {"seed", "3"}};
-  for (const auto& [k, v] : o) s.set(k, v, "test");
+  const Settings s = lra_test::tiny_listops({{"model", model},
+                                             {"steps", std::to_string(steps)},
+                                             {"batch", "8"},
+                                             {"accumulate", std::to_string(accumulate)},
+                                             {"layers", "1"},
+                                             {"dim", "16"},
+                                             {"heads", "2"},
+                                             {"qkv_dim", "16"},
+                                             {"mlp_dim", "32"},
+                                             {"dropout", "0.1"},
+                                             {"attn_dropout", "0.1"},
+                                             {"warmup", "2"},
+                                             {"eval_every", "6"},
+                                             {"log_every", "6"},
+                                             {"max_len", "48"},
+                                             {"threads", "1"},
+                                             {"seed", "3"}});
   Trace t;
   TrainHooks hooks;
   hooks.on_step = [&](const StepInfo& si) {

@@ -17,17 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const TaskData& small_listops() {
-  static TaskData data = [] {
-    fs::path d = fresh_dir("reversible", "data");
-    GenerateOptions g;
-    g.train = 64;
-    g.val = 16;
-    g.test = 16;
-    g.min_len = 10;
-    g.max_len = 40;
-    find_task("listops").generate(d.string(), g);
-    return find_task("listops").load(d.string(), 48);
-  }();
+  static TaskData data = lra_test::generated_listops("reversible", 64, 16, 16, 10, 40, 48);
   return data;
 }
 

@@ -28,17 +28,7 @@ namespace {
 
 // A small generated ListOps set, made once per test binary.
 const TaskData& tiny_data() {
-  static TaskData data = [] {
-    fs::path d = fresh_dir("trainer", "data");
-    GenerateOptions g;
-    g.train = 160;
-    g.val = 32;
-    g.test = 32;
-    g.min_len = 10;
-    g.max_len = 60;
-    find_task("listops").generate(d.string(), g);
-    return find_task("listops").load(d.string(), 64);
-  }();
+  static TaskData data = lra_test::generated_listops("trainer", 160, 32, 32, 10, 60, 64);
   return data;
 }
 

@@ -19,54 +19,40 @@ using namespace lra;
 
 namespace {
 
-const std::string& data_dir() {
-  static const std::string dir = [] {
-    std::string d;
-    if (world().is_root()) {  // one rank generates, the others read
-      d = lra_test::fresh_dir("mpi", "data").string();
-      GenerateOptions g;
-      g.train = 200;
-      g.val = 32;
-      g.test = 32;
-      g.min_len = 8;
-      g.max_len = 32;
-      find_task("listops").generate(d, g);
-    }
-    world().barrier();
-    const char* env = std::getenv("LRA_TEST_TMP");
-    return (std::filesystem::path(env && *env ? env : std::filesystem::temp_directory_path()) /
-            "mpi" / "data")
-        .string();
-  }();
-  return dir;
+// The folder lra_test::fresh_dir("mpi", name) makes (on rank 0), as every rank sees it.
+std::string shared_dir(const char* name) {
+  const char* env = std::getenv("LRA_TEST_TMP");
+  return (std::filesystem::path(env && *env ? env : std::filesystem::temp_directory_path()) /
+          "mpi" / name)
+      .string();
 }
 
 const TaskData& data() {
-  static TaskData d = find_task("listops").load(data_dir(), 32);
+  static TaskData d = [] {
+    if (world().is_root()) lra_test::generated_listops("mpi", 200, 32, 32, 8, 32, 32);
+    world().barrier();  // rank 0 has written it
+    return find_task("listops").load(shared_dir("data"), 32);
+  }();
   return d;
 }
 
 Settings settings(int64_t steps, int64_t accumulate) {
-  Settings s;
-  for (const auto& [k, v] : find_task("listops").preset("tiny").settings) s.set(k, v, "preset");
-  const std::pair<const char*, std::string> o[] = {{"steps", std::to_string(steps)},
-                                                   {"batch", "8"},
-                                                   {"accumulate", std::to_string(accumulate)},
-                                                   {"layers", "1"},
-                                                   {"dim", "16"},
-                                                   {"heads", "2"},
-                                                   {"qkv_dim", "16"},
-                                                   {"mlp_dim", "32"},
-                                                   {"dropout", "0.1"},
-                                                   {"attn_dropout", "0.1"},
-                                                   {"warmup", "5"},
-                                                   {"eval_every", "10"},
-                                                   {"log_every", "10"},
-                                                   {"max_len", "32"},
-                                                   {"threads", "1"},
-                                                   {"seed", "5"}};
-  for (const auto& [k, v] : o) s.set(k, v, "test");
-  return s;
+  return lra_test::tiny_listops({{"steps", std::to_string(steps)},
+                                 {"batch", "8"},
+                                 {"accumulate", std::to_string(accumulate)},
+                                 {"layers", "1"},
+                                 {"dim", "16"},
+                                 {"heads", "2"},
+                                 {"qkv_dim", "16"},
+                                 {"mlp_dim", "32"},
+                                 {"dropout", "0.1"},
+                                 {"attn_dropout", "0.1"},
+                                 {"warmup", "5"},
+                                 {"eval_every", "10"},
+                                 {"log_every", "10"},
+                                 {"max_len", "32"},
+                                 {"threads", "1"},
+                                 {"seed", "5"}});
 }
 
 struct Trace {
@@ -131,11 +117,7 @@ TEST_CASE("mpi: a two-rank run stopped at step 10 resumes under one rank") {
   REQUIRE(world().size() == 2);
   if (world().is_root()) lra_test::fresh_dir("mpi", "run");
   world().barrier();
-  const char* env = std::getenv("LRA_TEST_TMP");
-  const std::string shared =
-      (std::filesystem::path(env && *env ? env : std::filesystem::temp_directory_path()) / "mpi" /
-       "run")
-          .string();
+  const std::string shared = shared_dir("run");
   const Trace first = run(world(), 20, 1, shared, false, 10);
   CHECK(first.result.interrupted);
   CHECK(first.losses.size() == 10);
