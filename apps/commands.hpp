@@ -25,5 +25,6 @@ void add_span_command(CLI::App& app, Action& action);             // cmd_span.cp
 void add_attention_command(CLI::App& app, Action& action);        // cmd_attention.cpp
 void add_bench_attention_command(CLI::App& app, Action& action);  // cmd_bench_attention.cpp
 void add_suite_command(CLI::App& app, Action& action);            // cmd_suite.cpp
+void add_completion_command(CLI::App& app, Action& action);       // cmd_completion.cpp
 
 }  // namespace lra::app

@@ -76,6 +76,9 @@ install(FILES ${LRA_GENERATED_DIR}/include/lra/version.hpp
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/lra)
 if(TARGET lra_cpu)
   install(TARGETS lra_cpu RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  # bash completion, written after each build of lra_cpu (apps/CMakeLists.txt)
+  install(FILES ${CMAKE_BINARY_DIR}/lra_cpu.bash-completion
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME lra_cpu)
 endif()
 
 # ---- CMake package -----------------------------------------------------------------------

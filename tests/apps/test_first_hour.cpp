@@ -112,3 +112,17 @@ TEST_CASE("cli: data generate takes --threads like every other command") {
   CHECK_MESSAGE(r.code == 0, r.err);
   CHECK(fs::exists(d / "g" / "basic_train.tsv"));
 }
+
+TEST_CASE("cli: completion prints a bash script that completes commands and flags") {
+  const fs::path d = scratch_dir("completion");
+  const auto r = run_cli(d, "completion");
+  REQUIRE(r.code == 0);
+  lra::write_file_atomic((d / "lra_cpu.bash").string(), r.out);
+  const std::string probe =
+      "cd '" + d.string() +
+      "' && bash -c 'source lra_cpu.bash; COMP_WORDS=(lra_cpu data gen); COMP_CWORD=2; "
+      "_lra_cpu; echo \"${COMPREPLY[@]}\"; COMP_WORDS=(lra_cpu train --reve); COMP_CWORD=2; "
+      "_lra_cpu; echo \"${COMPREPLY[@]}\"' > words.txt";
+  CHECK(std::system(probe.c_str()) == 0);
+  CHECK(lra::read_file((d / "words.txt").string()) == "generate\n--reversible\n");
+}
