@@ -50,12 +50,21 @@ inline lra::TaskData generated_listops(const std::string& group, int64_t train, 
   return lra::find_task("listops").load(d.string(), read_len);
 }
 
-// ListOps settings: the tiny preset with `overrides` on top.
-inline lra::Settings tiny_listops(
+// ListOps settings: the tiny preset shrunk to a 1-layer, 16-wide model with dropout 0.1 on one
+// thread, then `overrides`.
+inline lra::Settings micro_listops(
     std::initializer_list<std::pair<const char*, std::string>> overrides) {
   lra::Settings s;
   for (const auto& [k, v] : lra::find_task("listops").preset("tiny").settings)
     s.set(k, v, "preset");
+  for (const auto& [k, v] : {std::pair<const char*, const char*>{"layers", "1"},
+                             {"dim", "16"},
+                             {"heads", "2"},
+                             {"qkv_dim", "16"},
+                             {"mlp_dim", "32"},
+                             {"dropout", "0.1"},
+                             {"threads", "1"}})
+    s.set(k, v, "test");
   for (const auto& [k, v] : overrides) s.set(k, v, "test");
   return s;
 }

@@ -29,23 +29,16 @@ struct Trace {
 
 // A tiny ListOps run with dropout on (layers and attention), so the random streams matter.
 Trace run(const std::string& model, int64_t accumulate, int64_t steps = 12) {
-  const Settings s = lra_test::tiny_listops({{"model", model},
-                                             {"steps", std::to_string(steps)},
-                                             {"batch", "8"},
-                                             {"accumulate", std::to_string(accumulate)},
-                                             {"layers", "1"},
-                                             {"dim", "16"},
-                                             {"heads", "2"},
-                                             {"qkv_dim", "16"},
-                                             {"mlp_dim", "32"},
-                                             {"dropout", "0.1"},
-                                             {"attn_dropout", "0.1"},
-                                             {"warmup", "2"},
-                                             {"eval_every", "6"},
-                                             {"log_every", "6"},
-                                             {"max_len", "48"},
-                                             {"threads", "1"},
-                                             {"seed", "3"}});
+  const Settings s = lra_test::micro_listops({{"model", model},
+                                              {"steps", std::to_string(steps)},
+                                              {"batch", "8"},
+                                              {"accumulate", std::to_string(accumulate)},
+                                              {"attn_dropout", "0.1"},
+                                              {"warmup", "2"},
+                                              {"eval_every", "6"},
+                                              {"log_every", "6"},
+                                              {"max_len", "48"},
+                                              {"seed", "3"}});
   Trace t;
   TrainHooks hooks;
   hooks.on_step = [&](const StepInfo& si) {

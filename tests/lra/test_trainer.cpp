@@ -33,25 +33,15 @@ const TaskData& tiny_data() {
 }
 
 Settings tiny_settings(int64_t steps, uint64_t seed = 1) {
-  Settings s;
-  for (const auto& [k, v] : find_task("listops").preset("tiny").settings) s.set(k, v, "preset");
+  Settings s = lra_test::micro_listops({{"steps", std::to_string(steps)},
+                                        {"batch", "4"},
+                                        {"warmup", "3"},
+                                        {"eval_every", "4"},
+                                        {"log_every", "3"},
+                                        {"eval_batches", "4"},
+                                        {"max_len", "64"},
+                                        {"seed", std::to_string(seed)}});
   s.set("preset", "tiny", "test");
-  const std::pair<const char*, std::string> o[] = {{"steps", std::to_string(steps)},
-                                                   {"batch", "4"},
-                                                   {"layers", "1"},
-                                                   {"dim", "16"},
-                                                   {"heads", "2"},
-                                                   {"qkv_dim", "16"},
-                                                   {"mlp_dim", "32"},
-                                                   {"dropout", "0.1"},
-                                                   {"warmup", "3"},
-                                                   {"eval_every", "4"},
-                                                   {"log_every", "3"},
-                                                   {"eval_batches", "4"},
-                                                   {"max_len", "64"},
-                                                   {"threads", "1"},
-                                                   {"seed", std::to_string(seed)}};
-  for (const auto& [k, v] : o) s.set(k, v, "test");
   return s;
 }
 

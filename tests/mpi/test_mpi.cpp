@@ -37,22 +37,15 @@ const TaskData& data() {
 }
 
 Settings settings(int64_t steps, int64_t accumulate) {
-  return lra_test::tiny_listops({{"steps", std::to_string(steps)},
-                                 {"batch", "8"},
-                                 {"accumulate", std::to_string(accumulate)},
-                                 {"layers", "1"},
-                                 {"dim", "16"},
-                                 {"heads", "2"},
-                                 {"qkv_dim", "16"},
-                                 {"mlp_dim", "32"},
-                                 {"dropout", "0.1"},
-                                 {"attn_dropout", "0.1"},
-                                 {"warmup", "5"},
-                                 {"eval_every", "10"},
-                                 {"log_every", "10"},
-                                 {"max_len", "32"},
-                                 {"threads", "1"},
-                                 {"seed", "5"}});
+  return lra_test::micro_listops({{"steps", std::to_string(steps)},
+                                  {"batch", "8"},
+                                  {"accumulate", std::to_string(accumulate)},
+                                  {"attn_dropout", "0.1"},
+                                  {"warmup", "5"},
+                                  {"eval_every", "10"},
+                                  {"log_every", "10"},
+                                  {"max_len", "32"},
+                                  {"seed", "5"}});
 }
 
 struct Trace {
