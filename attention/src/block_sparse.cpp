@@ -373,7 +373,8 @@ void dropout_tile(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv
   const PhiloxKey key(p.spec->dropout_key);
   LRA_ASSERT(mv.cs == 1 || mv.rs == 1);
   if (mv.rs == 1) {
-    const uint64_t n = uint64_t(p.N), first = uint64_t(((b * p.H + h) * p.N + i0) * p.N);
+    const uint64_t n = uint64_t(p.N),
+                   first = uint64_t((((p.spec->row0 + b) * p.H + h) * p.N + i0) * p.N);
     for (int64_t y = 0; y < kt.nk; ++y) {
       const uint64_t base = first + uint64_t(kt.pos[y]);
       float* out = mv.t + y * mv.cs;
