@@ -19,8 +19,8 @@
 #include "lra/core/error.hpp"
 #include "lra/lra/tasks/settings.hpp"
 #include "lra/lra/tasks/task.hpp"
-#include "lra/lra/train/model.hpp"
 #include "lra/lra/train/distributed.hpp"
+#include "lra/lra/train/model.hpp"
 
 namespace lra {
 
