@@ -425,6 +425,19 @@ TEST_CASE("report: two real run folders in the Table 1 layout with the paper's n
   Report g = make_report({root.string()});
   REQUIRE(g.columns.size() == 1);
   CHECK(g.columns[0].title == "ListOps-64 (style connected, contour length 6)");
+
+  // Runs on data of another setting are another column, never one mean.
+  const std::string cfg2 = (root / "seed-2" / "config.json").string();
+  json c2 = json::parse(lra::read_file(cfg2));
+  c2["data"]["notes"] = json::array({"generated: style connected, contour length 14, size 32"});
+  lra::write_file_atomic(cfg2, c2.dump(2));
+  Report two = make_report({root.string()});
+  REQUIRE(two.columns.size() == 2);
+  CHECK(two.rows[0].cells[0].n == 1);
+  CHECK(two.rows[0].cells[1].n == 1);
+  const std::string md2 = two.markdown();
+  CHECK(md2.find("ListOps-64 (style connected, contour length 14)") != std::string::npos);
+  CHECK(md2.find("ListOps-64 (style connected, contour length 6)") != std::string::npos);
 }
 
 TEST_CASE("svg: a line plot holds its series, labels and no NaN coordinates") {

@@ -125,7 +125,8 @@ Report make_report(const std::vector<std::string>& paths) {
     find_runs(p, 2, runs);
     if (runs.size() == before) rep.skipped.push_back(p + ": no run folder (config.json) found");
   }
-  // Runs by column (task, preset, length, steps) and model.
+  // Runs by column (task, length, generated data's setting via the title, preset, steps) and
+  // model: runs on data of another contour length never share a mean.
   struct Runs {
     std::vector<double> acc, wall, speed;
     std::vector<std::string> dirs;
@@ -134,7 +135,7 @@ Report make_report(const std::vector<std::string>& paths) {
   auto column_order = [](const ReportColumn& c) {
     size_t t = 0;
     while (t < kColumns.size() && kColumns[t].first != c.task) ++t;
-    return std::make_tuple(t, c.task, c.max_len, c.preset, c.steps);
+    return std::make_tuple(t, c.task, c.max_len, c.title, c.preset, c.steps);
   };
   std::map<decltype(column_order(ReportColumn{})), ReportColumn> columns;
   std::map<std::pair<decltype(column_order(ReportColumn{})), std::string>, Runs> cells;
