@@ -51,6 +51,7 @@
 // sort before the padding and the rotations do not depend on N, a sequence gets the same
 // buckets, chunks and outputs alone at its own length or padded in a longer batch
 // (tests/attention/test_batch_invariance.cpp). A batch longer than L just has more chunks.
+//   logit_scale = 0     multiplier of q·k̂, 0: 1/√d (paper, trax); LRA's code: √d (5.66 at d 32)
 //   wrap        = true  chunk 0 looks back to the last chunk holding valid tokens (trax, LRA);
 //                 false: the paper's text, chunk 0 sees only itself
 //   dedup       = true  a key found by several rounds counts once (the union P_i = ∪_r P_i^r of
@@ -120,12 +121,21 @@ const ParamSpec kWrap{"wrap", "true",
                       "chunk 0 also looks back to the last valid chunk (trax/LRA); false: not"};
 const ParamSpec kDedup{"dedup", "true",
                        "a key found by several rounds counts once (union); false: per round"};
+const ParamSpec kLogitScale{"logit_scale", "0",
+                            "multiplier of q·k̂ (0: 1/√d, the paper's; the LRA code uses √d)"};
 
 struct LshConfig {
   int64_t n_hashes = 1, n_buckets = 10, bucket_size = 0;
   int64_t max_len = 1;  // the configured length L (MechanismOptions::max_len) chunks derive from
   bool wrap = true, dedup = true;
+  float logit_scale = 0.0f;  // 0: 1/√d
 };
+
+// The multiplier of q·k̂: 1/√d unless logit_scale gives one (the LRA code: √d, docs/mechanisms.md
+// section 10).
+float logit_scale(const LshConfig& cfg, int64_t d) {
+  return cfg.logit_scale > 0.0f ? cfg.logit_scale : 1.0f / std::sqrt(float(d));
+}
 
 // Everything the hash decided in one forward pass: integers only, no gradient. Shared by the
 // fast path (forward and backward) and the dense face.
@@ -649,13 +659,13 @@ std::pair<Tensor, Tensor> lsh_backward(const LshSaved& s, const Tensor& g) {
 }
 
 // Fused LSH attention: q, v (B, H, N, d) -> (B, H, N, d). See the banner.
-Var lsh_attention(const Var& q_in, const Var& v_in, std::shared_ptr<const LshPlan> plan, float drop,
-                  uint64_t drop_key) {
+Var lsh_attention(const Var& q_in, const Var& v_in, std::shared_ptr<const LshPlan> plan,
+                  float scale, float drop, uint64_t drop_key) {
   auto st = std::make_shared<LshSaved>();
   st->plan = std::move(plan);
   st->q = unit_last_stride(q_in.data());
   st->v = unit_last_stride(v_in.data());
-  st->scale = 1.0f / std::sqrt(float(st->q.size(3)));
+  st->scale = scale;
   st->drop = drop, st->drop_key = drop_key;
   lsh_forward(*st);
   return make_result(st->out, "lsh_attention", {q_in, v_in}, [st](const Tensor& g, InputGrads& in) {
@@ -673,12 +683,15 @@ class ReformerAttention : public MultiHeadAttention {
     cfg_.bucket_size = o.get_int(kBucketSize);
     cfg_.wrap = o.get_bool(kWrap);
     cfg_.dedup = o.get_bool(kDedup);
+    cfg_.logit_scale = float(o.get_float(kLogitScale));
     cfg_.max_len = std::max<int64_t>(1, o.max_len);
     LRA_CHECK(cfg_.n_hashes >= 1, ConfigError, "reformer: n_hashes=", cfg_.n_hashes,
               " must be >= 1");
     LRA_CHECK(cfg_.n_buckets == 1 || (cfg_.n_buckets >= 2 && cfg_.n_buckets % 2 == 0), ConfigError,
               "reformer: n_buckets=", cfg_.n_buckets,
               " must be 1 or even (angular LSH takes argmax over [xR; -xR])");
+    LRA_CHECK(cfg_.logit_scale >= 0.0f, ConfigError, "reformer: logit_scale=", cfg_.logit_scale,
+              " must be >= 0 (0: 1/sqrt(d))");
     LRA_CHECK(cfg_.bucket_size >= 0, ConfigError, "reformer: bucket_size=", cfg_.bucket_size,
               " must be >= 0 (0: use n_buckets)");
   }
@@ -689,7 +702,8 @@ class ReformerAttention : public MultiHeadAttention {
              const nn::ForwardContext& ctx) override {
     auto plan = make_plan(cfg_, q.data(), lengths, hash_key(ctx), key_mask(ctx, q.data()));
     const float drop = ctx.training ? attn_dropout_ : 0.0f;
-    return lsh_attention(q, v, plan, drop, ctx.key(path() + ".attn_dropout"));
+    return lsh_attention(q, v, plan, logit_scale(cfg_, q.data().size(3)), drop,
+                         ctx.key(path() + ".attn_dropout"));
   }
 
   // Softmax over the union of each query's windows, for the buckets this input and ctx give.
@@ -700,7 +714,7 @@ class ReformerAttention : public MultiHeadAttention {
     const int64_t n = p.n, d = q.size(3);
     const Tensor qc = q.contiguous();
     const float* pq = qc.data<float>();
-    const float scale = 1.0f / std::sqrt(float(d));
+    const float scale = logit_scale(cfg_, d);
     Tensor w = Tensor::zeros({p.batch, p.heads, n, n});
     float* pw = w.data<float>();
     parallel_for(p.bh_count(), 1, [&](int64_t bh0, int64_t bh1) {
@@ -776,7 +790,7 @@ MechanismInfo reformer_mechanism() {
           "Reformer (LSH attention)",
           "shared-QK; angular-LSH buckets sorted into chunks, each sees itself + the previous "
           "chunk; n_h rounds combined; O(n_h N c d)",
-          {kHashes, kBuckets, kBucketSize, kWrap, kDedup},
+          {kHashes, kBuckets, kBucketSize, kWrap, kDedup, kLogitScale},
           [](const MechanismOptions& o) { return std::make_unique<ReformerAttention>(o); }};
 }
 
