@@ -29,6 +29,7 @@ namespace lra {
 
 ModelConfig model_config(const Settings& s, const TaskInfo& task) {
   ModelConfig c;
+  c.task = task.name;
   c.mechanism = s.get("model");
   c.mechanism_params = attn::parse_param_list(s.get("attn"));
   c.vocab = task.vocab;
