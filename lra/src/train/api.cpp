@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "lra/core/error.hpp"
+#include "lra/core/text.hpp"
 #include "lra/core/threading.hpp"
 #include "lra/lra/data/image.hpp"
 #include "lra/lra/data/listops.hpp"
@@ -72,12 +73,7 @@ ModelConfig config_from_metadata(const std::map<std::string, std::string>& meta,
   };
   auto number = [&](const char* key) -> double {
     const std::string& v = get(key);
-    try {
-      size_t used = 0;
-      double d = std::stod(v, &used);
-      if (used == v.size()) return d;
-    } catch (const std::exception&) {
-    }
+    if (const std::optional<double> d = parse_number(v)) return *d;
     throw CheckpointError("checkpoint '" + path + "': lra.model." + key + " is '" + v +
                           "'; expected a number");
   };
