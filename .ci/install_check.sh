@@ -63,7 +63,8 @@ for kind in $kinds; do
   libdir=$(dirname "$(dirname "$pc")")
   for f in "$config" "$(dirname "$config")/lraConfigVersion.cmake" \
            "$(dirname "$config")/lraTargets.cmake" "$pc" "$prefix/include/lra/lra.hpp" \
-           "$prefix/include/lra/version.hpp" "$prefix/bin/lra_cpu"; do
+           "$prefix/include/lra/version.hpp" "$prefix/bin/lra_cpu" \
+           "$prefix/share/man/man1/lra_cpu.1"; do
     [ -f "$f" ] || { echo "missing from the install: $f"; exit 1; }
   done
   if [ "$kind" = shared ]; then ls "$libdir"/liblra_core.so* >/dev/null; else ls "$libdir"/liblra_core.a >/dev/null; fi

@@ -41,10 +41,10 @@ void add_eval_command(CLI::App& app, Action& action) {
       RunEval r = evaluate_run(a->run, a->o);
       if (bar) bar->finish();
       std::printf(
-          "%s checkpoint (step %lld) on %s: accuracy %.4f (majority class %.4f), loss %.4f, "
+          "%s checkpoint (step %lld) on %s: accuracy %.4f (majority class '%s' %.4f), loss %.4f, "
           "%lld examples\n",
           a->o.checkpoint.c_str(), (long long)r.checkpoint_step, a->o.split.c_str(), r.accuracy,
-          r.majority, r.loss, (long long)r.examples);
+          r.majority_class.c_str(), r.majority, r.loss, (long long)r.examples);
       if (!r.note.empty()) std::printf("note: %s\n", r.note.c_str());
       if (!r.has_recorded) {
         std::printf("training recorded no %s accuracy for this checkpoint\n", a->o.split.c_str());

@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "exit_codes.hpp"
 #include "lra/attention/registry.hpp"
 #include "lra/core/error.hpp"
 #include "lra/core/io.hpp"
@@ -220,7 +221,7 @@ int run_suite(SuiteArgs a) {
   std::signal(SIGTERM, on_suite_signal);
   const auto t0 = Clock::now();
   std::vector<Cell> running;
-  std::vector<std::string> failed;
+  std::vector<std::pair<std::string, int>> failed;  // cell folder, child's exit code
   size_t next = 0, finished_here = 0;
   int stopped_by = SIGINT;  // the signal that stopped the suite (130 or 143 on exit)
   auto last_line = Clock::now() - std::chrono::hours(1);
@@ -257,12 +258,13 @@ int run_suite(SuiteArgs a) {
           ++done;
           ++finished_here;
         } else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 130)) {
-          failed.push_back(it->dir);
+          failed.emplace_back(it->dir,
+                              WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
         }
         std::printf(
             "suite: %s %s/%s seed %lld after %s (%zu/%zu cells done)\n",
             ok ? "finished" : "stopped", it->task.c_str(), it->model.c_str(), (long long)it->seed,
-            format_seconds(std::chrono::duration<double>(Clock::now() - it->started).count())
+            format_duration(std::chrono::duration<double>(Clock::now() - it->started).count())
                 .c_str(),
             done, total);
         std::fflush(stdout);
@@ -278,19 +280,21 @@ int run_suite(SuiteArgs a) {
                std::to_string(cell_step(c.dir));
       const size_t left = total - done;
       const std::string eta =
-          finished_here > 0 ? format_seconds(el / double(finished_here) * double(left)) : "?";
+          finished_here > 0 ? format_duration(el / double(finished_here) * double(left)) : "?";
       std::printf("suite: %zu/%zu cells done | running:%s | %s elapsed | eta %s\n", done, total,
-                  now.c_str(), format_seconds(el).c_str(), eta.c_str());
+                  now.c_str(), format_duration(el).c_str(), eta.c_str());
       std::fflush(stdout);
       last_line = Clock::now();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  for (const auto& f : failed)
-    std::fprintf(stderr, "suite: cell %s failed: see %s.log\n", f.c_str(), f.c_str());
+  for (const auto& [dir, code] : failed)
+    std::fprintf(stderr, "suite: cell %s failed (exit %d): see %s.log\n", dir.c_str(), code,
+                 dir.c_str());
   if (done < total) {
-    std::printf("suite: %zu/%zu cells done; run the same command again to continue\n", done, total);
-    return failed.empty() ? 128 + stopped_by : 1;
+    std::printf("suite: %zu/%zu cells done (%zu failed); run the same command again to continue\n",
+                done, total, failed.size());
+    return failed.empty() ? 128 + stopped_by : exit_code::cells_failed;
   }
   write_report(a);
   return 0;

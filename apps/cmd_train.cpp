@@ -2,6 +2,7 @@
 // generate data, train into a run folder (lra/lra/train/run.hpp), report test accuracy of the
 // best-validation checkpoint. --resume DIR continues a run exactly; --seeds 1,2,3 runs one
 // folder per seed and records mean and std; Ctrl-C (SIGINT/SIGTERM) saves `last` and exits.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -51,13 +52,6 @@ extern "C" void on_stop_signal(int sig) {
   g_stop_signal.store(sig);
   g_stop.store(true);
   std::signal(sig, SIG_DFL);  // a second Ctrl-C ends the process at once
-}
-
-std::string timestamp() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::localtime(&t));
-  return buf;
 }
 
 // A task whose data cannot be generated needs --data: say where that data comes from.
@@ -133,26 +127,35 @@ int run_one(Settings s, const std::string& out, bool resume, const TrainArgs& a,
   TrainProgress progress;
   TrainHooks hooks;
   hooks.log = [&](const std::string& line) { progress.line(line); };
-  // One ETA line early in the run (after 10 steps or 3 s), from this session's speed.
+  // One ETA line early in the run, from the speed of steps after the first few: the first
+  // steps also touch fresh memory pages and warm the caches, and counting them made the
+  // estimate pessimistic. Measured over 10 steps after kWarmup, or over 3 s when slower.
+  constexpr int64_t kWarmup = 3;
   int64_t session_steps = 0;
+  bool eta_said = false;
+  std::chrono::steady_clock::time_point t_warm;
   if (world().is_root()) {  // the other ranks print nothing (stdout: /dev/null)
     hooks.on_step = [&](const StepInfo& si) {
       progress.step(si);
       ++session_steps;
-      const double session_s =
-          si.steps_per_second > 0 ? double(session_steps) / si.steps_per_second : 0;
-      if (si.step < si.total && (session_steps == 10 || (session_steps < 10 && session_s >= 3.0))) {
-        session_steps = 10;  // said once
-        const int64_t every = s.get_int("eval_every");
-        const long long evals = every > 0 ? (long long)((si.total - si.step) / every) : 0;
-        char line[200];
-        std::snprintf(line, sizeof line,
-                      "eta: about %s for the %lld steps left at %.2f steps/s (from the first "
-                      "steps), plus %lld evaluations and the test set",
-                      format_seconds(si.eta).c_str(), (long long)(si.total - si.step),
-                      si.steps_per_second, evals);
-        progress.line(line);
-      }
+      if (session_steps == kWarmup) t_warm = std::chrono::steady_clock::now();
+      if (eta_said || session_steps <= kWarmup || si.step >= si.total) return;
+      const int64_t measured = session_steps - kWarmup;
+      const double dt =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t_warm).count();
+      if (measured < 10 && dt < 3.0) return;
+      eta_said = true;
+      const double rate = double(measured) / std::max(dt, 1e-9);
+      const int64_t every = s.get_int("eval_every");
+      const long long evals = every > 0 ? (long long)((si.total - si.step) / every) : 0;
+      char line[240];
+      std::snprintf(line, sizeof line,
+                    "eta: about %s for the %lld steps left at %.2f steps/s (measured over %lld "
+                    "steps after %lld warm-up steps), plus %lld evaluations and the test set",
+                    format_duration(double(si.total - si.step) / rate).c_str(),
+                    (long long)(si.total - si.step), rate, (long long)measured, (long long)kWarmup,
+                    evals);
+      progress.line(line);
     };
     hooks.on_eval_progress = [&](const std::string& w, size_t d, size_t t) {
       progress.eval(w, d, t);

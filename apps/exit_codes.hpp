@@ -12,6 +12,7 @@ constexpr int checkpoint = 4;      // checkpoint or run folder (CheckpointError)
 constexpr int diverged = 5;        // NaN/Inf loss or gradient (DivergedError)
 constexpr int not_reproduced = 6;  // eval: the accuracy differs from the recorded one
 constexpr int io = 7;              // a file could not be written (IoError)
+constexpr int cells_failed = 8;    // suite: a cell's training failed (each named with its log)
 constexpr int sigint = 130;        // 128 + SIGINT: `last` saved, continue with --resume
 constexpr int sigterm = 143;       // 128 + SIGTERM: the same
 
@@ -25,6 +26,7 @@ inline constexpr const char* table =
     "  5    training diverged: NaN/Inf loss or gradient (step and parameter named)\n"
     "  6    eval: the accuracy differs from the one training recorded\n"
     "  7    a file could not be written (disk full, permissions)\n"
+    "  8    suite: a cell failed (each failed cell is named, with its exit code and log)\n"
     "  130  stopped by SIGINT (Ctrl-C): `last` saved; continue with train --resume RUN\n"
     "  143  stopped by SIGTERM: the same\n";
 

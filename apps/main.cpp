@@ -61,6 +61,7 @@ int run(int argc, char** argv) {
   lra::app::add_bench_attention_command(app, action);
   lra::app::add_suite_command(app, action);
   lra::app::add_completion_command(app, action);
+  lra::app::add_man_command(app, action);
   if (const std::string bad = unknown_command(app, argc, argv); !bad.empty()) {
     std::fprintf(stderr, "lra_cpu: %s\n", bad.c_str());
     return code::usage;

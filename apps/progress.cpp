@@ -10,18 +10,6 @@ bool stderr_is_tty() {
   return ::isatty(STDERR_FILENO) != 0;
 }
 
-std::string format_seconds(double s) {
-  char buf[32];
-  if (s < 0 || s != s) s = 0;
-  if (s < 60)
-    std::snprintf(buf, sizeof buf, "%.0fs", s);
-  else if (s < 3600)
-    std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, (int(s) % 3600) / 60);
-  return buf;
-}
-
 ProgressBar::ProgressBar(std::string label, size_t total)
     : label_(std::move(label)),
       total_(total),
@@ -43,10 +31,10 @@ void ProgressBar::update(size_t done) {
     int width = 30, filled = int(frac * width);
     std::fprintf(stderr, "\r%s [%-*s] %zu/%zu %s eta %s \033[K", label_.c_str(), width,
                  std::string(size_t(filled), '#').c_str(), done, total_,
-                 format_seconds(elapsed).c_str(), format_seconds(eta).c_str());
+                 format_duration(elapsed).c_str(), format_duration(eta).c_str());
   } else {
     std::fprintf(stderr, "%s %zu/%zu (%.0f%%) %s elapsed, eta %s\n", label_.c_str(), done, total_,
-                 100.0 * frac, format_seconds(elapsed).c_str(), format_seconds(eta).c_str());
+                 100.0 * frac, format_duration(elapsed).c_str(), format_duration(eta).c_str());
   }
   std::fflush(stderr);
 }
@@ -78,7 +66,7 @@ void TrainProgress::step(const StepInfo& s) {
                 "[%-*s] %lld/%lld | loss %.4f | acc %.3f | %.2f steps/s | %s | eta %s", width,
                 std::string(size_t(filled), '#').c_str(), (long long)s.step, (long long)s.total,
                 s.interval_loss, s.interval_accuracy, s.steps_per_second,
-                format_seconds(s.elapsed).c_str(), format_seconds(s.eta).c_str());
+                format_duration(s.elapsed).c_str(), format_duration(s.eta).c_str());
   draw(buf, s.step == s.total);
 }
 
@@ -94,7 +82,8 @@ void TrainProgress::eval(const std::string& what, size_t done, size_t total) {
   const int width = 24, filled = int(frac * width);
   char buf[200];
   std::snprintf(buf, sizeof buf, "eval %s [%-*s] %zu/%zu examples | eta %s", what.c_str(), width,
-                std::string(size_t(filled), '#').c_str(), done, total, format_seconds(eta).c_str());
+                std::string(size_t(filled), '#').c_str(), done, total,
+                format_duration(eta).c_str());
   draw(buf, done == total);
 }
 

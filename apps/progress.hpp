@@ -10,12 +10,12 @@
 #include <cstddef>
 #include <string>
 
+#include "lra/core/text.hpp"  // format_duration
 #include "lra/lra/train/trainer.hpp"
 
 namespace lra::app {
 
 bool stderr_is_tty();
-std::string format_seconds(double s);  // "42s", "3m07s", "1h05m"
 
 class ProgressBar {
  public:

@@ -79,6 +79,8 @@ if(TARGET lra_cpu)
   # bash completion, written after each build of lra_cpu (apps/CMakeLists.txt)
   install(FILES ${CMAKE_BINARY_DIR}/lra_cpu.bash-completion
           DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME lra_cpu)
+  # the man page lra_cpu(1), written with the completion (`lra_cpu man`)
+  install(FILES ${CMAKE_BINARY_DIR}/lra_cpu.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 endif()
 
 # ---- CMake package -----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "lra/core/error.hpp"
+#include "lra/core/text.hpp"
 
 namespace lra::attn {
 namespace {
@@ -13,31 +14,11 @@ const std::string* lookup(const MechanismOptions& o, const ParamSpec& spec) {
 }  // namespace
 
 int64_t MechanismOptions::get_int(const ParamSpec& spec) const {
-  const std::string& s = *lookup(*this, spec);
-  size_t used = 0;
-  int64_t v = 0;
-  try {
-    v = std::stoll(s, &used);
-  } catch (...) {
-    used = 0;
-  }
-  LRA_CHECK(used == s.size() && !s.empty(), ConfigError, "attention parameter ", spec.name, "=",
-            cut_for_message(s), " is not an integer");
-  return v;
+  return to_int(*lookup(*this, spec), "attention parameter " + spec.name);
 }
 
 double MechanismOptions::get_float(const ParamSpec& spec) const {
-  const std::string& s = *lookup(*this, spec);
-  size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (...) {
-    used = 0;
-  }
-  LRA_CHECK(used == s.size() && !s.empty(), ConfigError, "attention parameter ", spec.name, "=",
-            cut_for_message(s), " is not a number");
-  return v;
+  return to_number(*lookup(*this, spec), "attention parameter " + spec.name);
 }
 
 bool MechanismOptions::get_bool(const ParamSpec& spec) const {

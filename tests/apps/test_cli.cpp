@@ -457,3 +457,18 @@ TEST_CASE("cli: bench --baseline measures both binaries and prints their ratio")
   CHECK(bad.code != 0);
   CHECK(bad.err.find("--baseline /no/such/lra_cpu is not an executable") != std::string::npos);
 }
+
+TEST_CASE("cli: a suite with a failed cell exits 8 and names the cell") {
+  fs::path d = scratch("suite_failed");
+  // max_len 4 leaves out every generated expression (10-60 tokens): the cell's training stops
+  // with a configuration error (exit 2) naming max_len.
+  std::vector<std::string> args = tiny_suite("grid", "transformer", "1", 8);
+  std::replace(args.begin(), args.end(), std::string("max_len=64"), std::string("max_len=4"));
+  Result r = run(args, d);
+  CHECK_MESSAGE(r.code == 8, r.out << r.err);
+  CHECK_MESSAGE(
+      r.err.find("suite: cell grid/listops/transformer/seed1 failed (exit 2)") != std::string::npos,
+      r.err);
+  CHECK(r.out.find("(1 failed)") != std::string::npos);
+  CHECK_FALSE(fs::exists(d / "grid/report.md"));
+}

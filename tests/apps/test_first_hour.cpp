@@ -126,3 +126,43 @@ TEST_CASE("cli: completion prints a bash script that completes commands and flag
   CHECK(std::system(probe.c_str()) == 0);
   CHECK(lra::read_file((d / "words.txt").string()) == "generate\n--reversible\n");
 }
+
+TEST_CASE("cli: man prints a page that names every command and renders with man -l") {
+  const fs::path d = scratch_dir("man");
+  const auto r = run_cli(d, "man");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.rfind(".TH LRA_CPU 1", 0) == 0);
+  // Every command --help lists, and the subcommands of data, each with its own section.
+  const auto help = run_cli(d, "--help");
+  REQUIRE(help.code == 0);
+  const size_t from = help.out.find("Subcommands:\n");
+  REQUIRE(from != std::string::npos);
+  int commands = 0;
+  size_t at = from + 13;
+  while (at < help.out.size() && help.out.compare(at, 2, "  ") == 0) {
+    const size_t end = help.out.find(' ', at + 2);
+    std::string name;  // as roff writes it: a hyphen is "\-"
+    for (char c : help.out.substr(at + 2, end - at - 2))
+      name += c == '-' ? "\\-" : std::string(1, c);
+    CHECK_MESSAGE(has(r.out, ".SS \"lra_cpu " + name + "\""), name);
+    ++commands;
+    at = help.out.find('\n', at) + 1;
+  }
+  CHECK(commands >= 13);
+  CHECK(has(r.out, ".SS \"lra_cpu data generate\""));
+  CHECK(has(r.out, ".SS \"lra_cpu data check\""));
+  CHECK_FALSE(has(r.out, "lra_cpu man\""));  // hidden: for the build
+  CHECK(has(r.out, ".SH EXIT STATUS"));
+  // man renders it (when man is installed): the NAME line and train's flags come out.
+  lra::write_file_atomic((d / "lra_cpu.1").string(), r.out);
+  if (std::system("command -v man >/dev/null 2>&1") == 0) {
+    const std::string render = "cd '" + d.string() +
+                               "' && MANWIDTH=100 MAN_KEEP_FORMATTING= man -l lra_cpu.1 2>err.txt "
+                               "| col -b > page.txt";
+    REQUIRE(std::system(render.c_str()) == 0);
+    const std::string page = lra::read_file((d / "page.txt").string());
+    CHECK(has(page, "lra_cpu - Long-Range-Arena"));
+    CHECK(has(page, "--reversible"));
+    CHECK(lra::read_file((d / "err.txt").string()).empty());  // no roff warnings
+  }
+}

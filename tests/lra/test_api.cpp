@@ -324,3 +324,99 @@ TEST_CASE("api: the Pathfinder and Path-X cpu presets hide black pixels; every m
     CHECK(diff > 1e-6f);
   }
 }
+
+TEST_CASE("api: a checkpoint records its task; tokenize and class names per task") {
+  const fs::path dir = api_dir("task");
+  const std::string path = (dir / "text-tiny.safetensors").string();
+  std::unique_ptr<lra::LraModel> text = lra::api::make_model(spec_of("text", "tiny"));
+  CHECK(text->config().task == "text");
+  lra::api::save_checkpoint(*text, path);
+
+  // Round trip: the task comes back, and predict names the classes.
+  std::unique_ptr<lra::LraModel> loaded = lra::api::load_model(path, "text");
+  CHECK(loaded->config().task == "text");
+  const lra::api::Prediction p = lra::api::predict(
+      *loaded, {lra::api::tokenize("text", "a fine film"), lra::api::tokenize("text", "dull")});
+  REQUIRE(p.names.size() == 2);
+  for (size_t i = 0; i < 2; ++i)
+    CHECK(p.names[i] == lra::api::class_names("text").at(size_t(p.labels[i])));
+
+  // Loading it for another task's tokens is refused, naming both tasks.
+  try {
+    lra::api::load_model(path, "listops");
+    FAIL("loaded a text model for listops tokens");
+  } catch (const lra::CheckpointError& e) {
+    const std::string msg = e.what();
+    CHECK(msg.find("'text'") != std::string::npos);
+    CHECK(msg.find("'listops'") != std::string::npos);
+  }
+  // Retrieval has text's vocabulary and classes: only the record tells them apart.
+  CHECK_THROWS_AS(lra::api::load_model(path, "retrieval"), lra::CheckpointError);
+  CHECK_THROWS_AS(lra::api::load_model(path, "no-such-task"), lra::ConfigError);
+  // load_checkpoint into a model of another task with the same shapes is refused too.
+  lra::ModelConfig other_task = text->config();
+  other_task.task = "retrieval";
+  lra::LraModel other(other_task);
+  try {
+    lra::api::load_checkpoint(other, path);
+    FAIL("loaded a text checkpoint into a model for retrieval");
+  } catch (const lra::CheckpointError& e) {
+    CHECK(std::string(e.what()).find("task") != std::string::npos);
+  }
+
+  // A checkpoint saved before the record: loads (with a note), checked by vocabulary and
+  // classes when a task is asked for.
+  const std::string old = (dir / "old.safetensors").string();
+  {
+    std::map<std::string, std::string> meta;
+    lra::nn::NamedTensors state = lra::nn::load_safetensors(path, &meta);
+    REQUIRE(meta.erase("lra.model.task") == 1);
+    lra::nn::save_safetensors(old, state, meta);
+  }
+  std::unique_ptr<lra::LraModel> old_model = lra::api::load_model(old);
+  CHECK(old_model->config().task.empty());
+  CHECK(lra::api::predict(*old_model, {{5, 6}}).names.empty());
+  CHECK_NOTHROW(lra::api::load_model(old, "text"));
+  CHECK_THROWS_AS(lra::api::load_model(old, "listops"), lra::CheckpointError);
+  CHECK_NOTHROW(lra::api::load_checkpoint(*text, old));  // nothing recorded to compare
+  // A recorded task that disagrees with the recorded vocabulary: a damaged file.
+  {
+    std::map<std::string, std::string> meta;
+    lra::nn::NamedTensors state = lra::nn::load_safetensors(path, &meta);
+    meta["lra.model.task"] = "image";
+    lra::nn::save_safetensors((dir / "edited.safetensors").string(), state, meta);
+  }
+  CHECK_THROWS_AS(lra::api::load_model((dir / "edited.safetensors").string()),
+                  lra::CheckpointError);
+
+  // tokenize: each task's own tokens.
+  CHECK(lra::api::tokenize("listops", "[MAX 2 9 ]") ==
+        lra::api::Sequence{lra::data::kListOpsMax, lra::data::kListOpsDigit0 + 2,
+                           lra::data::kListOpsDigit0 + 9, lra::data::kListOpsEnd});
+  CHECK_THROWS_AS(lra::api::tokenize("listops", "[MAX 2 banana ]"), lra::DataError);
+  CHECK(lra::api::tokenize("text", "Ab") == lra::api::Sequence{'A' + 1, 'b' + 1});
+  CHECK(lra::api::tokenize("retrieval", std::string("\xff", 1)) == lra::api::Sequence{256});
+  for (const char* task : {"image", "pathfinder", "pathfinder64", "pathx"}) {
+    const int64_t n = lra::find_task(task).seq_len;
+    std::string pixels(size_t(n), '\0');
+    pixels[1] = char(200);
+    pixels.back() = char(255);
+    const lra::api::Sequence s = lra::api::tokenize(task, pixels);
+    REQUIRE(int64_t(s.size()) == n);
+    CHECK(s[0] == 0);
+    CHECK(s[1] == 200);
+    CHECK(s.back() == 255);
+    CHECK_THROWS_AS(lra::api::tokenize(task, "short"), lra::DataError);
+  }
+  CHECK_THROWS_AS(lra::api::tokenize("no-such-task", "x"), lra::ConfigError);
+
+  // Class names, index = label.
+  CHECK(lra::api::class_names("listops").size() == 10);
+  CHECK(lra::api::class_names("listops")[7] == "7");
+  CHECK(lra::api::class_names("text") == std::vector<std::string>{"negative", "positive"});
+  CHECK(lra::api::class_names("retrieval") == std::vector<std::string>{"unrelated", "linked"});
+  CHECK(lra::api::class_names("image").size() == 10);
+  CHECK(lra::api::class_names("image")[0] == "airplane");
+  CHECK(lra::api::class_names("pathfinder") ==
+        std::vector<std::string>{"disconnected", "connected"});
+}

@@ -29,6 +29,7 @@
 #include "lra/core/rng.hpp"
 #include "lra/core/simd.hpp"
 #include "lra/core/tensor.hpp"
+#include "lra/core/text.hpp"
 #include "lra/core/threading.hpp"
 
 #include "lra/autograd/gradcheck.hpp"

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "lra/core/error.hpp"
+#include "lra/core/text.hpp"
 
 namespace lra {
 
@@ -126,31 +127,11 @@ const std::string& Settings::source(const std::string& key) const {
 }
 
 int64_t Settings::get_int(const std::string& key) const {
-  const std::string& s = get(key);
-  size_t used = 0;
-  int64_t v = 0;
-  try {
-    v = std::stoll(s, &used);
-  } catch (...) {
-    used = 0;
-  }
-  LRA_CHECK(!s.empty() && used == s.size(), ConfigError, "setting ", key, "=", s, " (from ",
-            source(key), ") is not an integer");
-  return v;
+  return to_int(get(key), source(key) + ": setting " + key);
 }
 
 double Settings::get_float(const std::string& key) const {
-  const std::string& s = get(key);
-  size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (...) {
-    used = 0;
-  }
-  LRA_CHECK(!s.empty() && used == s.size(), ConfigError, "setting ", key, "=", s, " (from ",
-            source(key), ") is not a number");
-  return v;
+  return to_number(get(key), source(key) + ": setting " + key);
 }
 
 bool Settings::get_bool(const std::string& key) const {

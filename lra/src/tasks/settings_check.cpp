@@ -1,12 +1,12 @@
 // The valid range of every numeric setting, checked when a value is set (flag, TOML file,
 // preset, a run's config.json), so a bad number fails before anything runs and names its range.
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string_view>
 
 #include "lra/core/error.hpp"
+#include "lra/core/text.hpp"
 #include "lra/lra/tasks/settings.hpp"
 
 namespace lra {
@@ -82,15 +82,13 @@ void check_setting(const std::string& key, const std::string& value, const std::
     }
     double v = 0;
     if (r.kind == Kind::Int) {
-      int64_t i = 0;
-      const auto [end, err] = std::from_chars(value.data(), value.data() + value.size(), i);
-      if (value.empty() || err != std::errc() || end != value.data() + value.size()) fail();
-      v = double(i);
+      const std::optional<int64_t> i = parse_int(value);
+      if (!i) fail();
+      v = double(*i);
     } else {
-      const auto [end, err] = std::from_chars(value.data(), value.data() + value.size(), v);
-      if (value.empty() || err != std::errc() || end != value.data() + value.size() ||
-          !std::isfinite(v))
-        fail();
+      const std::optional<double> x = parse_number(value);
+      if (!x || !std::isfinite(*x)) fail();
+      v = *x;
     }
     const bool above = r.lo_open ? v > r.lo : v >= r.lo;
     const bool below = r.hi_open ? v < r.hi : v <= r.hi;

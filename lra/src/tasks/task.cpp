@@ -21,20 +21,30 @@
 namespace lra {
 namespace {
 
-using KV = std::vector<std::pair<std::string, std::string>>;
+// A task's presets as one table: a row per setting, a column per preset ("": the preset leaves
+// the setting to its default). Each preset lists its settings in row order.
+struct PresetRow {
+  const char* key;
+  const char* paper;
+  const char* cpu;
+  const char* tiny;
+};
+struct PresetSources {
+  const char* paper;
+  const char* cpu;
+  const char* tiny;
+};
 
-// The model part of a preset: layers, width, heads, qkv width, MLP width.
-KV model(int layers, int dim, int heads, int qkv, int mlp) {
-  return {{"layers", std::to_string(layers)},
-          {"dim", std::to_string(dim)},
-          {"heads", std::to_string(heads)},
-          {"qkv_dim", std::to_string(qkv)},
-          {"mlp_dim", std::to_string(mlp)}};
-}
-
-KV operator+(KV a, const KV& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
+template <size_t N>
+std::vector<Preset> presets_from(const PresetRow (&rows)[N], const PresetSources& src) {
+  std::vector<Preset> out = {
+      {"paper", src.paper, {}}, {"cpu", src.cpu, {}}, {"tiny", src.tiny, {}}};
+  for (const PresetRow& r : rows) {
+    const char* const values[] = {r.paper, r.cpu, r.tiny};
+    for (size_t i = 0; i < 3; ++i)
+      if (*values[i]) out[i].settings.emplace_back(r.key, values[i]);
+  }
+  return out;
 }
 
 // ListOps expressions longer than max_len are left out, never cut (a cut expression has
@@ -74,6 +84,46 @@ void generate_listops(const std::string& dir, const GenerateOptions& g) {
   data::write_listops_dataset(dir, c, g.progress);
 }
 
+// clang-format off
+constexpr PresetRow kListOpsPresets[] = {
+    // key            paper            cpu              tiny
+    {"layers",       "4",             "2",             "2"},
+    {"dim",          "512",           "64",            "32"},
+    {"heads",        "8",             "2",             "2"},
+    {"qkv_dim",      "512",           "64",            "32"},
+    {"mlp_dim",      "1024",          "128",           "64"},
+    {"dropout",      "0.1",           "0.1",           "0.0"},
+    {"attn_dropout", "0.1",           "0.0",           "0.0"},
+    {"pooling",      "cls",           "mean",          "mean"},
+    {"positions",    "sinusoidal",    "sinusoidal",    "learned"},
+    {"batch",        "32",            "32",            "16"},
+    {"lr",           "0.05",          "1e-3",          "3e-3"},
+    {"schedule",     "warmup_rsqrt",  "warmup_cosine", "warmup_cosine"},
+    {"warmup",       "1000",          "200",           "20"},
+    {"steps",        "5000",          "3000",          "600"},
+    {"weight_decay", "0.1",           "0.01",          "0"},
+    {"eval_every",   "250",           "250",           "200"},
+    {"log_every",    "",              "",              "50"},
+    {"max_len",      "",              "500",           "40"},
+    {"gen_train",    "",              "96000",         "4000"},
+    {"gen_val",      "",              "2000",          ""},
+    {"gen_test",     "",              "2000",          ""},
+    {"gen_min_len",  "",              "100",           "5"},
+    {"gen_max_len",  "",              "500",           "40"},
+};
+// clang-format on
+const PresetSources kListOpsSources = {
+    "LRA repo listops/configs/base_listops_config.py (docs/lra.md §4); eval every 250 not 50",
+    "2-layer, 64-wide model of the PyTorch LRA reproductions (docs/lra.md §1), sized for a "
+    "2-core laptop, on a generated 96K/2K/2K set of expressions of 100-500 tokens (the LRA "
+    "generator's, cut from 2000) and the LRA config's sinusoidal positions (learned ones "
+    "stalled at 33.7% test); lr/schedule/steps chosen here. The Transformer reached 35.25% "
+    "test in 3000 steps, 40 min on 1 thread",
+    "a demo that visibly learns in under a minute: 4000 short generated expressions "
+    "(lengths 6-39), 600 steps at lr 3e-3; the Transformer reached 50.5% test against a "
+    "17.0% majority class (seed 1)",
+};
+
 TaskInfo listops_task() {
   TaskInfo t;
   t.name = "listops";
@@ -88,55 +138,44 @@ TaskInfo listops_task() {
   for (int c = 0; c < 10; ++c) t.class_names.push_back(std::to_string(c));
   t.load = load_listops;
   t.generate = generate_listops;
-  t.presets = {
-      {"paper",
-       "LRA repo listops/configs/base_listops_config.py (docs/lra.md §4); eval every 250 not 50",
-       {{"layers", "4"},
-        {"dim", "512"},
-        {"heads", "8"},
-        {"qkv_dim", "512"},
-        {"mlp_dim", "1024"},
-        {"dropout", "0.1"},
-        {"attn_dropout", "0.1"},
-        {"pooling", "cls"},
-        {"positions", "sinusoidal"},
-        {"batch", "32"},
-        {"lr", "0.05"},
-        {"schedule", "warmup_rsqrt"},
-        {"warmup", "1000"},
-        {"steps", "5000"},
-        {"weight_decay", "0.1"},
-        {"eval_every", "250"}}},
-      {"cpu",
-       "2-layer, 64-wide model of the PyTorch LRA reproductions (docs/lra.md §1), sized for a "
-       "2-core laptop, on a generated 96K/2K/2K set of expressions of 100-500 tokens (the LRA "
-       "generator's, cut from 2000) and the LRA config's sinusoidal positions (learned ones "
-       "stalled at 33.7% test); lr/schedule/steps chosen here. The Transformer reached 35.25% "
-       "test in 3000 steps, 40 min on 1 thread",
-       {{"layers", "2"},         {"dim", "64"},        {"heads", "2"},
-        {"qkv_dim", "64"},       {"mlp_dim", "128"},   {"dropout", "0.1"},
-        {"attn_dropout", "0.0"}, {"pooling", "mean"},  {"positions", "sinusoidal"},
-        {"batch", "32"},         {"lr", "1e-3"},       {"schedule", "warmup_cosine"},
-        {"warmup", "200"},       {"steps", "3000"},    {"weight_decay", "0.01"},
-        {"eval_every", "250"},   {"max_len", "500"},   {"gen_train", "96000"},
-        {"gen_val", "2000"},     {"gen_test", "2000"}, {"gen_min_len", "100"},
-        {"gen_max_len", "500"}}},
-      {"tiny",
-       "a demo that visibly learns in under a minute: 4000 short generated expressions "
-       "(lengths 6-39), 600 steps at lr 3e-3; the Transformer reached 50.5% test against a "
-       "17.0% majority class (seed 1)",
-       {{"layers", "2"},         {"dim", "32"},        {"heads", "2"},
-        {"qkv_dim", "32"},       {"mlp_dim", "64"},    {"dropout", "0.0"},
-        {"attn_dropout", "0.0"}, {"pooling", "mean"},  {"positions", "learned"},
-        {"batch", "16"},         {"lr", "3e-3"},       {"schedule", "warmup_cosine"},
-        {"warmup", "20"},        {"steps", "600"},     {"weight_decay", "0"},
-        {"eval_every", "200"},   {"log_every", "50"},  {"max_len", "40"},
-        {"gen_train", "4000"},   {"gen_min_len", "5"}, {"gen_max_len", "40"}}},
-  };
+  t.presets = presets_from(kListOpsPresets, kListOpsSources);
   return t;
 }
 
 // ---- text ------------------------------------------------------------------------------
+
+// clang-format off
+constexpr PresetRow kTextPresets[] = {
+    // key            paper            cpu              tiny
+    {"layers",       "4",             "2",             "1"},
+    {"dim",          "256",           "64",            "32"},
+    {"heads",        "4",             "2",             "2"},
+    {"qkv_dim",      "256",           "64",            "32"},
+    {"mlp_dim",      "1024",          "128",           "64"},
+    {"dropout",      "0.1",           "0.1",           "0.0"},
+    {"attn_dropout", "0.1",           "0.0",           "0.0"},
+    {"pooling",      "cls",           "mean",          "mean"},
+    {"positions",    "sinusoidal",    "learned",       "learned"},
+    {"batch",        "32",            "32",            "16"},
+    {"lr",           "0.05",          "1e-3",          "2e-3"},
+    {"schedule",     "warmup_rsqrt",  "warmup_cosine", "warmup_cosine"},
+    {"warmup",       "8000",          "200",           "20"},
+    {"steps",        "20000",         "2500",          "150"},
+    {"weight_decay", "0.1",           "0.01",          "0"},
+    {"eval_every",   "500",           "250",           "75"},
+    {"eval_batches", "",              "25",            "8"},
+    {"log_every",    "",              "",              "25"},
+    {"max_len",      "",              "",              "256"},
+};
+// clang-format on
+const PresetSources kTextSources = {
+    "LRA repo text_classification/configs/base_tc_config.py (docs/lra.md §4): length 1000 as "
+    "the config (the paper used 4000: --max-len 4000); eval every 500 steps, not every 100",
+    "2-layer, 64-wide model of the PyTorch LRA reproductions (docs/lra.md §1), sized for a "
+    "2-core laptop; length 1000 (LRA config); lr/schedule/steps chosen here (2500 steps x ~0.8 "
+    "s on 2 cores with the softmax transformer: ~35 min)",
+    "a one-minute smoke run: reviews cut to 256 bytes, 1-layer 32-wide model",
+};
 
 TaskInfo text_task() {
   TaskInfo t;
@@ -156,57 +195,47 @@ TaskInfo text_task() {
   t.load = [](const std::string& dir, int64_t max_len) {
     return data::read_text_folder(dir, max_len);
   };
-  t.presets = {
-      {"paper",
-       "LRA repo text_classification/configs/base_tc_config.py (docs/lra.md §4): length 1000 as "
-       "the config (the paper used 4000: --max-len 4000); eval every 500 steps, not every 100",
-       model(4, 256, 4, 256, 1024) + KV{{"dropout", "0.1"},
-                                        {"attn_dropout", "0.1"},
-                                        {"pooling", "cls"},
-                                        {"positions", "sinusoidal"},
-                                        {"batch", "32"},
-                                        {"lr", "0.05"},
-                                        {"schedule", "warmup_rsqrt"},
-                                        {"warmup", "8000"},
-                                        {"steps", "20000"},
-                                        {"weight_decay", "0.1"},
-                                        {"eval_every", "500"}}},
-      {"cpu",
-       "2-layer, 64-wide model of the PyTorch LRA reproductions (docs/lra.md §1), sized for a "
-       "2-core laptop; length 1000 (LRA config); lr/schedule/steps chosen here (2500 steps x ~0.8 "
-       "s on 2 cores with the softmax transformer: ~35 min)",
-       model(2, 64, 2, 64, 128) + KV{{"dropout", "0.1"},
-                                     {"attn_dropout", "0.0"},
-                                     {"pooling", "mean"},
-                                     {"positions", "learned"},
-                                     {"batch", "32"},
-                                     {"lr", "1e-3"},
-                                     {"schedule", "warmup_cosine"},
-                                     {"warmup", "200"},
-                                     {"steps", "2500"},
-                                     {"weight_decay", "0.01"},
-                                     {"eval_every", "250"},
-                                     {"eval_batches", "25"}}},
-      {"tiny", "a one-minute smoke run: reviews cut to 256 bytes, 1-layer 32-wide model",
-       model(1, 32, 2, 32, 64) + KV{{"dropout", "0.0"},
-                                    {"attn_dropout", "0.0"},
-                                    {"pooling", "mean"},
-                                    {"positions", "learned"},
-                                    {"batch", "16"},
-                                    {"lr", "2e-3"},
-                                    {"schedule", "warmup_cosine"},
-                                    {"warmup", "20"},
-                                    {"steps", "150"},
-                                    {"weight_decay", "0"},
-                                    {"eval_every", "75"},
-                                    {"eval_batches", "8"},
-                                    {"log_every", "25"},
-                                    {"max_len", "256"}}},
-  };
+  t.presets = presets_from(kTextPresets, kTextSources);
   return t;
 }
 
 // ---- retrieval -------------------------------------------------------------------------
+
+// clang-format off
+constexpr PresetRow kRetrievalPresets[] = {
+    // key            paper            cpu              tiny
+    {"layers",       "4",             "2",             "1"},
+    {"dim",          "128",           "64",            "32"},
+    {"heads",        "4",             "2",             "2"},
+    {"qkv_dim",      "128",           "64",            "32"},
+    {"mlp_dim",      "512",           "128",           "64"},
+    {"dropout",      "0.1",           "0.1",           "0.0"},
+    {"attn_dropout", "0.1",           "0.0",           "0.0"},
+    {"pooling",      "cls",           "mean",          "mean"},
+    {"positions",    "sinusoidal",    "learned",       "learned"},
+    {"batch",        "32",            "16",            "16"},
+    {"lr",           "0.05",          "1e-3",          "2e-3"},
+    {"schedule",     "warmup_rsqrt",  "warmup_cosine", "warmup_cosine"},
+    {"warmup",       "8000",          "200",           "20"},
+    {"steps",        "5000",          "2500",          "100"},
+    {"weight_decay", "0.1",           "0.01",          "0"},
+    {"eval_every",   "500",           "250",           "50"},
+    {"eval_batches", "",              "25",            "8"},
+    {"log_every",    "",              "",              "25"},
+    {"max_len",      "",              "1000",          "256"},
+};
+// clang-format on
+const PresetSources kRetrievalSources = {
+    "LRA repo matching/configs/base_match_config.py (docs/lra.md §4). Repaired: a real weight-"
+    "shared two-tower model (the repo's get_model had none, issues #39/#42) whose CLS pooling "
+    "uses a CLS token per document (the repo pooled each document's first byte). Kept: "
+    "warm-up 8000 > 5000 steps, so the rate never leaves warm-up, as in the repo",
+    "2-layer, 64-wide two-tower model of the PyTorch LRA reproductions, sized for a 2-core "
+    "laptop: documents cut to 1000 bytes (LRA: 4000, --max-len 4000) and batch 16; "
+    "lr/schedule/steps chosen here (2500 steps x ~0.8 s on 2 cores with the softmax "
+    "transformer: ~35 min)",
+    "a one-minute smoke run: documents cut to 256 bytes, 1-layer 32-wide model",
+};
 
 TaskInfo retrieval_task() {
   TaskInfo t;
@@ -228,61 +257,44 @@ TaskInfo retrieval_task() {
   t.load = [](const std::string& dir, int64_t max_len) {
     return data::read_retrieval_folder(dir, max_len);
   };
-  t.presets = {
-      {"paper",
-       "LRA repo matching/configs/base_match_config.py (docs/lra.md §4). Repaired: a real weight-"
-       "shared two-tower model (the repo's get_model had none, issues #39/#42) whose CLS pooling "
-       "uses a CLS token per document (the repo pooled each document's first byte). Kept: "
-       "warm-up 8000 > 5000 steps, so the rate never leaves warm-up, as in the repo",
-       model(4, 128, 4, 128, 512) + KV{{"dropout", "0.1"},
-                                       {"attn_dropout", "0.1"},
-                                       {"pooling", "cls"},
-                                       {"positions", "sinusoidal"},
-                                       {"batch", "32"},
-                                       {"lr", "0.05"},
-                                       {"schedule", "warmup_rsqrt"},
-                                       {"warmup", "8000"},
-                                       {"steps", "5000"},
-                                       {"weight_decay", "0.1"},
-                                       {"eval_every", "500"}}},
-      {"cpu",
-       "2-layer, 64-wide two-tower model of the PyTorch LRA reproductions, sized for a 2-core "
-       "laptop: documents cut to 1000 bytes (LRA: 4000, --max-len 4000) and batch 16; "
-       "lr/schedule/steps chosen here (2500 steps x ~0.8 s on 2 cores with the softmax "
-       "transformer: ~35 min)",
-       model(2, 64, 2, 64, 128) + KV{{"dropout", "0.1"},
-                                     {"attn_dropout", "0.0"},
-                                     {"pooling", "mean"},
-                                     {"positions", "learned"},
-                                     {"batch", "16"},
-                                     {"lr", "1e-3"},
-                                     {"schedule", "warmup_cosine"},
-                                     {"warmup", "200"},
-                                     {"steps", "2500"},
-                                     {"weight_decay", "0.01"},
-                                     {"eval_every", "250"},
-                                     {"eval_batches", "25"},
-                                     {"max_len", "1000"}}},
-      {"tiny", "a one-minute smoke run: documents cut to 256 bytes, 1-layer 32-wide model",
-       model(1, 32, 2, 32, 64) + KV{{"dropout", "0.0"},
-                                    {"attn_dropout", "0.0"},
-                                    {"pooling", "mean"},
-                                    {"positions", "learned"},
-                                    {"batch", "16"},
-                                    {"lr", "2e-3"},
-                                    {"schedule", "warmup_cosine"},
-                                    {"warmup", "20"},
-                                    {"steps", "100"},
-                                    {"weight_decay", "0"},
-                                    {"eval_every", "50"},
-                                    {"eval_batches", "8"},
-                                    {"log_every", "25"},
-                                    {"max_len", "256"}}},
-  };
+  t.presets = presets_from(kRetrievalPresets, kRetrievalSources);
   return t;
 }
 
 // ---- image -----------------------------------------------------------------------------
+
+// clang-format off
+constexpr PresetRow kImagePresets[] = {
+    // key            paper            cpu              tiny
+    {"layers",       "1",             "2",             "1"},
+    {"dim",          "128",           "64",            "32"},
+    {"heads",        "8",             "2",             "2"},
+    {"qkv_dim",      "64",            "64",            "32"},
+    {"mlp_dim",      "128",           "128",           "64"},
+    {"dropout",      "0.3",           "0.1",           "0.0"},
+    {"attn_dropout", "0.2",           "0.0",           "0.0"},
+    {"pooling",      "cls",           "mean",          "mean"},
+    {"positions",    "learned",       "learned",       "learned"},
+    {"batch",        "256",           "32",            "16"},
+    {"lr",           "5e-4",          "1e-3",          "2e-3"},
+    {"schedule",     "warmup_cosine", "warmup_cosine", "warmup_cosine"},
+    {"warmup",       "175",           "200",           "20"},
+    {"steps",        "35000",         "2500",          "100"},
+    {"weight_decay", "0",             "0.01",          "0"},
+    {"eval_every",   "175",           "500",           "50"},
+    {"eval_batches", "",              "40",            "8"},
+    {"log_every",    "",              "",              "25"},
+};
+// clang-format on
+const PresetSources kImageSources = {
+    "LRA repo image/configs/cifar10/transformer_base.py over base_cifar10_config.py "
+    "(docs/lra.md §4), with 8 heads as fixed upstream (the base config's 1 head gave 36%, "
+    "issues #16/#33); eval every 175 steps = 1 epoch",
+    "2-layer, 64-wide model of the PyTorch LRA reproductions, sized for a 2-core laptop; "
+    "lr/schedule/steps chosen here (2500 steps x ~0.8 s on 2 cores with the softmax "
+    "transformer: ~35 min)",
+    "a one-minute smoke run with a 1-layer 32-wide model",
+};
 
 TaskInfo image_task() {
   TaskInfo t;
@@ -300,53 +312,7 @@ TaskInfo image_task() {
       "https://www.cs.toronto.edu/~kriz/cifar.html, unpack it (tar xzf "
       "cifar-10-binary.tar.gz) and pass --data cifar-10-batches-bin (docs/lra.md section 3.4)";
   t.load = [](const std::string& dir, int64_t) { return data::read_cifar10_folder(dir); };
-  t.presets = {
-      {"paper",
-       "LRA repo image/configs/cifar10/transformer_base.py over base_cifar10_config.py "
-       "(docs/lra.md §4), with 8 heads as fixed upstream (the base config's 1 head gave 36%, "
-       "issues #16/#33); eval every 175 steps = 1 epoch",
-       model(1, 128, 8, 64, 128) + KV{{"dropout", "0.3"},
-                                      {"attn_dropout", "0.2"},
-                                      {"pooling", "cls"},
-                                      {"positions", "learned"},
-                                      {"batch", "256"},
-                                      {"lr", "5e-4"},
-                                      {"schedule", "warmup_cosine"},
-                                      {"warmup", "175"},
-                                      {"steps", "35000"},
-                                      {"weight_decay", "0"},
-                                      {"eval_every", "175"}}},
-      {"cpu",
-       "2-layer, 64-wide model of the PyTorch LRA reproductions, sized for a 2-core laptop; "
-       "lr/schedule/steps chosen here (2500 steps x ~0.8 s on 2 cores with the softmax "
-       "transformer: ~35 min)",
-       model(2, 64, 2, 64, 128) + KV{{"dropout", "0.1"},
-                                     {"attn_dropout", "0.0"},
-                                     {"pooling", "mean"},
-                                     {"positions", "learned"},
-                                     {"batch", "32"},
-                                     {"lr", "1e-3"},
-                                     {"schedule", "warmup_cosine"},
-                                     {"warmup", "200"},
-                                     {"steps", "2500"},
-                                     {"weight_decay", "0.01"},
-                                     {"eval_every", "500"},
-                                     {"eval_batches", "40"}}},
-      {"tiny", "a one-minute smoke run with a 1-layer 32-wide model",
-       model(1, 32, 2, 32, 64) + KV{{"dropout", "0.0"},
-                                    {"attn_dropout", "0.0"},
-                                    {"pooling", "mean"},
-                                    {"positions", "learned"},
-                                    {"batch", "16"},
-                                    {"lr", "2e-3"},
-                                    {"schedule", "warmup_cosine"},
-                                    {"warmup", "20"},
-                                    {"steps", "100"},
-                                    {"weight_decay", "0"},
-                                    {"eval_every", "50"},
-                                    {"eval_batches", "8"},
-                                    {"log_every", "25"}}},
-  };
+  t.presets = presets_from(kImagePresets, kImageSources);
   return t;
 }
 
@@ -354,166 +320,126 @@ TaskInfo image_task() {
 
 // Presets per image size. Pathfinder files carry no split, so gen_train + gen_val + gen_test
 // images are generated and split 80/10/10 by the reader (the counts below give that split).
-std::vector<Preset> pathfinder_presets(int64_t size) {
-  const KV common_tiny = {
-      {"dropout", "0.0"},       {"attn_dropout", "0.0"}, {"pooling", "mean"},
-      {"positions", "learned"}, {"lr", "2e-3"},          {"schedule", "warmup_cosine"},
-      {"weight_decay", "0"},    {"eval_batches", "8"},   {"log_every", "10"}};
-  const KV gen_release = {{"gen_train", "160000"}, {"gen_val", "20000"}, {"gen_test", "20000"}};
-  if (size == 32)
-    return {
-        {"paper",
-         "LRA repo image/configs/pathfinder32/transformer_base.py over its base config "
-         "(docs/lra.md §4). Repaired: learned positions instead of sinusoidal (the official config "
-         "stays at chance; learned positions reach about 70%, issue #60). 200K generated images "
-         "like the release (160K/20K/20K); eval every 312 steps = 1 epoch",
-         model(4, 32, 4, 16, 32) +
-             KV{{"dropout", "0.2"},
-                {"attn_dropout", "0.1"},
-                {"pooling", "mean"},
-                {"positions", "learned"},
-                {"batch", "512"},
-                {"lr", "1e-3"},
-                {"schedule", "warmup_cosine"},
-                {"warmup", "312"},
-                {"steps", "62400"},
-                {"weight_decay", "0"},
-                {"eval_every", "312"}} +
-             gen_release},
-        {"cpu",
-         "2-layer, 64-wide model of the PyTorch LRA reproductions on 20K generated images "
-         "(16K/2K/2K), sized for a 2-core laptop; lr/schedule/steps chosen here (2500 steps x ~0.8 "
-         "s on 2 cores with the softmax transformer: ~35 min); black pixels hidden as keys "
-         "(mask_zero_tokens, the LRA reference's `inputs > 0` mask: without it the Transformer "
-         "stayed at chance here, docs/lra.md §6.1)",
-         model(2, 64, 2, 64, 128) + KV{{"mask_zero_tokens", "true"},
-                                       {"dropout", "0.1"},
-                                       {"attn_dropout", "0.0"},
-                                       {"pooling", "mean"},
-                                       {"positions", "learned"},
-                                       {"batch", "32"},
-                                       {"lr", "1e-3"},
-                                       {"schedule", "warmup_cosine"},
-                                       {"warmup", "200"},
-                                       {"steps", "2500"},
-                                       {"weight_decay", "0.01"},
-                                       {"eval_every", "500"},
-                                       {"eval_batches", "40"},
-                                       {"gen_train", "16000"},
-                                       {"gen_val", "2000"},
-                                       {"gen_test", "2000"}}},
-        {"tiny", "a one-minute smoke run on 2,000 generated images, 1-layer 32-wide model",
-         model(1, 32, 2, 32, 64) + common_tiny +
-             KV{{"batch", "16"},
-                {"warmup", "20"},
-                {"steps", "150"},
-                {"eval_every", "75"},
-                {"gen_train", "1600"},
-                {"gen_val", "200"},
-                {"gen_test", "200"}}},
-    };
-  if (size == 64)
-    return {
-        {"paper",
-         "LRA repo image/configs/pathfinder64/transformer_base.py over its base config "
-         "(docs/lra.md §4); 200K generated images (160K/20K/20K); eval every 625 steps = 1 epoch",
-         model(2, 32, 4, 32, 32) +
-             KV{{"dropout", "0.1"},
-                {"attn_dropout", "0.1"},
-                {"pooling", "cls"},
-                {"positions", "learned"},
-                {"batch", "256"},
-                {"lr", "1e-3"},
-                {"schedule", "warmup_cosine"},
-                {"warmup", "625"},
-                {"steps", "125000"},
-                {"weight_decay", "0"},
-                {"eval_every", "625"}} +
-             gen_release},
-        {"cpu",
-         "2-layer, 32-wide model on 20K generated images (16K/2K/2K), sized for a 2-core laptop "
-         "at 4096 tokens; lr/schedule/steps chosen here (1000 steps x ~2.5 s on 2 cores with the "
-         "softmax transformer: ~40 min)",
-         model(2, 32, 2, 32, 64) + KV{{"dropout", "0.1"},
-                                      {"attn_dropout", "0.0"},
-                                      {"pooling", "mean"},
-                                      {"positions", "learned"},
-                                      {"batch", "16"},
-                                      {"lr", "1e-3"},
-                                      {"schedule", "warmup_cosine"},
-                                      {"warmup", "200"},
-                                      {"steps", "1000"},
-                                      {"weight_decay", "0.01"},
-                                      {"eval_every", "500"},
-                                      {"eval_batches", "40"},
-                                      {"gen_train", "16000"},
-                                      {"gen_val", "2000"},
-                                      {"gen_test", "2000"}}},
-        {"tiny", "a one-minute smoke run on 500 generated images, 1-layer 16-wide model",
-         model(1, 16, 1, 16, 32) + common_tiny +
-             KV{{"batch", "4"},
-                {"warmup", "5"},
-                {"steps", "30"},
-                {"eval_every", "30"},
-                {"gen_train", "400"},
-                {"gen_val", "50"},
-                {"gen_test", "50"}}},
-    };
-  return {
-      {"paper",
-       "LRA repo image/configs/pathfinder128/transformer_base.py over its base config (docs/lra.md "
-       "§4), gradient clip 1.0 as there; 200K generated images (160K/20K/20K). Every LRA model "
-       "stayed at chance on Path-X",
-       model(1, 32, 2, 16, 32) +
-           KV{{"dropout", "0.1"},
-              {"attn_dropout", "0.1"},
-              {"pooling", "mean"},
-              {"positions", "learned"},
-              {"batch", "64"},
-              {"lr", "1e-3"},
-              {"schedule", "warmup_cosine"},
-              {"warmup", "2500"},
-              {"steps", "500000"},
-              {"weight_decay", "0"},
-              {"clip", "1.0"},
-              {"eval_every", "2500"}} +
-           gen_release},
-      {"cpu",
-       "1-layer, 32-wide model on 10K generated images (8K/1K/1K) for 16384-token sequences. "
-       "Pick an efficient --model (linear, performer, linformer...): softmax attention costs "
-       "about 100 GFLOP per example per step here (days for these steps); 3000 steps x ~0.5 s "
-       "(linear) or ~0.8 s (performer) on 2 cores: 25-40 min; lr/schedule/steps chosen here; "
-       "black pixels hidden as keys (mask_zero_tokens, as Pathfinder's cpu preset)",
-       model(1, 32, 2, 32, 64) + KV{{"mask_zero_tokens", "true"},
-                                    {"dropout", "0.1"},
-                                    {"attn_dropout", "0.0"},
-                                    {"pooling", "mean"},
-                                    {"positions", "learned"},
-                                    {"batch", "8"},
-                                    {"lr", "1e-3"},
-                                    {"schedule", "warmup_cosine"},
-                                    {"warmup", "200"},
-                                    {"steps", "3000"},
-                                    {"weight_decay", "0"},
-                                    {"clip", "1.0"},
-                                    {"eval_every", "500"},
-                                    {"eval_batches", "40"},
-                                    {"gen_train", "8000"},
-                                    {"gen_val", "1000"},
-                                    {"gen_test", "1000"}}},
-      {"tiny",
-       "a smoke run on 200 generated images, 1-layer 16-wide model, batch 2 (it runs; it does "
-       "not learn)",
-       model(1, 16, 1, 16, 32) + common_tiny +
-           KV{{"batch", "2"},
-              {"warmup", "2"},
-              {"steps", "10"},
-              {"eval_every", "10"},
+// clang-format off
+constexpr PresetRow kPathfinder32Presets[] = {
+    // key                paper            cpu              tiny
+    {"layers",           "4",             "2",             "1"},
+    {"dim",              "32",            "64",            "32"},
+    {"heads",            "4",             "2",             "2"},
+    {"qkv_dim",          "16",            "64",            "32"},
+    {"mlp_dim",          "32",            "128",           "64"},
+    {"mask_zero_tokens", "",              "true",          ""},
+    {"dropout",          "0.2",           "0.1",           "0.0"},
+    {"attn_dropout",     "0.1",           "0.0",           "0.0"},
+    {"pooling",          "mean",          "mean",          "mean"},
+    {"positions",        "learned",       "learned",       "learned"},
+    {"batch",            "512",           "32",            "16"},
+    {"lr",               "1e-3",          "1e-3",          "2e-3"},
+    {"schedule",         "warmup_cosine", "warmup_cosine", "warmup_cosine"},
+    {"warmup",           "312",           "200",           "20"},
+    {"steps",            "62400",         "2500",          "150"},
+    {"weight_decay",     "0",             "0.01",          "0"},
+    {"eval_every",       "312",           "500",           "75"},
+    {"eval_batches",     "",              "40",            "8"},
+    {"log_every",        "",              "",              "10"},
+    {"gen_train",        "160000",        "16000",         "1600"},
+    {"gen_val",          "20000",         "2000",          "200"},
+    {"gen_test",         "20000",         "2000",          "200"},
+};
+// clang-format on
+const PresetSources kPathfinder32Sources = {
+    "LRA repo image/configs/pathfinder32/transformer_base.py over its base config "
+    "(docs/lra.md §4). Repaired: learned positions instead of sinusoidal (the official config "
+    "stays at chance; learned positions reach about 70%, issue #60). 200K generated images "
+    "like the release (160K/20K/20K); eval every 312 steps = 1 epoch",
+    "2-layer, 64-wide model of the PyTorch LRA reproductions on 20K generated images "
+    "(16K/2K/2K), sized for a 2-core laptop; lr/schedule/steps chosen here (2500 steps x ~0.8 "
+    "s on 2 cores with the softmax transformer: ~35 min); black pixels hidden as keys "
+    "(mask_zero_tokens, the LRA reference's `inputs > 0` mask: without it the Transformer "
+    "stayed at chance here, docs/lra.md §6.1)",
+    "a one-minute smoke run on 2,000 generated images, 1-layer 32-wide model",
+};
 
-              {"gen_train", "160"},
-              {"gen_val", "20"},
-              {"gen_test", "20"}}},
-  };
+// clang-format off
+constexpr PresetRow kPathfinder64Presets[] = {
+    // key            paper            cpu              tiny
+    {"layers",       "2",             "2",             "1"},
+    {"dim",          "32",            "32",            "16"},
+    {"heads",        "4",             "2",             "1"},
+    {"qkv_dim",      "32",            "32",            "16"},
+    {"mlp_dim",      "32",            "64",            "32"},
+    {"dropout",      "0.1",           "0.1",           "0.0"},
+    {"attn_dropout", "0.1",           "0.0",           "0.0"},
+    {"pooling",      "cls",           "mean",          "mean"},
+    {"positions",    "learned",       "learned",       "learned"},
+    {"batch",        "256",           "16",            "4"},
+    {"lr",           "1e-3",          "1e-3",          "2e-3"},
+    {"schedule",     "warmup_cosine", "warmup_cosine", "warmup_cosine"},
+    {"warmup",       "625",           "200",           "5"},
+    {"steps",        "125000",        "1000",          "30"},
+    {"weight_decay", "0",             "0.01",          "0"},
+    {"eval_every",   "625",           "500",           "30"},
+    {"eval_batches", "",              "40",            "8"},
+    {"log_every",    "",              "",              "10"},
+    {"gen_train",    "160000",        "16000",         "400"},
+    {"gen_val",      "20000",         "2000",          "50"},
+    {"gen_test",     "20000",         "2000",          "50"},
+};
+// clang-format on
+const PresetSources kPathfinder64Sources = {
+    "LRA repo image/configs/pathfinder64/transformer_base.py over its base config "
+    "(docs/lra.md §4); 200K generated images (160K/20K/20K); eval every 625 steps = 1 epoch",
+    "2-layer, 32-wide model on 20K generated images (16K/2K/2K), sized for a 2-core laptop "
+    "at 4096 tokens; lr/schedule/steps chosen here (1000 steps x ~2.5 s on 2 cores with the "
+    "softmax transformer: ~40 min)",
+    "a one-minute smoke run on 500 generated images, 1-layer 16-wide model",
+};
+
+// clang-format off
+constexpr PresetRow kPathXPresets[] = {
+    // key                paper            cpu              tiny
+    {"layers",           "1",             "1",             "1"},
+    {"dim",              "32",            "32",            "16"},
+    {"heads",            "2",             "2",             "1"},
+    {"qkv_dim",          "16",            "32",            "16"},
+    {"mlp_dim",          "32",            "64",            "32"},
+    {"mask_zero_tokens", "",              "true",          ""},
+    {"dropout",          "0.1",           "0.1",           "0.0"},
+    {"attn_dropout",     "0.1",           "0.0",           "0.0"},
+    {"pooling",          "mean",          "mean",          "mean"},
+    {"positions",        "learned",       "learned",       "learned"},
+    {"batch",            "64",            "8",             "2"},
+    {"lr",               "1e-3",          "1e-3",          "2e-3"},
+    {"schedule",         "warmup_cosine", "warmup_cosine", "warmup_cosine"},
+    {"warmup",           "2500",          "200",           "2"},
+    {"steps",            "500000",        "3000",          "10"},
+    {"weight_decay",     "0",             "0",             "0"},
+    {"clip",             "1.0",           "1.0",           ""},
+    {"eval_every",       "2500",          "500",           "10"},
+    {"eval_batches",     "",              "40",            "8"},
+    {"log_every",        "",              "",              "10"},
+    {"gen_train",        "160000",        "8000",          "160"},
+    {"gen_val",          "20000",         "1000",          "20"},
+    {"gen_test",         "20000",         "1000",          "20"},
+};
+// clang-format on
+const PresetSources kPathXSources = {
+    "LRA repo image/configs/pathfinder128/transformer_base.py over its base config (docs/lra.md "
+    "§4), gradient clip 1.0 as there; 200K generated images (160K/20K/20K). Every LRA model "
+    "stayed at chance on Path-X",
+    "1-layer, 32-wide model on 10K generated images (8K/1K/1K) for 16384-token sequences. "
+    "Pick an efficient --model (linear, performer, linformer...): softmax attention costs "
+    "about 100 GFLOP per example per step here (days for these steps); 3000 steps x ~0.5 s "
+    "(linear) or ~0.8 s (performer) on 2 cores: 25-40 min; lr/schedule/steps chosen here; "
+    "black pixels hidden as keys (mask_zero_tokens, as Pathfinder's cpu preset)",
+    "a smoke run on 200 generated images, 1-layer 16-wide model, batch 2 (it runs; it does "
+    "not learn)",
+};
+
+std::vector<Preset> pathfinder_presets(int64_t size) {
+  if (size == 32) return presets_from(kPathfinder32Presets, kPathfinder32Sources);
+  if (size == 64) return presets_from(kPathfinder64Presets, kPathfinder64Sources);
+  return presets_from(kPathXPresets, kPathXSources);
 }
 
 TaskInfo pathfinder_task(int64_t size) {

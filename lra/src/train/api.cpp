@@ -2,13 +2,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <string_view>
 #include <thread>
 
 #include "lra/core/error.hpp"
+#include "lra/core/text.hpp"
 #include "lra/core/threading.hpp"
+#include "lra/lra/data/image.hpp"
+#include "lra/lra/data/listops.hpp"
+#include "lra/lra/data/text.hpp"
 #include "lra/lra/tasks/task.hpp"
 #include "lra/lra/train/run.hpp"
 #include "lra/lra/train/trainer.hpp"
@@ -29,6 +35,7 @@ std::string join_params(const std::map<std::string, std::string>& params) {
 // feature matrix), which a checkpoint of parameters does not hold.
 std::map<std::string, std::string> model_metadata(const ModelConfig& c) {
   return {{"lra.version", LRA_VERSION_STRING},
+          {"lra.model.task", c.task},
           {"lra.model.seed", std::to_string(c.seed)},
           {"lra.model.dropout", std::to_string(c.dropout)},
           {"lra.model.attn_dropout", std::to_string(c.attn_dropout)},
@@ -50,13 +57,10 @@ std::map<std::string, std::string> model_metadata(const ModelConfig& c) {
 }
 
 // What load_checkpoint compares besides the parameter shapes (load_module_state checks those).
-constexpr const char* kIdentityKeys[] = {"lra.model.mechanism",
-                                         "lra.model.mechanism_params",
-                                         "lra.model.pooling",
-                                         "lra.model.positions",
-                                         "lra.model.seed",
-                                         "lra.model.reversible",
-                                         "lra.model.mask_zero_tokens"};
+constexpr const char* kIdentityKeys[] = {
+    "lra.model.task",       "lra.model.mechanism",       "lra.model.mechanism_params",
+    "lra.model.pooling",    "lra.model.positions",       "lra.model.seed",
+    "lra.model.reversible", "lra.model.mask_zero_tokens"};
 
 ModelConfig config_from_metadata(const std::map<std::string, std::string>& meta,
                                  const std::string& path) {
@@ -69,12 +73,7 @@ ModelConfig config_from_metadata(const std::map<std::string, std::string>& meta,
   };
   auto number = [&](const char* key) -> double {
     const std::string& v = get(key);
-    try {
-      size_t used = 0;
-      double d = std::stod(v, &used);
-      if (used == v.size()) return d;
-    } catch (const std::exception&) {
-    }
+    if (const std::optional<double> d = parse_number(v)) return *d;
     throw CheckpointError("checkpoint '" + path + "': lra.model." + key + " is '" + v +
                           "'; expected a number");
   };
@@ -85,6 +84,8 @@ ModelConfig config_from_metadata(const std::map<std::string, std::string>& meta,
     return int64_t(d);
   };
   ModelConfig c;
+  auto task = meta.find("lra.model.task");  // absent in checkpoints older than the record
+  if (task != meta.end()) c.task = task->second;
   c.mechanism = get("mechanism");
   c.mechanism_params = attn::parse_param_list(get("mechanism_params"));
   c.pooling = nn::parse_pooling(get("pooling"));
@@ -110,6 +111,40 @@ ModelConfig config_from_metadata(const std::map<std::string, std::string>& meta,
             "'; expected an unsigned integer");
   c.seed = std::stoull(seed);
   return c;
+}
+
+// The checkpoint's model reads `task`'s tokens: same task name when recorded, else (an older
+// checkpoint) the same vocabulary and classes. A recorded task must be one this build knows,
+// with that vocabulary and class count.
+void check_task(const ModelConfig& c, const std::string& path, const std::string& task) {
+  if (!c.task.empty()) {
+    const TaskInfo* known = nullptr;
+    for (const TaskInfo& t : tasks())
+      if (t.name == c.task) known = &t;
+    LRA_CHECK(known, CheckpointError, "checkpoint '", path, "' records task '", c.task,
+              "', which this build does not know (lra_cpu tasks lists them)");
+    LRA_CHECK(known->vocab == c.vocab && known->classes == c.classes, CheckpointError,
+              "checkpoint '", path, "' records task '", c.task, "' but a vocabulary of ", c.vocab,
+              " and ", c.classes, " classes (the task has ", known->vocab, " and ", known->classes,
+              "); the file was edited or is damaged");
+  } else {
+    std::fprintf(stderr,
+                 "note: checkpoint '%s' records no task (saved before checkpoints did); its "
+                 "tokens are checked by vocabulary (%lld) and classes (%lld) only\n",
+                 path.c_str(), (long long)c.vocab, (long long)c.classes);
+  }
+  if (task.empty()) return;
+  const TaskInfo& want = find_task(task);  // ConfigError for an unknown task: the caller's
+  if (!c.task.empty())
+    LRA_CHECK(c.task == want.name, CheckpointError, "checkpoint '", path, "' is a model for task '",
+              c.task, "', not '", want.name, "': it reads ", c.task, " tokens (api::tokenize(\"",
+              c.task, "\", ...)) and answers ", c.task, " classes; load a ", want.name,
+              " checkpoint instead");
+  else
+    LRA_CHECK(c.vocab == want.vocab && c.classes == want.classes, CheckpointError, "checkpoint '",
+              path, "' reads ", c.vocab, " token ids into ", c.classes, " classes, not task '",
+              want.name, "' (", want.vocab, " ids, ", want.classes, " classes); load a ", want.name,
+              " checkpoint instead");
 }
 
 void check_sequences(const std::vector<Sequence>& seqs, int64_t vocab, const char* what) {
@@ -182,7 +217,9 @@ void load_checkpoint(LraModel& model, const std::string& path) {
   const std::map<std::string, std::string> mine = model_metadata(model.config());
   for (const char* key : kIdentityKeys) {
     auto it = meta.find(key);
-    if (it != meta.end() && it->second != mine.at(key))
+    const bool unrecorded = std::string_view(key) == "lra.model.task" &&
+                            (it == meta.end() || it->second.empty() || mine.at(key).empty());
+    if (it != meta.end() && !unrecorded && it->second != mine.at(key))
       problems += std::string("\n  ") + (key + 10) + ": checkpoint '" + it->second + "', model '" +
                   mine.at(key) + "'";
   }
@@ -192,12 +229,13 @@ void load_checkpoint(LraModel& model, const std::string& path) {
   nn::load_module_state(model, state, path);
 }
 
-std::unique_ptr<LraModel> load_model(const std::string& path) {
+std::unique_ptr<LraModel> load_model(const std::string& path, const std::string& task) {
   if (std::filesystem::is_directory(path)) {  // a run folder: its settings, best weights
     const RunInfo run = read_run(path);
-    const TaskInfo& task = find_task(run.settings.get("task"));
-    auto model = std::make_unique<LraModel>(lra::model_config(run.settings, task));
-    load_weights(*model, path + "/" + run_files::best, task.name);
+    const TaskInfo& run_task = find_task(run.settings.get("task"));
+    auto model = std::make_unique<LraModel>(lra::model_config(run.settings, run_task));
+    if (!task.empty()) check_task(model->config(), path, task);
+    load_weights(*model, path + "/" + run_files::best, run_task.name);
     return model;
   }
   std::map<std::string, std::string> meta;
@@ -213,9 +251,27 @@ std::unique_ptr<LraModel> load_model(const std::string& path) {
     throw CheckpointError("checkpoint '" + path +
                           "' describes a model this build cannot make: " + e.what());
   }
+  check_task(cfg, path, task);
   auto model = std::make_unique<LraModel>(cfg);
   nn::load_module_state(*model, state, path);
   return model;
+}
+
+Sequence tokenize(const std::string& task, std::string_view text) {
+  const TaskInfo& t = find_task(task);
+  if (t.name == "listops") return data::tokenize_listops(std::string(text));
+  if (t.vocab == data::kByteVocab) return data::byte_tokens(text, 0);
+  LRA_CHECK(t.vocab == data::kPixelVocab, ConfigError, "tokenize: task '", t.name,
+            "' has no tokenizer here");
+  LRA_CHECK(int64_t(text.size()) == t.seq_len, DataError, "tokenize: a ", t.name, " image is ",
+            t.seq_len, " gray pixels, one byte each, row by row; got ", text.size(), " bytes");
+  Sequence s(text.size());
+  for (size_t i = 0; i < text.size(); ++i) s[i] = int32_t(static_cast<unsigned char>(text[i]));
+  return s;
+}
+
+const std::vector<std::string>& class_names(const std::string& task) {
+  return find_task(task).class_names;
 }
 
 Prediction predict(LraModel& model, const std::vector<Sequence>& sequences,
@@ -259,6 +315,12 @@ Prediction predict(LraModel& model, const std::vector<Sequence>& sequences,
     const float* row = logits.data<float>();
     for (int64_t i = start; i < end; ++i, row += cfg.classes)
       p.labels[size_t(i)] = int32_t(std::max_element(row, row + cfg.classes) - row);
+  }
+  if (!cfg.task.empty()) {
+    const std::vector<std::string>& names = class_names(cfg.task);
+    for (int32_t label : p.labels)
+      p.names.push_back(size_t(label) < names.size() ? names[size_t(label)]
+                                                     : std::to_string(label));
   }
   return p;
 }

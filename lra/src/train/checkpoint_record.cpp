@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "lra/core/error.hpp"
+#include "lra/core/text.hpp"
 
 namespace lra {
 namespace {
@@ -57,17 +58,9 @@ struct Fields {
 // A recorded setting as an integer (the record keeps settings as flag text).
 int64_t setting_int(const Fields& settings, const std::string& key, int64_t lo) {
   settings.string(key);
-  const std::string& text = settings.obj.at(key).get_ref<const std::string&>();
-  size_t used = 0;
-  int64_t v = 0;
-  try {
-    v = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (text.empty() || used != text.size() || v < lo)
-    settings.bad(key, "an integer >= " + std::to_string(lo) + " as text");
-  return v;
+  const std::optional<int64_t> v = parse_int(settings.obj.at(key).get_ref<const std::string&>());
+  if (!v || *v < lo) settings.bad(key, "an integer >= " + std::to_string(lo) + " as text");
+  return *v;
 }
 
 }  // namespace

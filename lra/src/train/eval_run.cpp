@@ -1,6 +1,7 @@
 // Re-evaluating a run's saved checkpoint exactly as training did (`lra_cpu eval`).
 #include "lra/lra/train/eval_run.hpp"
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -43,6 +44,15 @@ RunEval evaluate_run(const std::string& dir, const RunEvalOptions& opt) {
   EvalResult ev = evaluate(model, split, s.get_int("batch"), mc.max_len, max_batches, opt.progress);
   r.accuracy = ev.accuracy;
   r.majority = data::majority_rate(split);
+  std::map<int32_t, int64_t> per_class;
+  for (const data::Example& e : split.examples) ++per_class[e.label];
+  int64_t most = -1;
+  for (const auto& [label, count] : per_class)  // the first of equally frequent classes
+    if (count > most) {
+      most = count;
+      r.majority_class = size_t(label) < task.class_names.size() ? task.class_names[size_t(label)]
+                                                                 : std::to_string(label);
+    }
   r.loss = ev.loss;
   r.examples = ev.examples;
 

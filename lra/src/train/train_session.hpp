@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "lra/core/error.hpp"
+#include "lra/core/text.hpp"
 #include "lra/lra/train/distributed.hpp"
 #include "lra/lra/train/engine_info.hpp"
 #include "lra/lra/train/run_folder.hpp"
@@ -29,8 +30,7 @@ using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0);
-std::string format_duration(double s);  // "42s", "3m07s", "2h05m"
-std::string iso_time();                 // UTC, "2026-12-05T19:05:00Z"
+std::string iso_time();  // UTC, "2026-12-05T19:05:00Z"
 // A fingerprint of the training split (sizes, labels, tokens): a resume must read the same data.
 std::string data_fingerprint(const data::Split& split);
 
@@ -138,6 +138,7 @@ struct Session {
   RunState st;
   int64_t step0 = 0;  // where this session started
   Clock::time_point t_session, t_interval;
+  double eval_seconds_in_interval = 0;  // left out of the interval's steps/s
   std::vector<int64_t> order, idx;
   std::vector<Tensor> best_in_memory;  // without a run folder
   MetricsLog metrics;

@@ -29,6 +29,7 @@ namespace lra {
 
 ModelConfig model_config(const Settings& s, const TaskInfo& task) {
   ModelConfig c;
+  c.task = task.name;
   c.mechanism = s.get("model");
   c.mechanism_params = attn::parse_param_list(s.get("attn"));
   c.vocab = task.vocab;
@@ -245,8 +246,9 @@ void Session::log_step(const StepOut& o) {
   }
 
   if (step % log_every == 0 || step == steps) {
-    record_train(step, seconds_since(t_interval));
+    record_train(step, seconds_since(t_interval) - eval_seconds_in_interval);
     t_interval = Clock::now();
+    eval_seconds_in_interval = 0;
   }
 }
 
@@ -315,7 +317,8 @@ void Session::evaluate_val(int64_t step) {
                 "eval step %lld | val loss %.4f | val acc %.4f (majority %.4f)%s", (long long)step,
                 ev.loss, ev.accuracy, data::majority_rate(data.val), better ? " (best)" : "");
   log(line);
-  t_interval += Clock::now() - t_eval;  // evaluation time is not training speed
+  // Evaluation time is not training speed: the next train line's steps/s leaves it out.
+  eval_seconds_in_interval += seconds_since(t_eval);
 }
 
 bool Session::save_due(int64_t step, bool eval_now) const {

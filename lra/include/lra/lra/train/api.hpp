@@ -5,9 +5,10 @@
 //   spec.mechanism = "performer";
 //   std::unique_ptr<lra::LraModel> model = lra::api::make_model(spec);
 //   lra::api::save_checkpoint(*model, "model.safetensors");
-//   std::unique_ptr<lra::LraModel> loaded = lra::api::load_model("model.safetensors");
-//   lra::api::Prediction p = lra::api::predict(*loaded, {{2, 7, 14, 15}, {1, 5, 9, 15}});
-//   // p.labels[i]: the class of sequence i; p.logits: f32 (2, classes)
+//   std::unique_ptr<lra::LraModel> loaded = lra::api::load_model("model.safetensors", "listops");
+//   lra::api::Prediction p =
+//       lra::api::predict(*loaded, {lra::api::tokenize("listops", "[MAX 2 9 [MIN 4 7 ] 0 ]")});
+//   // p.labels[i]: the class of sequence i, p.names[i] its name; p.logits: f32 (1, classes)
 //
 // Errors: every function throws a subclass of lra::Error (lra/core/error.hpp) whose message
 // names what is wrong: ConfigError (unknown task, preset, mechanism or setting), DataError (a
@@ -19,6 +20,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,6 +37,10 @@ namespace lra::api {
 // differs from t.numel(); the f32 overload converts i32 tensors, the i32 one takes i32 only.
 void copy_to(const Tensor& t, std::span<float> out);
 void copy_to(const Tensor& t, std::span<int32_t> out);
+
+// A sequence of token ids of the task's vocabulary, 0 <= id < vocab, as the task's readers
+// produce them (tokenize below); no padding needed.
+using Sequence = std::vector<int32_t>;
 
 // ---- models from a task preset -----------------------------------------------------------
 // What to build: an LRA task's model shape (vocabulary, length, classes) and one of its
@@ -56,13 +62,13 @@ ModelConfig model_config(const ModelSpec& spec);
 std::unique_ptr<LraModel> make_model(const ModelSpec& spec);
 
 // ---- checkpoints (safetensors, lra/nn/checkpoint.hpp) ------------------------------------
-// Writes every parameter by dotted name, plus the whole ModelConfig (seed included) as
+// Writes every parameter by dotted name, plus the whole ModelConfig (seed and task included) as
 // "lra.model.*" metadata. Atomic (temp file + rename).
 void save_checkpoint(const LraModel& model, const std::string& path);
 // Loads parameters into `model`, which must be built with the same configuration and seed
 // (some mechanisms draw fixed random non-parameters from the seed, e.g. the Performer's
 // features). Refuses with CheckpointError, and then loads nothing, when the metadata names
-// another mechanism, mechanism parameters, pooling, positions or seed, or when a tensor is
+// another task, mechanism, mechanism parameters, pooling, positions or seed, or when a tensor is
 // missing, unexpected or mis-shaped (each one listed); IoError when the file cannot be read.
 void load_checkpoint(LraModel& model, const std::string& path);
 // Rebuilds a saved model and loads its weights: all a program needs to run inference on it.
@@ -70,16 +76,31 @@ void load_checkpoint(LraModel& model, const std::string& path);
 // of `lra_cpu train` (the model from config.json, the best-validation weights best.safetensors;
 // run.hpp). CheckpointError when the metadata is missing or describes a model this build
 // cannot make; ConfigError for a folder that is not a run folder.
-std::unique_ptr<LraModel> load_model(const std::string& path);
+// With `task` given, the checkpoint must be a model of that task (its tokens and classes):
+// CheckpointError naming both tasks otherwise. A checkpoint saved before checkpoints recorded
+// their task loads with a note on stderr, checked against `task` by vocabulary and classes.
+std::unique_ptr<LraModel> load_model(const std::string& path, const std::string& task = "");
+
+// ---- a task's tokens and classes ---------------------------------------------------------
+// `text` as the task's token ids, as its readers produce them:
+//   listops                    a ListOps expression, "[MAX 2 9 [MIN 4 7 ] 0 ]" (one token per
+//                              symbol; DataError naming an unknown one)
+//   text, retrieval            bytes: id = byte + 1 (a retrieval pair is two calls, one per
+//                              document)
+//   image, pathfinder, ...     the gray pixels row by row, one byte (0..255) each: id = value;
+//                              exactly side x side bytes (DataError otherwise)
+// ConfigError for an unknown task. No cut: predict cuts to the model's max_len.
+Sequence tokenize(const std::string& task, std::string_view text);
+// The names of a task's classes, index = label: listops "0".."9", text negative/positive,
+// retrieval unrelated/linked, image the CIFAR-10 classes, pathfinder disconnected/connected.
+const std::vector<std::string>& class_names(const std::string& task);
 
 // ---- inference on token ids --------------------------------------------------------------
-// A sequence of token ids of the task's vocabulary, 0 <= id < vocab, as the task's readers
-// produce them (e.g. lra::data::tokenize_listops, lra::data::byte_tokens); no padding needed.
-using Sequence = std::vector<int32_t>;
 
 struct Prediction {
-  Tensor logits;                // f32 (sequences, classes)
-  std::vector<int32_t> labels;  // argmax of each row (first maximum)
+  Tensor logits;                   // f32 (sequences, classes)
+  std::vector<int32_t> labels;     // argmax of each row (first maximum)
+  std::vector<std::string> names;  // class_names(task) of each label (empty: no task recorded)
 };
 
 // Classifies `sequences` in batches of `batch_size`, without gradients or dropout. Sequences

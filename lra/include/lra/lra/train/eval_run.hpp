@@ -16,7 +16,8 @@ struct RunEvalOptions {
 };
 struct RunEval {
   double accuracy = 0.0, loss = 0.0;
-  double majority = 0.0;  // the split's majority-class rate (data::majority_rate)
+  double majority = 0.0;       // the split's majority-class rate (data::majority_rate)
+  std::string majority_class;  // that class's name (TaskInfo::class_names)
   int64_t examples = 0;
   int64_t checkpoint_step = 0;
   std::string checkpoint_path;

@@ -23,6 +23,7 @@
 namespace lra {
 
 struct ModelConfig {
+  std::string task;  // the LRA task whose tokens and classes it reads ("": not recorded)
   std::string mechanism = "transformer";
   std::map<std::string, std::string> mechanism_params;  // "block=64", ...
   int64_t vocab = 0;                                    // token ids in [0, vocab), 0 = padding
