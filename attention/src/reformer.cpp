@@ -51,6 +51,7 @@
 // sort before the padding and the rotations do not depend on N, a sequence gets the same
 // buckets, chunks and outputs alone at its own length or padded in a longer batch
 // (tests/attention/test_batch_invariance.cpp). A batch longer than L just has more chunks.
+//   self_mask   = true  own position at −5e4 (paper, trax); false: scored as any key (LRA's code)
 //   logit_scale = 0     multiplier of q·k̂, 0: 1/√d (paper, trax); LRA's code: √d (5.66 at d 32)
 //   wrap        = true  chunk 0 looks back to the last chunk holding valid tokens (trax, LRA);
 //                 false: the paper's text, chunk 0 sees only itself
@@ -121,13 +122,16 @@ const ParamSpec kWrap{"wrap", "true",
                       "chunk 0 also looks back to the last valid chunk (trax/LRA); false: not"};
 const ParamSpec kDedup{"dedup", "true",
                        "a key found by several rounds counts once (union); false: per round"};
+const ParamSpec kSelfMask{"self_mask", "true",
+                          "a token attends to itself only when nothing else is visible (paper); "
+                          "false: as any key (the LRA code)"};
 const ParamSpec kLogitScale{"logit_scale", "0",
                             "multiplier of q·k̂ (0: 1/√d, the paper's; the LRA code uses √d)"};
 
 struct LshConfig {
   int64_t n_hashes = 1, n_buckets = 10, bucket_size = 0;
   int64_t max_len = 1;  // the configured length L (MechanismOptions::max_len) chunks derive from
-  bool wrap = true, dedup = true;
+  bool wrap = true, dedup = true, self_mask = true;
   float logit_scale = 0.0f;  // 0: 1/√d
 };
 
@@ -142,7 +146,7 @@ float logit_scale(const LshConfig& cfg, int64_t d) {
 struct LshPlan {
   int64_t batch = 0, heads = 0, n = 0;
   int64_t rounds = 1, buckets = 1, chunk = 1, chunks = 1, padded = 0;  // padded = chunks·chunk
-  bool wrap = true, dedup = true;
+  bool wrap = true, dedup = true, self_mask = true;
   std::vector<int32_t> len;          // (B) valid positions [0, len)
   std::vector<int32_t> live_chunks;  // (B) chunks that hold a valid position: ceil(len / chunk)
   std::vector<uint8_t> visible;      // (B, N) key mask (0 = hidden key); empty: none hidden
@@ -189,6 +193,7 @@ std::shared_ptr<LshPlan> make_plan(const LshConfig& cfg, const Tensor& q, const 
   p->batch = q.size(0), p->heads = q.size(1), p->n = q.size(2);
   const int64_t d = q.size(3), n = p->n, bh_count = p->batch * p->heads;
   p->rounds = cfg.n_hashes, p->wrap = cfg.wrap, p->dedup = cfg.dedup;
+  p->self_mask = cfg.self_mask;
   // Buckets and chunk size come from the configured length, never from this batch's N: a
   // sequence then hashes and chunks the same whatever it is batched (and padded) with.
   const int64_t max_len = cfg.max_len;
@@ -364,7 +369,7 @@ struct ChunkJob {
           x = kPadLogit, fixed[size_t(i * w + t)] = 1;
         else if (!ok)
           x = 0.0f, fixed[size_t(i * w + t)] = 1;
-        else if (kp == qp)
+        else if (kp == qp && p.self_mask)
           x = kSelfLogit, fixed[size_t(i * w + t)] = 1;
       }
     }
@@ -683,6 +688,7 @@ class ReformerAttention : public MultiHeadAttention {
     cfg_.bucket_size = o.get_int(kBucketSize);
     cfg_.wrap = o.get_bool(kWrap);
     cfg_.dedup = o.get_bool(kDedup);
+    cfg_.self_mask = o.get_bool(kSelfMask);
     cfg_.logit_scale = float(o.get_float(kLogitScale));
     cfg_.max_len = std::max<int64_t>(1, o.max_len);
     LRA_CHECK(cfg_.n_hashes >= 1, ConfigError, "reformer: n_hashes=", cfg_.n_hashes,
@@ -741,7 +747,9 @@ class ReformerAttention : public MultiHeadAttention {
             if (count[size_t(j)] == 0) continue;
             double s = 0.0;
             for (int64_t e = 0; e < d; ++e) s += double(x[i * d + e]) * khat[size_t(j * d + e)];
-            s = !p.key_ok(b, j) ? (any_valid ? kPadLogit : 0.0) : j == i ? kSelfLogit : s * scale;
+            s = !p.key_ok(b, j)         ? (any_valid ? kPadLogit : 0.0)
+                : j == i && p.self_mask ? kSelfLogit
+                                        : s * scale;
             if (!p.dedup) s += std::log(double(count[size_t(j)]));
             logit[size_t(j)] = s;
             m = std::max(m, s);
@@ -790,7 +798,7 @@ MechanismInfo reformer_mechanism() {
           "Reformer (LSH attention)",
           "shared-QK; angular-LSH buckets sorted into chunks, each sees itself + the previous "
           "chunk; n_h rounds combined; O(n_h N c d)",
-          {kHashes, kBuckets, kBucketSize, kWrap, kDedup, kLogitScale},
+          {kHashes, kBuckets, kBucketSize, kWrap, kDedup, kSelfMask, kLogitScale},
           [](const MechanismOptions& o) { return std::make_unique<ReformerAttention>(o); }};
 }
 

@@ -12,14 +12,15 @@ namespace {
 // Full shared-QK softmax attention: keys = q / ‖q‖, logits · scale (0: 1/√d), own position at −5e4
 // (a token sees itself only when nothing else is visible), padded keys at weight 0. (B, H, N, d)
 // out.
-Tensor full_shared_qk(const Tensor& q, const Tensor& v, const Tensor& lengths, float scale = 0.0f) {
+Tensor full_shared_qk(const Tensor& q, const Tensor& v, const Tensor& lengths, float scale = 0.0f,
+                      bool self_mask = true) {
   const int64_t n = q.size(2), d = q.size(3);
   Tensor norm =
       kern::unary(kern::Unary::Sqrt, kern::sum(kern::unary(kern::Unary::Square, q), 3, true));
   Tensor khat = kern::binary(kern::Binary::Div, q, norm);
   if (scale == 0.0f) scale = 1.0f / std::sqrt(float(d));
   Tensor s = kern::mul_scalar(kern::matmul(q, khat, false, true), scale);
-  for (int64_t b = 0; b < s.size(0); ++b)
+  for (int64_t b = 0; b < s.size(0) && self_mask; ++b)
     for (int64_t h = 0; h < s.size(1); ++h)
       for (int64_t i = 0; i < n; ++i)
         s.select(0, b).select(0, h).select(0, i).select(0, i).fill_(-5e4f);
@@ -76,6 +77,20 @@ TEST_CASE(
   Var q = m->project_q(x), v = m->project_v(x);
   Tensor fast = m->attend(q, m->project_k(x), v, lengths, nn::ForwardContext{}).data();
   CHECK(max_valid_diff(fast, full_shared_qk(q.data(), v.data(), lengths, 4.0f), lengths) < 1e-5f);
+  CHECK(max_valid_diff(fast, full_shared_qk(q.data(), v.data(), lengths), lengths) > 1e-3f);
+  CHECK(test::fast_vs_dense(*m, 12, lengths) < 1e-5f);
+}
+
+TEST_CASE("reformer: self_mask=false scores the own position as any key (the LRA code)") {
+  auto m = attn::make_mechanism(
+      "reformer", test::small_options(32, {{"n_buckets", "1"}, {"self_mask", "false"}}));
+  NoGradGuard ng;
+  Tensor lengths = test::lengths_of({12, 7});
+  Var x(test::random_tensor({2, 12, 16}, 3));
+  Var q = m->project_q(x), v = m->project_v(x);
+  Tensor fast = m->attend(q, m->project_k(x), v, lengths, nn::ForwardContext{}).data();
+  Tensor unmasked = full_shared_qk(q.data(), v.data(), lengths, 0.0f, false);
+  CHECK(max_valid_diff(fast, unmasked, lengths) < 1e-5f);
   CHECK(max_valid_diff(fast, full_shared_qk(q.data(), v.data(), lengths), lengths) > 1e-3f);
   CHECK(test::fast_vs_dense(*m, 12, lengths) < 1e-5f);
 }
@@ -140,6 +155,7 @@ TEST_CASE("reformer: gradients match finite differences") {
            {{"n_buckets", "4"}, {"n_hashes", "2"}},  // windows of 4 of 8 keys
            {{"n_buckets", "4"}, {"wrap", "false"}},
            {{"n_buckets", "2"}, {"logit_scale", "3"}},
+           {{"n_buckets", "2"}, {"n_hashes", "2"}, {"self_mask", "false"}},
            {{"n_buckets", "1"}}}) {
     std::string label;
     for (const auto& [k, v] : params) label += k + "=" + v + " ";
