@@ -28,6 +28,8 @@
 
 #include "lra/core/fast_exp.hpp"
 #include "lra/core/kernels.hpp"
+#include "lra/core/rng.hpp"
+#include "lra/core/rows.hpp"
 #include "lra/core/simd.hpp"
 #include "lra/core/threading.hpp"
 
@@ -344,27 +346,6 @@ void mask_scores(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv,
   }
 }
 
-// lra::uniform01(key, counter), bit for bit (Philox4x32-10, first output word, top 24 bits),
-// written inline with the round keys precomputed so a loop over counters vectorises (about
-// 4x faster than calling uniform01 per element; tests hold flash dropout to the plain path's).
-struct PhiloxKey {
-  uint32_t k0[10], k1[10];
-  explicit PhiloxKey(uint64_t key) {
-    uint32_t a = uint32_t(key), b = uint32_t(key >> 32);
-    for (int r = 0; r < 10; ++r) k0[r] = a, k1[r] = b, a += 0x9E3779B9u, b += 0xBB67AE85u;
-  }
-};
-
-inline float philox_uniform01(const PhiloxKey& k, uint64_t counter) {
-  uint32_t c0 = uint32_t(counter), c1 = uint32_t(counter >> 32), c2 = 0, c3 = 0;
-  for (int r = 0; r < 10; ++r) {
-    const uint64_t p0 = uint64_t(0xD2511F53u) * c0, p1 = uint64_t(0xCD9E8D57u) * c2;
-    const uint32_t n0 = uint32_t(p1 >> 32) ^ c1 ^ k.k0[r], n2 = uint32_t(p0 >> 32) ^ c3 ^ k.k1[r];
-    c1 = uint32_t(p1), c3 = uint32_t(p0), c0 = n0, c2 = n2;
-  }
-  return float(c0 >> 8) * (1.0f / 16777216.0f);
-}
-
 // Dropout multipliers of the tile: 1/(1-p) where (b, h, i0 + x, pos[y]) is kept, else 0.
 // Query-major (cs = 1) or key-major (rs = 1) tiles; the inner loop runs along memory.
 void dropout_tile(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv, const KeyTile& kt,
@@ -379,7 +360,7 @@ void dropout_tile(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv
       const uint64_t base = first + uint64_t(kt.pos[y]);
       float* out = mv.t + y * mv.cs;
       for (int64_t x = 0; x < nv; ++x)
-        out[x] = philox_uniform01(key, base + uint64_t(x) * n) >= rate ? keep : 0.0f;
+        out[x] = uniform01(key, base + uint64_t(x) * n) >= rate ? keep : 0.0f;
     }
     return;
   }
@@ -388,7 +369,7 @@ void dropout_tile(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv
     float* out = mv.t + x * mv.rs;
     const int32_t* pos = kt.pos;
     for (int64_t y = 0; y < kt.nk; ++y)
-      out[y] = philox_uniform01(key, base + uint64_t(pos[y])) >= rate ? keep : 0.0f;
+      out[y] = uniform01(key, base + uint64_t(pos[y])) >= rate ? keep : 0.0f;
   }
 }
 
@@ -405,17 +386,6 @@ void exp_shift(float* x, int64_t n, float shift) {
   for (int64_t j = 0; j < n; ++j) x[j] = exp_nonpos(x[j] - shift);
 }
 #endif
-
-float dot(const float* a, const float* b, int64_t n) {
-  float acc[8] = {};
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (int t = 0; t < 8; ++t) acc[t] += a[j + t] * b[j + t];
-  float sum = 0.0f;
-  for (; j < n; ++j) sum += a[j] * b[j];
-  for (int t = 0; t < 8; ++t) sum += acc[t];
-  return sum;
-}
 
 // ---- forward of one query tile -----------------------------------------------------------
 
@@ -546,7 +516,7 @@ void backward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const H
   if (nv == 0) return;
   const float* lse_row = lse + (b * p.H + h) * p.N + i0;
   for (int64_t x = 0; x < nv; ++x)  // D_i = rowsum(dO_i ∘ O_i)
-    s.drow[x] = dot(dO.row(b, h, i0 + x), O.row(b, h, i0 + x), d);
+    s.drow[x] = kern::row_dot(dO.row(b, h, i0 + x), O.row(b, h, i0 + x), d);
   std::memset(s.acc, 0, size_t(nv * d) * sizeof(float));  // dQ_I
 
   const BlockLayout& lay = p.layout(b);
