@@ -1,4 +1,5 @@
-// Block-sparse online-softmax attention: see block_sparse.hpp for the algorithm.
+// Block-sparse online-softmax attention, the kernel: see block_sparse.hpp for the algorithm.
+// Layout builders: block_layout.cpp; the dense face (dense_weights): block_sparse_dense.cpp.
 //
 // Note [layout of q, k, v and o]: heads arrive as views (B, H, N, d) of (B, N, H, d) projection
 // outputs, rows of one head H·d floats apart. BLAS reads q, k, v, dO in place (lda = H·d); o,
@@ -23,11 +24,12 @@
 #include <cmath>
 #include <cstring>
 #include <map>
-#include <sstream>
 #include <tuple>
 
 #include "lra/core/fast_exp.hpp"
 #include "lra/core/kernels.hpp"
+#include "lra/core/rng.hpp"
+#include "lra/core/rows.hpp"
 #include "lra/core/simd.hpp"
 #include "lra/core/threading.hpp"
 
@@ -127,17 +129,6 @@ HeadsT transposed(const HeadsIn& x, int64_t B, int64_t H, int64_t N, int64_t d) 
     }
   });
   return o;
-}
-
-std::vector<int32_t> checked_lengths(const Tensor& lengths, int64_t B, int64_t N) {
-  if (!lengths.defined()) return std::vector<int32_t>(size_t(B), int32_t(N));
-  LRA_CHECK(lengths.dtype() == DType::I32 && lengths.dim() == 1 && lengths.numel() == B, ShapeError,
-            "block-sparse attention: lengths must be i32 (", B, "), got ", lengths.describe());
-  std::vector<int32_t> len = lengths.to_ints();
-  for (size_t b = 0; b < len.size(); ++b)
-    LRA_CHECK(len[b] >= 0 && len[b] <= N, DataError, "block-sparse attention: lengths[", b,
-              "] = ", len[b], " is outside [0, ", N, "]");
-  return len;
 }
 
 // ---- the call: shapes, layouts, per-tile scratch -----------------------------------------
@@ -344,27 +335,6 @@ void mask_scores(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv,
   }
 }
 
-// lra::uniform01(key, counter), bit for bit (Philox4x32-10, first output word, top 24 bits),
-// written inline with the round keys precomputed so a loop over counters vectorises (about
-// 4x faster than calling uniform01 per element; tests hold flash dropout to the plain path's).
-struct PhiloxKey {
-  uint32_t k0[10], k1[10];
-  explicit PhiloxKey(uint64_t key) {
-    uint32_t a = uint32_t(key), b = uint32_t(key >> 32);
-    for (int r = 0; r < 10; ++r) k0[r] = a, k1[r] = b, a += 0x9E3779B9u, b += 0xBB67AE85u;
-  }
-};
-
-inline float philox_uniform01(const PhiloxKey& k, uint64_t counter) {
-  uint32_t c0 = uint32_t(counter), c1 = uint32_t(counter >> 32), c2 = 0, c3 = 0;
-  for (int r = 0; r < 10; ++r) {
-    const uint64_t p0 = uint64_t(0xD2511F53u) * c0, p1 = uint64_t(0xCD9E8D57u) * c2;
-    const uint32_t n0 = uint32_t(p1 >> 32) ^ c1 ^ k.k0[r], n2 = uint32_t(p0 >> 32) ^ c3 ^ k.k1[r];
-    c1 = uint32_t(p1), c3 = uint32_t(p0), c0 = n0, c2 = n2;
-  }
-  return float(c0 >> 8) * (1.0f / 16777216.0f);
-}
-
 // Dropout multipliers of the tile: 1/(1-p) where (b, h, i0 + x, pos[y]) is kept, else 0.
 // Query-major (cs = 1) or key-major (rs = 1) tiles; the inner loop runs along memory.
 void dropout_tile(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv, const KeyTile& kt,
@@ -379,7 +349,7 @@ void dropout_tile(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv
       const uint64_t base = first + uint64_t(kt.pos[y]);
       float* out = mv.t + y * mv.cs;
       for (int64_t x = 0; x < nv; ++x)
-        out[x] = philox_uniform01(key, base + uint64_t(x) * n) >= rate ? keep : 0.0f;
+        out[x] = uniform01(key, base + uint64_t(x) * n) >= rate ? keep : 0.0f;
     }
     return;
   }
@@ -388,7 +358,7 @@ void dropout_tile(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv
     float* out = mv.t + x * mv.rs;
     const int32_t* pos = kt.pos;
     for (int64_t y = 0; y < kt.nk; ++y)
-      out[y] = philox_uniform01(key, base + uint64_t(pos[y])) >= rate ? keep : 0.0f;
+      out[y] = uniform01(key, base + uint64_t(pos[y])) >= rate ? keep : 0.0f;
   }
 }
 
@@ -405,17 +375,6 @@ void exp_shift(float* x, int64_t n, float shift) {
   for (int64_t j = 0; j < n; ++j) x[j] = exp_nonpos(x[j] - shift);
 }
 #endif
-
-float dot(const float* a, const float* b, int64_t n) {
-  float acc[8] = {};
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (int t = 0; t < 8; ++t) acc[t] += a[j + t] * b[j + t];
-  float sum = 0.0f;
-  for (; j < n; ++j) sum += a[j] * b[j];
-  for (int t = 0; t < 8; ++t) sum += acc[t];
-  return sum;
-}
 
 // ---- forward of one query tile -----------------------------------------------------------
 
@@ -546,7 +505,7 @@ void backward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const H
   if (nv == 0) return;
   const float* lse_row = lse + (b * p.H + h) * p.N + i0;
   for (int64_t x = 0; x < nv; ++x)  // D_i = rowsum(dO_i ∘ O_i)
-    s.drow[x] = dot(dO.row(b, h, i0 + x), O.row(b, h, i0 + x), d);
+    s.drow[x] = kern::row_dot(dO.row(b, h, i0 + x), O.row(b, h, i0 + x), d);
   std::memset(s.acc, 0, size_t(nv * d) * sizeof(float));  // dQ_I
 
   const BlockLayout& lay = p.layout(b);
@@ -621,74 +580,17 @@ void backward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const H
 
 }  // namespace
 
-// ---- layout builders ---------------------------------------------------------------------
+// ---- lengths ------------------------------------------------------------------------------
 
-int32_t BlockLayout::add_key_range(int64_t begin, int64_t end) {
-  for (int64_t j = begin; j < end; ++j) key_pos.push_back(int32_t(j));
-  key_start.push_back(int64_t(key_pos.size()));
-  return int32_t(key_start.size() - 2);
-}
-
-int32_t BlockLayout::add_key_list(const std::vector<int32_t>& positions) {
-  key_pos.insert(key_pos.end(), positions.begin(), positions.end());
-  key_start.push_back(int64_t(key_pos.size()));
-  return int32_t(key_start.size() - 2);
-}
-
-void BlockLayout::validate() const {
-  LRA_ASSERT(n >= 0 && tile_q > 0 && heads >= 1);
-  LRA_ASSERT(int64_t(row_start.size()) == heads * query_tiles() + 1);
-  LRA_ASSERT(col.size() == mask.size() && row_start.back() == int64_t(col.size()));
-  LRA_ASSERT(key_start.back() == int64_t(key_pos.size()));
-  for (int32_t c : col) LRA_ASSERT(c >= 0 && c < key_tiles());
-  for (int32_t j : key_pos) LRA_ASSERT(j >= 0 && j < n);
-  bool any_mask = false;
-  for (uint8_t x : mask) any_mask = any_mask || x;
-  LRA_ASSERT(!any_mask || mask_tile);
-}
-
-int64_t BlockLayout::visited_pairs() const {
-  int64_t total = 0;
-  for (int64_t g = 0; g < heads; ++g)
-    for (int64_t r = 0; r < query_tiles(); ++r) {
-      const int64_t rows = std::min(tile_q, n - r * tile_q);
-      for (int64_t e = row_start[g * query_tiles() + r]; e < row_start[g * query_tiles() + r + 1];
-           ++e)
-        total += rows * (key_start[col[e] + 1] - key_start[col[e]]);
-    }
-  return total;
-}
-
-std::shared_ptr<BlockLayout> dense_layout(int64_t n, int64_t tile) {
-  auto lay = std::make_shared<BlockLayout>();
-  lay->n = n;
-  lay->tile_q = tile;
-  const int64_t tiles = (n + tile - 1) / tile;
-  for (int64_t t = 0; t < tiles; ++t) lay->add_key_range(t * tile, std::min(n, (t + 1) * tile));
-  for (int64_t r = 0; r < tiles; ++r) {
-    for (int64_t t = 0; t < tiles; ++t) lay->visit(int32_t(t));
-    lay->end_row();
-  }
-  return lay;
-}
-
-std::shared_ptr<BlockLayout> visible_keys_layout(int64_t n, int64_t tile, const int32_t* visible,
-                                                 int64_t len) {
-  auto lay = std::make_shared<BlockLayout>();
-  lay->n = n;
-  lay->tile_q = tile;
-  std::vector<int32_t> keys;
-  for (int64_t j = 0; j < std::min(n, len); ++j)
-    if (visible[j]) keys.push_back(int32_t(j));
-  const int64_t key_tiles = (int64_t(keys.size()) + tile - 1) / tile;
-  for (int64_t t = 0; t < key_tiles; ++t)
-    lay->add_key_list(std::vector<int32_t>(
-        keys.begin() + t * tile, keys.begin() + std::min<int64_t>(keys.size(), (t + 1) * tile)));
-  for (int64_t r = 0; r < lay->query_tiles(); ++r) {
-    for (int64_t t = 0; t < key_tiles; ++t) lay->visit(int32_t(t));
-    lay->end_row();
-  }
-  return lay;
+std::vector<int32_t> checked_lengths(const Tensor& lengths, int64_t B, int64_t N) {
+  if (!lengths.defined()) return std::vector<int32_t>(size_t(B), int32_t(N));
+  LRA_CHECK(lengths.dtype() == DType::I32 && lengths.dim() == 1 && lengths.numel() == B, ShapeError,
+            "block-sparse attention: lengths must be i32 (", B, "), got ", lengths.describe());
+  std::vector<int32_t> len = lengths.to_ints();
+  for (size_t b = 0; b < len.size(); ++b)
+    LRA_CHECK(len[b] >= 0 && len[b] <= N, DataError, "block-sparse attention: lengths[", b,
+              "] = ", len[b], " is outside [0, ", N, "]");
+  return len;
 }
 
 // ---- kernels -----------------------------------------------------------------------------
@@ -831,85 +733,6 @@ Var attention(const Var& q, const Var& k, const Var& v, const Tensor& lengths, c
                        if (in.needs(1)) in.set(1, gr.dk);
                        if (in.needs(2)) in.set(2, gr.dv);
                      });
-}
-
-// ---- dense references --------------------------------------------------------------------
-
-Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths, float scale,
-                     const Pattern& allowed) {
-  LRA_CHECK(q.dim() == 4 && k.shape() == q.shape(), ShapeError,
-            "dense_weights: q and k must be (B, H, N, d) of one shape, got q ", q.describe(),
-            ", k ", k.describe());
-  const int64_t B = q.size(0), H = q.size(1), N = q.size(2);
-  const std::vector<int32_t> len = checked_lengths(lengths, B, N);
-  Tensor w = kern::matmul(q, k, false, true);  // (B, H, N, N) raw scores, contiguous
-  float* pw = w.data<float>();
-  parallel_for(
-      B * H * N, std::max<int64_t>(1, 4096 / std::max<int64_t>(N, 1)), [&](int64_t r0, int64_t r1) {
-        std::vector<char> ok(static_cast<size_t>(N));
-        for (int64_t r = r0; r < r1; ++r) {
-          const int64_t i = r % N, h = (r / N) % H, b = r / (N * H);
-          const int64_t len_b = len[size_t(b)];
-          float* row = pw + r * N;
-          double m = -INFINITY;
-          for (int64_t j = 0; j < N; ++j) {
-            ok[size_t(j)] = i < len_b && j < len_b && allowed(b, h, i, j);
-            if (ok[size_t(j)]) m = std::max(m, double(row[j]) * scale);
-          }
-          double sum = 0.0;
-          for (int64_t j = 0; j < N; ++j)
-            if (ok[size_t(j)]) sum += std::exp(double(row[j]) * scale - m);
-          for (int64_t j = 0; j < N; ++j)
-            row[j] = ok[size_t(j)] ? float(std::exp(double(row[j]) * scale - m) / sum) : 0.0f;
-        }
-      });
-  return w;
-}
-
-std::string check_layout(const BlockLayout& lay, int64_t heads, const Pattern& allowed, int64_t b,
-                         int64_t len) {
-  lay.validate();
-  const int64_t N = lay.n;
-  if (len < 0) len = N;
-  std::ostringstream err;
-  std::vector<int> seen(size_t(N * N));
-  std::vector<float> s;
-  for (int64_t h = 0; h < heads; ++h) {
-    const int64_t g = lay.heads == 1 ? 0 : h;
-    std::fill(seen.begin(), seen.end(), 0);
-    for (int64_t r = 0; r < lay.query_tiles(); ++r) {
-      const int64_t i0 = r * lay.tile_q, rows = std::min(lay.tile_q, N - i0);
-      const int64_t row = g * lay.query_tiles() + r;
-      for (int64_t e = lay.row_start[row]; e < lay.row_start[row + 1]; ++e) {
-        const int32_t* kp = lay.key_pos.data() + lay.key_start[lay.col[e]];
-        const int64_t nk = lay.key_start[lay.col[e] + 1] - lay.key_start[lay.col[e]];
-        s.assign(size_t(rows * nk), 0.0f);
-        if (lay.mask[e]) lay.mask_tile(g, lay.mask[e], i0, rows, kp, nk, s.data(), nk, 1);
-        for (int64_t x = 0; x < rows; ++x)
-          for (int64_t c = 0; c < nk; ++c) {
-            const int64_t i = i0 + x, j = kp[c];
-            const bool visible = s[size_t(x * nk + c)] != -INFINITY;
-            if (!visible || i >= len || j >= len) continue;
-            if (!allowed(b, h, i, j)) {
-              err << "head " << h << ": pair (" << i << ", " << j << ") is visited "
-                  << (lay.mask[e] ? "(masked visit)" : "(full visit)") << " but not allowed";
-              return err.str();
-            }
-            if (++seen[size_t(i * N + j)] > 1) {
-              err << "head " << h << ": pair (" << i << ", " << j << ") is visited twice";
-              return err.str();
-            }
-          }
-      }
-    }
-    for (int64_t i = 0; i < len; ++i)
-      for (int64_t j = 0; j < len; ++j)
-        if (allowed(b, h, i, j) && !seen[size_t(i * N + j)]) {
-          err << "head " << h << ": allowed pair (" << i << ", " << j << ") is never visited";
-          return err.str();
-        }
-  }
-  return "";
 }
 
 }  // namespace lra::attn::bsa

@@ -136,6 +136,9 @@ using Pattern = std::function<bool(int64_t b, int64_t h, int64_t i, int64_t j)>;
 Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths, float scale,
                      const Pattern& allowed);
 
+// lengths (B) as ints, checked to lie in [0, N]; all N when undefined (kernel and dense face).
+std::vector<int32_t> checked_lengths(const Tensor& lengths, int64_t B, int64_t N);
+
 // Compares a layout with the pattern it implements, pair by pair (O(N²): tests only).
 // Returns "" when every allowed pair is visible in exactly one visit and no other pair is
 // visible; otherwise a description of the first problem.

@@ -65,7 +65,7 @@ class Linformer : public MultiHeadAttention {
     Tensor valid = valid_mask(lengths, ctx, q.size(0), n);
     Var em = mul(slice(e_, 1, 0, n), Var(valid));  // (B, 1, k, N)
     Var fm = f_.defined() ? mul(slice(f_, 1, 0, n), Var(valid)) : em;
-    Var kp = matmul(em, k), vp = matmul(fm, v);  // (B, H, k, d)
+    Var kp = project(em, k), vp = project(fm, v);  // (B, H, k, d)
     Var p = softmax(matmul(q, kp, false, true), {}, 1.0f / std::sqrt(float(head_dim_)));
     p = dropout(p, attn_dropout_, ctx.key(path() + ".attn_dropout"), ctx.training,
                 ctx.counter0(p.data().numel()));
@@ -85,6 +85,19 @@ class Linformer : public MultiHeadAttention {
   }
 
  private:
+  // Ẽ X for every head in one product per example: x (B, H, N, d) is a view of the (B, N, H·d)
+  // projection output (Note [layout of q, k, v and o] in block_sparse.cpp), so Ẽ_b (k, N) times
+  // that (N, H·d) matrix gives all heads at once, 64 columns wide instead of H products of d,
+  // and the gradient of x comes back in the projection's layout (no copy to merge heads).
+  // Per element the same sums as H separate products; dẼ sums over H·d in one run instead of
+  // head by head (last-bit differences in dE).
+  Var project(const Var& e, const Var& x) const {
+    const int64_t b = x.size(0), h = x.size(1), n = x.size(2), d = x.size(3);
+    Var flat = reshape(permute(x, {0, 2, 1, 3}), {b, 1, n, h * d});
+    Var y = matmul(e, flat);  // (B, 1, k, H·d)
+    return permute(reshape(y, {b, e.size(2), h, d}), {0, 2, 1, 3});
+  }
+
   // (B, 1, 1, N): 1 at valid positions, 0 at pads and at keys the key mask hides.
   Tensor valid_mask(const Tensor& lengths, const nn::ForwardContext& ctx, int64_t b,
                     int64_t n) const {

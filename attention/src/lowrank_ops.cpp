@@ -13,6 +13,7 @@
 #include "lra/core/fast_exp.hpp"
 #include "lra/core/kernels.hpp"
 #include "lra/core/rng.hpp"
+#include "lra/core/rows.hpp"
 #include "lra/core/threading.hpp"
 
 namespace lra::attn::ops {
@@ -48,18 +49,7 @@ float guarded(float den, float eps, DenGuard g) {
   return r != 0.0f ? r : std::numeric_limits<float>::min();
 }
 
-// Sum and max with 8 independent partials: one SIMD register without -ffast-math.
-float sum_of(const float* a, int64_t n) {
-  float acc[8] = {};
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (int k = 0; k < 8; ++k) acc[k] += a[j + k];
-  float s = 0.0f;
-  for (; j < n; ++j) s += a[j];
-  for (int k = 0; k < 8; ++k) s += acc[k];
-  return s;
-}
-
+// Max with 8 independent partials: one SIMD register without -ffast-math.
 float max_of(const float* a, int64_t n) {
   float acc[8];
   std::fill(acc, acc + 8, -std::numeric_limits<float>::infinity());
@@ -70,17 +60,6 @@ float max_of(const float* a, int64_t n) {
   for (; j < n; ++j) mx = a[j] > mx ? a[j] : mx;
   for (int k = 0; k < 8; ++k) mx = acc[k] > mx ? acc[k] : mx;
   return mx;
-}
-
-float dot(const float* a, const float* b, int64_t n) {
-  float acc[8] = {};
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (int k = 0; k < 8; ++k) acc[k] += a[j + k] * b[j + k];
-  float s = 0.0f;
-  for (; j < n; ++j) s += a[j] * b[j];
-  for (int k = 0; k < 8; ++k) s += acc[k];
-  return s;
 }
 
 }  // namespace
@@ -130,7 +109,7 @@ Var linear_attention(const Var& phi_q, const Var& phi_k, const Var& v, const Ten
           for (int64_t r = lo; r < hi; ++r) {
             float inv = 1.0f / pd[r];
             for (int64_t c = 0; c < d; ++c) pG[r * d + c] = pg[r * d + c] * inv;
-            pdd[r] = -dot(pg + r * d, po + r * d, d) * inv;
+            pdd[r] = -kern::row_dot(pg + r * d, po + r * d, d) * inv;
           }
         });
         if (in.needs(0)) {  // dφQ = G Sᵀ + dden zᵀ
@@ -176,7 +155,7 @@ Tensor linear_attention_weights(const Tensor& phi_q, const Tensor& phi_k, float 
   float* p = a.data<float>();
   parallel_for(rows, row_grain(n), [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r) {
-      float inv = 1.0f / guarded(sum_of(p + r * n, n), eps, guard);
+      float inv = 1.0f / guarded(kern::row_sum(p + r * n, n), eps, guard);
       for (int64_t j = 0; j < n; ++j) p[r * n + j] *= inv;
     }
   });
@@ -340,7 +319,7 @@ Var favor_features(const Var& x, const Tensor& w, const Tensor& lengths, bool is
                 continue;
               }
               for (int64_t j = 0; j < m; ++j) pr[j] = pg[r * m + j] * (pf[r * m + j] - floor);
-              rs[x] = sum_of(pr, m);
+              rs[x] = kern::row_sum(pr, m);
             }
             // dx = d^(-1/4) dP w
             kern::sgemm(false, false, nr, d, m, c, tile, m, pw, d, 0.0f, pdx + r0 * d, d);
@@ -461,7 +440,7 @@ Var biased_softmax(const Var& q, const Var& k, const Var& r, const Tensor& lengt
       if (ok)
         for (int64_t j = 0; j < L; ++j)
           if (!ok[j]) x[j] = 0.0f;  // exp_nonpos clamps -inf to e^-87.3
-      float s = sum_of(x, L);
+      float s = kern::row_sum(x, L);
       float inv = s > 0.0f ? 1.0f / s : 0.0f;
       for (int64_t j = 0; j < L; ++j) x[j] *= inv;
       std::fill(x + L, x + n, 0.0f);

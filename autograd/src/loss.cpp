@@ -24,9 +24,10 @@ Tensor apply_dropout(const Tensor& t, float p, uint64_t key, uint64_t counter0) 
   const float* px = tc.data<float>();
   float* py = y.data<float>();
   const float keep_scale = 1.0f / (1.0f - p);
+  const PhiloxKey k(key);  // inline draws: the loop vectorises
   parallel_for(t.numel(), 1 << 14, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i)
-      py[i] = uniform01(key, counter0 + uint64_t(i)) >= p ? px[i] * keep_scale : 0.0f;
+      py[i] = uniform01(k, counter0 + uint64_t(i)) >= p ? px[i] * keep_scale : 0.0f;
   });
   return y;
 }

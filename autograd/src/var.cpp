@@ -1,5 +1,6 @@
 #include "lra/autograd/var.hpp"
 
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -9,14 +10,25 @@ namespace lra {
 namespace {
 thread_local bool g_grad_enabled = true;
 
-// Adds g into v's gradient (the first contribution is taken without a copy).
+// Ops whose backward only re-views its gradient, so it may arrive in any layout.
+bool layout_free(const Node* node) {
+  if (!node) return false;  // a leaf's gradient is read by optimisers: keep it contiguous
+  const std::string_view op = node->op;
+  return op == "permute" || op == "transpose" || op == "reshape" || op == "unsqueeze";
+}
+
+// Adds g into v's gradient. The first contribution is taken without a copy, and in its own
+// layout when v's op only re-views it: flash attention writes dq, dk, dv as (B, N, H, d)
+// buffers seen as (B, H, N, d), and split_heads' permute and reshape then give the projection
+// its (B, N, H·d) gradient with no copy (before: a contiguous() at each of the two vars).
 void accumulate(VarImpl* v, Tensor g) {
   LRA_CHECK(g.shape() == v->data.shape(), ShapeError, "gradient of shape ", g.shape().str(),
             " for a variable of shape ", v->data.shape().str());
   if (!v->grad.defined()) {
-    v->grad = g.is_contiguous() ? std::move(g) : g.contiguous();
+    v->grad = g.is_contiguous() || layout_free(v->node.get()) ? std::move(g) : g.contiguous();
   } else {
-    if (v->grad.storage().use_count() > 1) v->grad = v->grad.clone();  // never write shared
+    // never write shared storage, and add into a contiguous buffer
+    if (v->grad.storage().use_count() > 1 || !v->grad.is_contiguous()) v->grad = v->grad.clone();
     kern::axpy_(v->grad, g);
   }
 }

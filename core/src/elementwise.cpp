@@ -18,6 +18,7 @@
 #include "lra/core/fast_exp.hpp"
 #include "lra/core/kernels.hpp"
 #include "lra/core/threading.hpp"
+#include "merged_axes.hpp"
 
 namespace lra::kern {
 namespace {
@@ -31,29 +32,11 @@ void check_f32(const Tensor& t, const char* op) {
 
 // ---- Note [rows]: up to three operands walked over one shape ------------------------------
 
-struct Layout {
-  int nd = 0;
-  int64_t shape[kMaxDims] = {};
-  int64_t st[3][kMaxDims] = {};  // st[k][d]: operand k's stride along axis d (elements)
-};
+using Layout = MergedAxes<3>;  // Note [merged axes]
 
 Layout make_layout(const Dims& shape, const Dims& s0, const Dims& s1, const Dims& s2) {
-  Layout L;
-  const Dims* s[3] = {&s0, &s1, &s2};
-  for (int d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 1) continue;  // size-1 axes carry no work
-    bool merge = L.nd > 0;
-    for (int k = 0; k < 3 && merge; ++k) merge = L.st[k][L.nd - 1] == (*s[k])[d] * shape[d];
-    if (merge) {
-      L.shape[L.nd - 1] *= shape[d];
-      for (int k = 0; k < 3; ++k) L.st[k][L.nd - 1] = (*s[k])[d];
-    } else {
-      L.shape[L.nd] = shape[d];
-      for (int k = 0; k < 3; ++k) L.st[k][L.nd] = (*s[k])[d];
-      L.nd++;
-    }
-  }
-  if (L.nd == 0) L.nd = 1, L.shape[0] = 1;  // one element
+  Layout L = merge_axes<3>(shape, {&s0, &s1, &s2});
+  if (L.nd == 0) L.nd = 1, L.n[0] = 1;  // one element
   return L;
 }
 
@@ -63,19 +46,19 @@ template <typename Row>
 void walk(Layout L, int split, int64_t lo, int64_t hi, Row row) {
   int64_t off[3];
   for (int k = 0; k < 3; ++k) off[k] = lo * L.st[k][split];
-  L.shape[split] = hi - lo;
+  L.n[split] = hi - lo;
   int last = L.nd - 1;
   int64_t rows = 1;
-  for (int d = 0; d < last; ++d) rows *= L.shape[d];
+  for (int d = 0; d < last; ++d) rows *= L.n[d];
   int64_t idx[kMaxDims] = {};
   for (int64_t r = 0; r < rows; ++r) {
-    row(off, L.shape[last]);
+    row(off, L.n[last]);
     for (int d = last - 1; d >= 0; --d) {
-      if (++idx[d] < L.shape[d]) {
+      if (++idx[d] < L.n[d]) {
         for (int k = 0; k < 3; ++k) off[k] += L.st[k][d];
         break;
       }
-      for (int k = 0; k < 3; ++k) off[k] -= L.st[k][d] * (L.shape[d] - 1);
+      for (int k = 0; k < 3; ++k) off[k] -= L.st[k][d] * (L.n[d] - 1);
       idx[d] = 0;
     }
   }
@@ -83,7 +66,7 @@ void walk(Layout L, int split, int64_t lo, int64_t hi, Row row) {
 
 // Tasks of ~kGrain elements along axis `split` (of `total` elements in all).
 int64_t grain_along(const Layout& L, int split, int64_t total) {
-  int64_t per = total / L.shape[split];  // elements per index of the split axis
+  int64_t per = total / L.n[split];  // elements per index of the split axis
   return std::max<int64_t>(1, kGrain / std::max<int64_t>(1, per));
 }
 
@@ -316,7 +299,7 @@ void binary_run(F f, Tensor& out, const Tensor& a, const Tensor& b) {
   Tensor ea = a.expand(out.shape()), eb = b.expand(out.shape());
   Layout L = make_layout(out.shape(), out.strides(), ea.strides(), eb.strides());
   int last = L.nd - 1;
-  parallel_for(L.shape[0], grain_along(L, 0, n), [&](int64_t lo, int64_t hi) {
+  parallel_for(L.n[0], grain_along(L, 0, n), [&](int64_t lo, int64_t hi) {
     walk(L, 0, lo, hi, [&](const int64_t* off, int64_t len) {
       binary_row(f, po + off[0], pa + off[1], L.st[1][last], pb + off[2], L.st[2][last], len);
     });
@@ -419,34 +402,34 @@ Tensor sum_to(const Tensor& x, const Dims& shape) {
   };
   float* po = out.data<float>();
   if (total <= 2 * kGrain) {
-    add_rows(po, 0, 0, L.shape[0]);
+    add_rows(po, 0, 0, L.n[0]);
     return out;
   }
   int kept = -1, widest = 0;
   for (int d = 0; d < last; ++d)
-    if (L.st[0][d] != 0 && (kept < 0 || L.shape[d] > L.shape[kept])) kept = d;
+    if (L.st[0][d] != 0 && (kept < 0 || L.n[d] > L.n[kept])) kept = d;
   for (int d = 0; d < L.nd; ++d)
-    if (L.shape[d] > L.shape[widest]) widest = d;
-  if (kept >= 0 && L.shape[kept] >= 4) {
-    parallel_for(L.shape[kept], grain_along(L, kept, total),
+    if (L.n[d] > L.n[widest]) widest = d;
+  if (kept >= 0 && L.n[kept] >= 4) {
+    parallel_for(L.n[kept], grain_along(L, kept, total),
                  [&](int64_t lo, int64_t hi) { add_rows(po, kept, lo, hi); });
     return out;
   }
-  if (L.st[0][last] != 0 && L.shape[last] >= 1024) {
-    parallel_for(L.shape[last], std::max<int64_t>(512, grain_along(L, last, total)),
+  if (L.st[0][last] != 0 && L.n[last] >= 1024) {
+    parallel_for(L.n[last], std::max<int64_t>(512, grain_along(L, last, total)),
                  [&](int64_t lo, int64_t hi) { add_rows(po, last, lo, hi); });
     return out;
   }
   if (16 * out.numel() > total) {
-    add_rows(po, 0, 0, L.shape[0]);
+    add_rows(po, 0, 0, L.n[0]);
     return out;
   }
-  int64_t parts = std::min<int64_t>(16, L.shape[widest]), m = out.numel();
+  int64_t parts = std::min<int64_t>(16, L.n[widest]), m = out.numel();
   Tensor partial = Tensor::zeros({parts, m});
   float* pp = partial.data<float>();
   parallel_for(parts, 1, [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t)
-      add_rows(pp + t * m, widest, L.shape[widest] * t / parts, L.shape[widest] * (t + 1) / parts);
+      add_rows(pp + t * m, widest, L.n[widest] * t / parts, L.n[widest] * (t + 1) / parts);
   });
   for (int64_t t = 0; t < parts; ++t)
     for (int64_t i = 0; i < m; ++i) po[i] += pp[t * m + i];

@@ -12,35 +12,14 @@
 // per fixed chunk of rows and the chunk partials combined in chunk order, so they do not
 // depend on the number of threads.
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include "lra/core/kernels.hpp"
+#include "lra/core/rows.hpp"
 #include "lra/core/threading.hpp"
 
 namespace lra::kern {
 namespace {
-
-// Offset of row r (all axes but the last, row-major) from t.data().
-int64_t row_offset(const Tensor& t, int64_t r) {
-  int64_t off = 0;
-  for (int d = t.dim() - 2; d >= 0; --d) {
-    off += (r % t.shape()[d]) * t.strides()[d];
-    r /= t.shape()[d];
-  }
-  return off;
-}
-
-// dst[0, n) = row r of t (f32, any layout).
-void load_row(const Tensor& t, const float* base, int64_t r, int64_t n, float* dst) {
-  const float* src = base + row_offset(t, r);
-  int64_t s = t.strides().back();
-  if (s == 1) {
-    std::memcpy(dst, src, size_t(n) * sizeof(float));
-  } else {
-    for (int64_t j = 0; j < n; ++j) dst[j] = src[j * s];
-  }
-}
 
 // One row of the backward's first pass: n = (x − m)·rstd, dbeta += gy, dgamma += gy·n,
 // dn = gamma·gy. The rows are read in place (no copy pass); restrict: no argument overlaps
@@ -55,29 +34,6 @@ void norm_and_sums(const float* __restrict xr, const float* __restrict gr,
     dgamma[j] += gr[j] * nrm[j];
     dn[j] = gr[j] * gamma[j];
   }
-}
-
-// 8 independent partial sums: one SIMD register without -ffast-math.
-float row_sum(const float* p, int64_t n) {
-  float acc[8] = {};
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (int k = 0; k < 8; ++k) acc[k] += p[j + k];
-  float s = 0.0f;
-  for (; j < n; ++j) s += p[j];
-  for (int k = 0; k < 8; ++k) s += acc[k];
-  return s;
-}
-
-float row_dot(const float* a, const float* b, int64_t n) {
-  float acc[8] = {};
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (int k = 0; k < 8; ++k) acc[k] += a[j + k] * b[j + k];
-  float s = 0.0f;
-  for (; j < n; ++j) s += a[j] * b[j];
-  for (int k = 0; k < 8; ++k) s += acc[k];
-  return s;
 }
 
 // gamma or beta as a contiguous (D) vector, or `fill` repeated when undefined.

@@ -37,23 +37,11 @@ uint64_t rng_tag(const char* purpose) {
 }
 
 std::array<uint32_t, 4> philox4x32(uint64_t key, uint64_t counter) {
-  uint32_t c0 = uint32_t(counter), c1 = uint32_t(counter >> 32), c2 = 0, c3 = 0;
-  uint32_t k0 = uint32_t(key), k1 = uint32_t(key >> 32);
-  for (int round = 0; round < 10; ++round) {
-    uint64_t p0 = uint64_t(0xD2511F53u) * c0, p1 = uint64_t(0xCD9E8D57u) * c2;
-    uint32_t n0 = uint32_t(p1 >> 32) ^ c1 ^ k0, n2 = uint32_t(p0 >> 32) ^ c3 ^ k1;
-    c1 = uint32_t(p1);
-    c3 = uint32_t(p0);
-    c0 = n0;
-    c2 = n2;
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
-  }
-  return {c0, c1, c2, c3};
+  return philox4x32(PhiloxKey(key), counter);
 }
 
 float uniform01(uint64_t key, uint64_t index) {
-  return float(philox4x32(key, index)[0] >> 8) * (1.0f / 16777216.0f);
+  return uniform01(PhiloxKey(key), index);
 }
 
 float standard_normal(uint64_t key, uint64_t index) {
@@ -70,7 +58,8 @@ uint64_t random_below(uint64_t key, uint64_t index, uint64_t n) {
 
 void fill_uniform(Tensor& t, uint64_t key, float lo, float hi) {
   t.bump_version();
-  fill_each(t, [&](uint64_t i) { return lo + (hi - lo) * uniform01(key, i); });
+  const PhiloxKey k(key);
+  fill_each(t, [&](uint64_t i) { return lo + (hi - lo) * uniform01(k, i); });
 }
 void fill_normal(Tensor& t, uint64_t key, float mean, float stddev) {
   t.bump_version();
@@ -78,7 +67,8 @@ void fill_normal(Tensor& t, uint64_t key, float mean, float stddev) {
 }
 void fill_bernoulli(Tensor& t, uint64_t key, float p) {
   t.bump_version();
-  fill_each(t, [&](uint64_t i) { return uniform01(key, i) < p ? 1.0f : 0.0f; });
+  const PhiloxKey k(key);
+  fill_each(t, [&](uint64_t i) { return uniform01(k, i) < p ? 1.0f : 0.0f; });
 }
 
 }  // namespace lra

@@ -5,6 +5,7 @@
 
 #include "lra/core/allocator.hpp"
 #include "lra/core/threading.hpp"
+#include "merged_axes.hpp"
 
 namespace lra {
 
@@ -297,26 +298,7 @@ namespace {
 //   - anything else: an odometer over the outer axes with a strided inner loop.
 // Rows are split across threads in chunks of ~64K elements; each chunk decodes its first row
 // index once and then steps an odometer (no division per element).
-struct CopyPlan {
-  int nd = 0;
-  int64_t n[kMaxDims] = {}, ds[kMaxDims] = {}, ss[kMaxDims] = {};
-};
-
-CopyPlan plan_copy(const Dims& shape, const Dims& dst, const Dims& src) {
-  CopyPlan p;
-  for (int d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 1) continue;
-    if (p.nd > 0 && p.ds[p.nd - 1] == dst[d] * shape[d] && p.ss[p.nd - 1] == src[d] * shape[d]) {
-      p.n[p.nd - 1] *= shape[d];
-      p.ds[p.nd - 1] = dst[d];
-      p.ss[p.nd - 1] = src[d];
-    } else {
-      p.n[p.nd] = shape[d], p.ds[p.nd] = dst[d], p.ss[p.nd] = src[d];
-      p.nd++;
-    }
-  }
-  return p;
-}
+using CopyPlan = kern::MergedAxes<2>;  // st[0]: dst, st[1]: src (Note [merged axes])
 
 // Copies `rows` rows of the axes `outer` (in order) starting at flat row `r0`; fn(d, s) copies
 // one row given its destination and source pointers.
@@ -329,18 +311,18 @@ void for_rows(const CopyPlan& p, const int* outer, int nouter, int64_t r0, int64
     const int a = outer[k];
     idx[k] = rem % p.n[a];
     rem /= p.n[a];
-    doff += idx[k] * p.ds[a];
-    soff += idx[k] * p.ss[a];
+    doff += idx[k] * p.st[0][a];
+    soff += idx[k] * p.st[1][a];
   }
   for (int64_t r = 0; r < rows; ++r) {
     fn(d + doff, s + soff);
     for (int k = nouter - 1; k >= 0; --k) {
       const int a = outer[k];
       if (++idx[k] < p.n[a]) {
-        doff += p.ds[a], soff += p.ss[a];
+        doff += p.st[0][a], soff += p.st[1][a];
         break;
       }
-      doff -= p.ds[a] * (p.n[a] - 1), soff -= p.ss[a] * (p.n[a] - 1);
+      doff -= p.st[0][a] * (p.n[a] - 1), soff -= p.st[1][a] * (p.n[a] - 1);
       idx[k] = 0;
     }
   }
@@ -348,7 +330,7 @@ void for_rows(const CopyPlan& p, const int* outer, int nouter, int64_t r0, int64
 
 void strided_copy(uint32_t* d, const uint32_t* s, const Dims& shape, const Dims& dst_strides,
                   const Dims& src_strides) {
-  const CopyPlan p = plan_copy(shape, dst_strides, src_strides);
+  const CopyPlan p = kern::merge_axes<2>(shape, {&dst_strides, &src_strides});
   if (p.nd == 0) {
     *d = *s;
     return;
@@ -357,9 +339,9 @@ void strided_copy(uint32_t* d, const uint32_t* s, const Dims& shape, const Dims&
   const int64_t total = shape.numel();
   // A transpose: dst runs along `last`, src runs along another axis `t`.
   int t = -1;
-  if (p.ds[last] == 1 && p.ss[last] != 1)
+  if (p.st[0][last] == 1 && p.st[1][last] != 1)
     for (int a = 0; a < last; ++a)
-      if (p.ss[a] == 1 && p.n[a] >= 8) t = a;
+      if (p.st[1][a] == 1 && p.n[a] >= 8) t = a;
   int outer[kMaxDims], nouter = 0;
   for (int a = 0; a < last; ++a)
     if (a != t) outer[nouter++] = a;
@@ -367,9 +349,9 @@ void strided_copy(uint32_t* d, const uint32_t* s, const Dims& shape, const Dims&
   for (int k = 0; k < nouter; ++k) rows *= p.n[outer[k]];
   const int64_t per_row = total / std::max<int64_t>(rows, 1);
   const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(per_row, 1));
-  const int64_t n = p.n[last], dsl = p.ds[last], ssl = p.ss[last];
+  const int64_t n = p.n[last], dsl = p.st[0][last], ssl = p.st[1][last];
   if (t >= 0) {
-    const int64_t nt = p.n[t], dst_t = p.ds[t];
+    const int64_t nt = p.n[t], dst_t = p.st[0][t];
     constexpr int64_t kTile = 16;
     parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
       for_rows(p, outer, nouter, r0, r1 - r0, d, s, [&](uint32_t* dr, const uint32_t* sr) {

@@ -122,3 +122,21 @@ TEST_CASE("engine: retain_graph allows a second backward pass") {
   check_close(x.grad().to_floats(), twice);
   CHECK(loss.is_leaf());
 }
+
+TEST_CASE("engine: a permuted gradient is summed in its own layout and lands contiguous") {
+  // y = xᵀ (per batch) and u = yᵀ: y gets one gradient through u's permute (a strided view,
+  // kept without a copy) and one from mul (contiguous); x, a leaf, gets a contiguous sum.
+  Var x = Var::param(rnd({2, 3, 4}, 4));
+  Tensor a = rnd({2, 3, 4}, 5), b = rnd({2, 4, 3}, 6);
+  Var y = permute(x, {0, 2, 1});
+  Var u = permute(y, {0, 2, 1});
+  add(sum_all(mul(u, Var(a))), sum_all(mul(y, Var(b)))).backward();  // d/dx = a + bᵀ
+  REQUIRE(x.grad().is_contiguous());
+  std::vector<float> va = a.to_floats(), vb = b.to_floats(), want(va.size());
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t i = 0; i < 3; ++i)
+      for (int64_t j = 0; j < 4; ++j)
+        want[size_t((n * 3 + i) * 4 + j)] =
+            va[size_t((n * 3 + i) * 4 + j)] + vb[size_t((n * 4 + j) * 3 + i)];
+  check_close(x.grad().to_floats(), want);
+}

@@ -27,6 +27,7 @@
 #include "lra/core/io.hpp"
 #include "lra/core/kernels.hpp"
 #include "lra/core/rng.hpp"
+#include "lra/core/rows.hpp"
 #include "lra/core/simd.hpp"
 #include "lra/core/tensor.hpp"
 #include "lra/core/text.hpp"
