@@ -7,25 +7,9 @@
 #include <sstream>
 
 #include "lra/lra/measure/bench.hpp"
+#include "measure/bench_util.hpp"
 
 namespace lra::bench {
-namespace {
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
-}  // namespace
-
 void pool_result(Result& into, const Result& next) {
   if (!into.ok()) return;
   if (!next.ok()) {  // one failed repetition fails the configuration, with its reason

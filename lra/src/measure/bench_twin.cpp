@@ -19,18 +19,11 @@
 
 #include "lra/lra/measure/bench.hpp"
 #include "lra/lra/measure/child.hpp"
+#include "measure/bench_util.hpp"
 #include "measure/svg.hpp"
 
 namespace lra::bench {
 namespace {
-
-using Json = nlohmann::json;
-
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
 
 std::string param(const Config& c, const char* name, const char* fallback) {
   auto it = c.params.find(name);
