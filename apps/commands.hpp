@@ -26,5 +26,6 @@ void add_attention_command(CLI::App& app, Action& action);        // cmd_attenti
 void add_bench_attention_command(CLI::App& app, Action& action);  // cmd_bench_attention.cpp
 void add_suite_command(CLI::App& app, Action& action);            // cmd_suite.cpp
 void add_completion_command(CLI::App& app, Action& action);       // cmd_completion.cpp
+void add_plot_command(CLI::App& app, Action& action);             // cmd_plot.cpp
 
 }  // namespace lra::app

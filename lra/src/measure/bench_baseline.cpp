@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "lra/lra/measure/bench.hpp"
+#include "lra/lra/measure/mechanism_facts.hpp"
 #include "measure/bench_util.hpp"
 
 namespace lra::bench {
@@ -102,7 +103,7 @@ std::string baseline_markdown(const Sweep& s) {
        "baseline "
        "RSS MB | RSS ratio |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const Result& r : s.results) {
-    o << "| " << display_name(r.config.model) << " | " << r.config.seq_len << " | ";
+    o << "| " << facts::display_name(r.config.model) << " | " << r.config.seq_len << " | ";
     if (!r.ok()) {
       o << r.status << " | – | – | – | – | – | – |\n";
       continue;
@@ -132,7 +133,7 @@ std::string flops_markdown(const Sweep& s) {
        "GFLOP/s | of sgemm |\n|---|---:|---:|---:|---:|---:|---:|\n";
   for (const Result& r : s.results) {
     if (!r.ok() || r.flops_per_step <= 0) continue;
-    o << "| " << display_name(r.config.model) << " | " << r.config.seq_len << " | "
+    o << "| " << facts::display_name(r.config.model) << " | " << r.config.seq_len << " | "
       << fmt("%.2f", r.flops_per_step / 1e9) << " | "
       << fmt("%.2f", attention_flops(r.config) / 1e9) << " | " << fmt("%.1f", r.gflops) << " | "
       << fmt("%.1f", r.sgemm_gflops) << " | "

@@ -4,6 +4,7 @@
 
 #include "lra/core/error.hpp"
 #include "lra/core/rng.hpp"
+#include "lra/lra/measure/mechanism_facts.hpp"
 #include "measure/bench_util.hpp"
 
 namespace lra::bench {
@@ -43,10 +44,7 @@ const ModelPreset& find_model_preset(const std::string& name) {
 }
 
 std::map<std::string, std::string> default_mechanism_params(const std::string& mechanism) {
-  if (mechanism == "local") return {{"block", "256"}};
-  if (mechanism == "linformer") return {{"k", "256"}};
-  if (mechanism == "performer") return {{"features", "256"}};
-  return {};
+  return facts::bench_params(mechanism);
 }
 
 Config preset_config(const std::string& preset, const std::string& model, int64_t seq_len) {
@@ -62,16 +60,6 @@ Config preset_config(const std::string& preset, const std::string& model, int64_
   c.mlp_dim = p.mlp_dim;
   c.batch = p.batch;
   return c;
-}
-
-std::string display_name(const std::string& model) {
-  static const std::map<std::string, std::string> names = {
-      {"transformer", "Transformer"},  {"local", "Local Attention"},   {"sparse", "Sparse Trans."},
-      {"longformer", "Longformer"},    {"linformer", "Linformer"},     {"reformer", "Reformer"},
-      {"sinkhorn", "Sinkhorn Trans."}, {"synthesizer", "Synthesizer"}, {"bigbird", "BigBird"},
-      {"linear", "Linear Trans."},     {"performer", "Performer"}};
-  auto it = names.find(model);
-  return it == names.end() ? model : it->second;
 }
 
 }  // namespace lra::bench

@@ -3,22 +3,11 @@
 #include <cmath>
 #include <sstream>
 
+#include "lra/lra/measure/mechanism_facts.hpp"
 #include "measure/bench_util.hpp"
 
 namespace lra::bench {
-namespace {
-
-// The paper's Table 2 speed-up at 4K (TPU v3), for the mechanisms it measured.
-double paper_speedup_4k(const std::string& model) {
-  static const std::map<std::string, double> t = {
-      {"transformer", 1.0}, {"local", 5.3},    {"linformer", 5.5},
-      {"reformer", 0.8},    {"sinkhorn", 3.8}, {"synthesizer", 1.4},
-      {"bigbird", 1.1},     {"linear", 5.6},   {"performer", 5.7}};
-  auto it = t.find(model);
-  return it == t.end() ? 0.0 : it->second;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 double speedup(const Sweep& s, const std::string& model, int64_t len) {
   const Result* a = find_result(s, model, len);
@@ -82,7 +71,7 @@ std::string markdown(const Sweep& s) {
   for (size_t i = 0; i < 2 * lengths.size() + 2; ++i) o << "---:|";
   o << "\n";
   for (const std::string& m : models) {
-    o << "| " << display_name(m) << " |";
+    o << "| " << facts::display_name(m) << " |";
     for (int64_t n : lengths) {
       const Result* r = find_result(s, m, n);
       if (!r) {
@@ -118,8 +107,8 @@ std::string markdown(const Sweep& s) {
       else
         o << " ~" << fmt("%.0f", c) << " |";
     }
-    double p = paper_speedup_4k(m);
-    o << " " << (p > 0 ? fmt("%.1fx", p) : std::string("–")) << " |\n";
+    const facts::Mechanism* f = facts::find(m);
+    o << " " << (f && f->speedup_4k ? fmt("%.1fx", *f->speedup_4k) : std::string("–")) << " |\n";
   }
   o << "\n\"crossover\": the length where the model starts beating the Transformer (interpolated "
        "in log length between measured lengths). \"paper 4K\": LRA Table 2's speed-up at 4K (TPU "
@@ -135,7 +124,7 @@ std::string markdown(const Sweep& s) {
   for (size_t i = 0; i < lengths.size(); ++i) o << "---:|";
   o << "\n";
   for (const std::string& m : models) {
-    o << "| " << display_name(m) << " |";
+    o << "| " << facts::display_name(m) << " |";
     for (int64_t n : lengths) {
       const Result* r = find_result(s, m, n);
       const Result* t = find_result(s, "transformer", n);
@@ -170,7 +159,7 @@ std::string markdown(const Sweep& s) {
     for (const std::string& m : models) {
       const Result* r = find_result(s, m, n);
       if (!r) continue;
-      o << "| " << display_name(m) << " | " << n << " | ";
+      o << "| " << facts::display_name(m) << " | " << n << " | ";
       if (r->ok())
         o << fmt("%.1f", r->median_ms) << " | " << fmt("%.0f", r->min_ms) << ".."
           << fmt("%.0f", r->max_ms) << " | " << fmt("%.1f", r->forward_ms) << " | "
