@@ -151,13 +151,13 @@ std::string tradeoff_svg(const Tradeoff& t, const std::string& title) {
                        facts::display_name(p.model) + " (" + fmt("%.0f", p.memory_mb) + " MB)"});
   }
   std::string cols, left;
-  for (const std::string& c : t.columns) cols += (cols.empty() ? "" : "; ") + c;
+  for (const std::string& c : t.columns) cols += "\n  " + c;
   for (const std::string& m : t.left_out)
     left += (left.empty() ? "" : ", ") + facts::display_name(m);
   const std::string caption =
       "Accuracy: test accuracy (%) averaged over the same " + std::to_string(t.columns.size()) +
-      " column" + (t.columns.size() == 1 ? "" : "s") + " for every model: " + cols +
-      ".\nSpeed and marker area (allocator peak memory): the bench at length " +
+      " column" + (t.columns.size() == 1 ? "" : "s") + " for every model:" + cols +
+      "\nSpeed and marker area (allocator peak memory): the bench at length " +
       std::to_string(t.length) + "." +
       (left.empty() ? std::string()
                     : "\nLeft out (runs on other tasks or settings only): " + left + ".");
