@@ -45,11 +45,11 @@ void add_report_command(CLI::App& app, Action& action) {
         LRA_CHECK(
             !bench_json.empty(), ConfigError,
             "--tradeoff needs speed figures: give --bench DIR/bench.json (from lra_cpu bench)");
-        const auto pts = bench::tradeoff_points(a->runs, bench_json, a->length);
-        write_file_atomic(a->tradeoff,
-                          bench::tradeoff_svg(pts, "Accuracy against speed (" + bench_json + ")"));
-        std::fprintf(stderr, "tradeoff: %zu models (speed and memory from %s) -> %s\n", pts.size(),
-                     bench_json.c_str(), a->tradeoff.c_str());
+        const bench::Tradeoff t = bench::tradeoff_points(a->runs, bench_json, a->length);
+        write_file_atomic(a->tradeoff, bench::tradeoff_svg(t, "Accuracy against speed"));
+        std::fprintf(stderr,
+                     "tradeoff: %zu models (speed and memory from %s, %zu left out) -> %s\n",
+                     t.points.size(), bench_json.c_str(), t.left_out.size(), a->tradeoff.c_str());
       }
       return 0;
     };

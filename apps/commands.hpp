@@ -27,5 +27,6 @@ void add_bench_attention_command(CLI::App& app, Action& action);  // cmd_bench_a
 void add_suite_command(CLI::App& app, Action& action);            // cmd_suite.cpp
 void add_completion_command(CLI::App& app, Action& action);       // cmd_completion.cpp
 void add_man_command(CLI::App& app, Action& action);              // cmd_man.cpp (hidden)
+void add_plot_command(CLI::App& app, Action& action);             // cmd_plot.cpp
 
 }  // namespace lra::app

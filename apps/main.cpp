@@ -57,6 +57,7 @@ int run(int argc, char** argv) {
   lra::app::add_info_command(app, action);
   lra::app::add_bench_command(app, action);
   lra::app::add_span_command(app, action);
+  lra::app::add_plot_command(app, action);
   lra::app::add_attention_command(app, action);
   lra::app::add_bench_attention_command(app, action);
   lra::app::add_suite_command(app, action);

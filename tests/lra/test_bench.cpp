@@ -197,13 +197,15 @@ TEST_CASE("a tiny sweep writes the paper's table, JSON with the machine, and plo
     write_file_atomic(run + "/results.json",
                       nlohmann::json{{"status", "complete"}, {"test_accuracy", 0.5}}.dump());
   }
-  auto pts = bench::tradeoff_points({(dir / "runs").string()}, (dir / "bench.json").string(), 0);
+  const bench::Tradeoff t =
+      bench::tradeoff_points({(dir / "runs").string()}, (dir / "bench.json").string(), 0);
+  const auto& pts = t.points;
   REQUIRE(pts.size() == 2);
   CHECK(pts[0].accuracy == doctest::Approx(0.5));
   CHECK(pts[0].tasks == 1);
   CHECK(pts[0].steps_per_s > 0);
   CHECK(pts[0].memory_mb > 0);
-  CHECK(bench::tradeoff_svg(pts, "t").find("Local Attention") != std::string::npos);
+  CHECK(bench::tradeoff_svg(t, "t").find("Local Attention") != std::string::npos);
 }
 
 TEST_CASE("FLOPs per step follow the sizes and each mechanism's keys per query") {

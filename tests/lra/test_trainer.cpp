@@ -450,7 +450,7 @@ TEST_CASE("svg: a line plot holds its series, labels and no NaN coordinates") {
   p.series = {train};
   const std::string out = svg::render(p);
   CHECK(out.rfind("<svg", 0) == 0);
-  CHECK(out.find("polyline") != std::string::npos);
+  CHECK(out.find("<path") != std::string::npos);
   CHECK(out.find(">train<") != std::string::npos);
   CHECK(out.find("nan") == std::string::npos);
   svg::Plot empty;

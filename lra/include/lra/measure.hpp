@@ -10,6 +10,7 @@
 #include "lra/lra/measure/child.hpp"
 #include "lra/lra/measure/pattern.hpp"
 #include "lra/lra/measure/report.hpp"
+#include "lra/lra/measure/mechanism_facts.hpp"
 #include "lra/lra/measure/run_plots.hpp"
 #include "lra/lra/measure/span.hpp"
 // clang-format on

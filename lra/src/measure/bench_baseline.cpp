@@ -7,25 +7,10 @@
 #include <sstream>
 
 #include "lra/lra/measure/bench.hpp"
+#include "lra/lra/measure/mechanism_facts.hpp"
+#include "measure/bench_util.hpp"
 
 namespace lra::bench {
-namespace {
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
-}  // namespace
-
 void pool_result(Result& into, const Result& next) {
   if (!into.ok()) return;
   if (!next.ok()) {  // one failed repetition fails the configuration, with its reason
@@ -118,7 +103,7 @@ std::string baseline_markdown(const Sweep& s) {
        "baseline "
        "RSS MB | RSS ratio |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const Result& r : s.results) {
-    o << "| " << display_name(r.config.model) << " | " << r.config.seq_len << " | ";
+    o << "| " << facts::display_name(r.config.model) << " | " << r.config.seq_len << " | ";
     if (!r.ok()) {
       o << r.status << " | – | – | – | – | – | – |\n";
       continue;
@@ -148,7 +133,7 @@ std::string flops_markdown(const Sweep& s) {
        "GFLOP/s | of sgemm |\n|---|---:|---:|---:|---:|---:|---:|\n";
   for (const Result& r : s.results) {
     if (!r.ok() || r.flops_per_step <= 0) continue;
-    o << "| " << display_name(r.config.model) << " | " << r.config.seq_len << " | "
+    o << "| " << facts::display_name(r.config.model) << " | " << r.config.seq_len << " | "
       << fmt("%.2f", r.flops_per_step / 1e9) << " | "
       << fmt("%.2f", attention_flops(r.config) / 1e9) << " | " << fmt("%.1f", r.gflops) << " | "
       << fmt("%.1f", r.sgemm_gflops) << " | "

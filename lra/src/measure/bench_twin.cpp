@@ -19,18 +19,12 @@
 
 #include "lra/lra/measure/bench.hpp"
 #include "lra/lra/measure/child.hpp"
+#include "lra/lra/measure/mechanism_facts.hpp"
+#include "measure/bench_util.hpp"
 #include "measure/svg.hpp"
 
 namespace lra::bench {
 namespace {
-
-using Json = nlohmann::json;
-
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
 
 std::string param(const Config& c, const char* name, const char* fallback) {
   auto it = c.params.find(name);
@@ -206,7 +200,7 @@ std::string twin_markdown(const Sweep& s) {
        "RSS MB | RSS ours/twin |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const Result& r : s.results) {
     if (r.twin.status.empty()) continue;
-    o << "| " << display_name(r.config.model) << " | " << r.config.seq_len << " | "
+    o << "| " << facts::display_name(r.config.model) << " | " << r.config.seq_len << " | "
       << (r.ok() ? fmt("%.1f", r.median_ms) : r.status) << " | ";
     if (r.twin.ok()) {
       o << fmt("%.1f", r.twin.median_ms) << " | ";
@@ -239,7 +233,7 @@ std::string twin_svg(const Sweep& s) {
   std::vector<svg::Line> series;
   for (const std::string& m : models) {
     svg::Line se;
-    se.name = display_name(m);
+    se.name = facts::display_name(m);
     for (int64_t n : lengths) {
       double y = NAN;
       for (const Result& r : s.results)

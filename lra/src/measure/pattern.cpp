@@ -12,6 +12,7 @@
 #include "lra/core/error.hpp"
 #include "lra/core/rng.hpp"
 #include "lra/lra/data/listops.hpp"
+#include "lra/lra/measure/mechanism_facts.hpp"
 #include "lra/lra/measure/span.hpp"
 #include "lra/lra/tasks/task.hpp"
 #include "lra/lra/train/model.hpp"
@@ -146,14 +147,7 @@ Input run_input(const Options& opt) {
 }  // namespace
 
 std::map<std::string, std::string> picture_defaults(const std::string& model, int64_t len) {
-  const std::string eighth = std::to_string(std::max<int64_t>(1, len / 8));
-  if (model == "local" || model == "sinkhorn") return {{"block", eighth}};
-  if (model == "sparse")
-    return {{"block", eighth}, {"summary", std::to_string(std::max<int64_t>(1, len / 32))}};
-  if (model == "longformer") return {{"window", eighth}};
-  if (model == "bigbird") return {{"block", std::to_string(std::max<int64_t>(1, len / 16))}};
-  if (model == "performer") return {{"dense", "features"}};  // what its fast path computes
-  return {};
+  return facts::picture_params(model, len);
 }
 
 Pattern compute(const Options& opt) {

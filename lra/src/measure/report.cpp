@@ -10,6 +10,7 @@
 
 #include "lra/core/error.hpp"
 #include "lra/core/io.hpp"
+#include "lra/lra/measure/mechanism_facts.hpp"
 #include "lra/lra/tasks/task.hpp"
 #include "lra/lra/train/run.hpp"
 
@@ -23,33 +24,6 @@ const std::vector<std::pair<std::string, std::string>> kColumns = {
     {"listops", "ListOps"},       {"text", "Text"},
     {"retrieval", "Retrieval"},   {"image", "Image"},
     {"pathfinder", "Pathfinder"}, {"pathx", "Path-X"}};
-
-// docs/lra.md section 7 (paper Table 1). Path-X is FAIL for every model (no number).
-struct PaperRow {
-  const char* model;
-  const char* title;
-  double v[5];  // listops, text, retrieval, image, pathfinder
-  double avg;
-};
-const PaperRow kPaper[] = {
-    {"transformer", "Transformer", {36.37, 64.27, 57.46, 42.44, 71.40}, 54.39},
-    {"local", "Local Attention", {15.82, 52.98, 53.39, 41.46, 66.63}, 46.06},
-    {"sparse", "Sparse Trans.", {17.07, 63.58, 59.59, 44.24, 71.71}, 51.24},
-    {"longformer", "Longformer", {35.63, 62.85, 56.89, 42.22, 69.71}, 53.46},
-    {"linformer", "Linformer", {35.70, 53.94, 52.27, 38.56, 76.34}, 51.36},
-    {"reformer", "Reformer", {37.27, 56.10, 53.40, 38.07, 68.50}, 50.67},
-    {"sinkhorn", "Sinkhorn Trans.", {33.67, 61.20, 53.83, 41.23, 67.45}, 51.39},
-    {"synthesizer", "Synthesizer", {36.99, 61.68, 54.67, 41.61, 69.45}, 52.88},
-    {"bigbird", "BigBird", {36.05, 64.02, 59.29, 40.83, 74.87}, 55.01},
-    {"linear", "Linear Trans.", {16.13, 65.90, 53.09, 42.34, 75.30}, 50.55},
-    {"performer", "Performer", {18.01, 65.40, 53.82, 42.77, 77.05}, 51.41},
-};
-
-const PaperRow* paper_row(const std::string& model) {
-  for (const PaperRow& r : kPaper)
-    if (model == r.model) return &r;
-  return nullptr;
-}
 
 std::string pct(double v) {
   char buf[32];
@@ -92,10 +66,10 @@ std::string generator_setting(const std::string& run_dir) {
 }  // namespace
 
 std::optional<double> paper_accuracy(const std::string& model, const std::string& task) {
-  const PaperRow* r = paper_row(model);
-  if (!r) return std::nullopt;
+  const facts::Mechanism* m = facts::find(model);
+  if (!m || !m->table1) return std::nullopt;
   for (size_t i = 0; i < 5; ++i)
-    if (kColumns[i].first == task) return r->v[i];
+    if (facts::table1_tasks()[i] == task) return (*m->table1)[i];
   return std::nullopt;
 }
 
@@ -187,7 +161,7 @@ Report make_report(const std::vector<std::string>& paths) {
 
   // Rows: the paper's models in its order, then any other model, each only if it has runs.
   std::vector<std::string> models;
-  for (const PaperRow& r : kPaper) models.push_back(r.model);
+  for (const facts::Mechanism& m : facts::mechanisms()) models.push_back(m.name);
   for (const auto& [key, v] : cells)
     if (std::find(models.begin(), models.end(), key.second) == models.end())
       models.push_back(key.second);
@@ -229,18 +203,13 @@ Report make_report(const std::vector<std::string>& paths) {
     }
     if (!any) continue;
     if (all5) row.average = sum / 5.0;
-    if (const PaperRow* pr = paper_row(m)) row.paper_average = pr->avg;
+    if (const facts::Mechanism* f = facts::find(m)) row.paper_average = f->table1_average;
     rep.rows.push_back(row);
   }
   return rep;
 }
 
 namespace {
-
-std::string model_title(const std::string& model) {
-  const PaperRow* pr = paper_row(model);
-  return pr ? pr->title : model;
-}
 
 std::string ours(const ReportCell& c) {
   if (c.n == 0) return "-";
@@ -257,12 +226,14 @@ std::string Report::markdown() const {
   for (size_t i = 0; i <= columns.size(); ++i) o += "---|";
   o += "\n";
   for (const ReportRow& r : rows) {
-    o += "| " + model_title(r.model) + " |";
+    o += "| " + facts::display_name(r.model) + " |";
     for (size_t i = 0; i < r.cells.size(); ++i) {
       const ReportCell& c = r.cells[i];
-      const std::string paper = c.paper                                              ? pct(*c.paper)
-                                : (columns[i].task == "pathx" && paper_row(r.model)) ? "FAIL"
-                                                                                     : "-";
+      const std::string paper =
+          c.paper ? pct(*c.paper)
+          : (columns[i].task == "pathx" && facts::find(r.model) && facts::find(r.model)->table1)
+              ? "FAIL"
+              : "-";
       o += " " + ours(c) + " (paper " + paper + ") |";
     }
     o += " " + (r.average ? pct(*r.average) : std::string("-")) + " (paper " +
@@ -284,7 +255,7 @@ std::string Report::markdown() const {
       char line[512];
       std::snprintf(line, sizeof line,
                     "| %s | %s | %s%s | %lld | %lld | %.1f min | %.2f | %d | %s | %s |\n",
-                    col.title.c_str(), model_title(r.model).c_str(), col.preset.c_str(),
+                    col.title.c_str(), facts::display_name(r.model).c_str(), col.preset.c_str(),
                     col.smoke ? " (smoke)" : "", (long long)col.steps,
                     (long long)(col.steps * c.batch), c.wall_seconds / 60.0, c.steps_per_s, c.n,
                     ours(c).c_str(), c.paper ? pct(*c.paper).c_str() : "-");

@@ -13,7 +13,7 @@
 #include "lra/autograd/ops.hpp"
 #include "lra/core/io.hpp"
 #include "lra/core/threading.hpp"
-#include "lra/lra/measure/bench.hpp"
+#include "lra/lra/measure/mechanism_facts.hpp"
 #include "lra/lra/tasks/task.hpp"
 #include "lra/lra/train/run.hpp"
 #include "lra/lra/train/trainer.hpp"
@@ -199,7 +199,7 @@ std::string markdown(const std::vector<Result>& results) {
     for (size_t l = 0; l < r.per_layer.size(); ++l)
       layers += (l ? " / " : "") + fmt("%.1f", r.per_layer[l]);
     auto p = paper.find(r.task);
-    o << "| " << r.task << " | " << bench::display_name(r.model) << " | " << r.max_len << " | "
+    o << "| " << r.task << " | " << facts::display_name(r.model) << " | " << r.max_len << " | "
       << r.samples << " | " << fmt("%.0f", r.mean_length) << " | " << fmt("%.1f", r.span) << " | "
       << layers << " | " << (p == paper.end() ? std::string("–") : "~" + fmt("%.0f", p->second))
       << " |\n";
@@ -227,7 +227,7 @@ std::string svg(const std::vector<Result>& results) {
     for (size_t t = 0; t < tasks.size(); ++t)
       if (count[m][t]) values[m][t] /= count[m][t];
   std::vector<std::string> names;
-  for (const std::string& m : models) names.push_back(bench::display_name(m));
+  for (const std::string& m : models) names.push_back(facts::display_name(m));
   return svg::bar_chart("Required attention span per task (LRA Figure 2)",
                         "mean attention span (positions)", tasks, names, values);
 }

@@ -1,5 +1,7 @@
 // The registry of attention mechanisms: name -> summary, parameters and a factory.
-// Adding a mechanism = one file in attention/src/ + one line in registry.cpp.
+// Adding a mechanism = one file in attention/src/ + one line in registry.cpp; what the benchmark
+// knows of it (paper name and numbers, bench and picture parameters) is its one row in
+// lra/src/measure/mechanism_facts.cpp (a test fails until the row is there).
 #pragma once
 #include <functional>
 #include <memory>

@@ -44,7 +44,7 @@ const std::vector<ModelPreset>& model_presets();
 const ModelPreset& find_model_preset(const std::string& name);  // ConfigError when unknown
 
 // Mechanism parameters the bench uses unless overridden: the twin's hyper-parameters
-// (local block 256, linformer k 256, performer features 256); {} for other mechanisms.
+// (local block 256, linformer k 256, performer features 256; lra/measure/mechanism_facts.hpp).
 std::map<std::string, std::string> default_mechanism_params(const std::string& mechanism);
 
 struct Config {
@@ -195,9 +195,8 @@ Sweep sweep_from_json(const std::string& text);  // reads json() back (report --
 // Writes bench.md, bench.json, steps_per_s.svg and memory.svg into dir (created), and
 // twin_speedup.svg when the sweep ran the PyTorch twin.
 void write_outputs(const Sweep& s, const std::string& dir);
-
-// The paper's name of a mechanism ("local" -> "Local Attention"); the name itself otherwise.
-std::string display_name(const std::string& model);
+// Only the charts of write_outputs (lra_cpu plot --bench redraws them from a bench.json).
+void write_charts(const Sweep& s, const std::string& dir);
 
 // ---- work and the baseline binary (bench_flops.cpp, bench_baseline.cpp) -------------------
 
@@ -261,18 +260,26 @@ std::string twin_svg(const Sweep& s);
 
 struct TradeoffPoint {
   std::string model;
-  double accuracy = 0.0;     // the LRA average over the five tasks (else the mean over the tasks
-                             // run), in [0, 1]
+  double accuracy = 0.0;     // mean over Tradeoff::columns, in [0, 1]
   double steps_per_s = 0.0;  // at the chosen length
   double memory_mb = 0.0;    // marker area proportional to it
-  int tasks = 0;             // tasks behind the accuracy
+  int tasks = 0;             // columns behind the accuracy
+};
+// Only comparable cells go on one axis: every point averages the same report columns (task,
+// preset, length, steps), the set most models share (all five tasks: the LRA average).
+struct Tradeoff {
+  std::vector<TradeoffPoint> points;
+  std::vector<std::string> columns;   // the report columns averaged, e.g. "ListOps-500 (cpu, ...)"
+  std::vector<std::string> left_out;  // models with runs and bench figures but not these columns
+  int64_t length = 0;                 // the bench length of speed and memory
 };
 // Points from run folders (as `lra_cpu report` reads them: lra/report.hpp, seeds averaged) and
 // a bench.json (speed and memory at `length`, 0: the longest measured). Models present in only
 // one of the two are left out.
-std::vector<TradeoffPoint> tradeoff_points(const std::vector<std::string>& run_paths,
-                                           const std::string& bench_json_path, int64_t length);
-std::string tradeoff_svg(const std::vector<TradeoffPoint>& points, const std::string& title);
+Tradeoff tradeoff_points(const std::vector<std::string>& run_paths,
+                         const std::string& bench_json_path, int64_t length);
+// Figure 3; the caption says which columns the accuracy averages and which models were left out.
+std::string tradeoff_svg(const Tradeoff& t, const std::string& title);
 // The most recent <root>/bench-*/bench.json of a training sweep (lra_cpu bench's default
 // output folders), "" when there is none: the default bench of `report --tradeoff`.
 std::string latest_bench_json(const std::string& root = "runs");
