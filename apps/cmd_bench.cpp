@@ -5,12 +5,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <sstream>
 
 #include "commands.hpp"
 #include "lra/attention/options.hpp"
 #include "lra/core/error.hpp"
+#include "lra/core/text.hpp"  // format_duration, timestamp
 #include "lra/lra/measure/bench.hpp"
 
 namespace lra::app {
@@ -55,22 +55,6 @@ std::string self_exe() {
   ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
   LRA_CHECK(n > 0, IoError, "bench: cannot find this executable (/proc/self/exe)");
   return std::string(buf, size_t(n));
-}
-
-std::string timestamp() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::localtime(&t));
-  return buf;
-}
-
-std::string duration(double s) {
-  char buf[32];
-  if (s < 60)
-    std::snprintf(buf, sizeof buf, "%.0fs", s);
-  else
-    std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
-  return buf;
 }
 
 struct BenchFlags {
@@ -213,11 +197,12 @@ void add_bench_command(CLI::App& app, Action& action) {
               done, total, r.config.model.c_str(), (long long)r.config.seq_len, r.median_ms,
               f->inference ? "fwd " : "step", r.steps_per_s, r.timed_steps,
               double(r.alloc_peak_bytes) / 1e6, double(r.rss_peak_bytes) / 1e6,
-              duration(el).c_str(), duration(eta).c_str());
+              format_duration(el).c_str(), format_duration(eta).c_str());
         else
           std::fprintf(stderr, "[%zu/%zu] %-11s N=%-5lld %s: %s | %s elapsed, eta %s\n", done,
                        total, r.config.model.c_str(), (long long)r.config.seq_len, r.status.c_str(),
-                       r.message.c_str(), duration(el).c_str(), duration(eta).c_str());
+                       r.message.c_str(), format_duration(el).c_str(),
+                       format_duration(eta).c_str());
         if (r.baseline.ok())
           std::fprintf(
               stderr,

@@ -67,32 +67,30 @@ TEST_CASE("reformer: one bucket is full shared-QK attention (self masked, paddin
   }
 }
 
-TEST_CASE(
-    "reformer: logit_scale multiplies q·k̂ (the LRA code's √d) in the fast path and dense face") {
-  auto m = attn::make_mechanism(
-      "reformer", test::small_options(32, {{"n_buckets", "1"}, {"logit_scale", "4"}}));
-  NoGradGuard ng;
-  Tensor lengths = test::lengths_of({12, 7});
-  Var x(test::random_tensor({2, 12, 16}, 3));
-  Var q = m->project_q(x), v = m->project_v(x);
-  Tensor fast = m->attend(q, m->project_k(x), v, lengths, nn::ForwardContext{}).data();
-  CHECK(max_valid_diff(fast, full_shared_qk(q.data(), v.data(), lengths, 4.0f), lengths) < 1e-5f);
-  CHECK(max_valid_diff(fast, full_shared_qk(q.data(), v.data(), lengths), lengths) > 1e-3f);
-  CHECK(test::fast_vs_dense(*m, 12, lengths) < 1e-5f);
-}
-
-TEST_CASE("reformer: self_mask=false scores the own position as any key (the LRA code)") {
-  auto m = attn::make_mechanism(
-      "reformer", test::small_options(32, {{"n_buckets", "1"}, {"self_mask", "false"}}));
-  NoGradGuard ng;
-  Tensor lengths = test::lengths_of({12, 7});
-  Var x(test::random_tensor({2, 12, 16}, 3));
-  Var q = m->project_q(x), v = m->project_v(x);
-  Tensor fast = m->attend(q, m->project_k(x), v, lengths, nn::ForwardContext{}).data();
-  Tensor unmasked = full_shared_qk(q.data(), v.data(), lengths, 0.0f, false);
-  CHECK(max_valid_diff(fast, unmasked, lengths) < 1e-5f);
-  CHECK(max_valid_diff(fast, full_shared_qk(q.data(), v.data(), lengths), lengths) > 1e-3f);
-  CHECK(test::fast_vs_dense(*m, 12, lengths) < 1e-5f);
+TEST_CASE("reformer: the LRA code's choices (logit_scale = √d, no self mask) as options") {
+  struct Case {
+    std::map<std::string, std::string> params;
+    float scale;
+    bool self_mask;
+  };
+  for (const Case& c :
+       {Case{{{"logit_scale", "4"}}, 4.0f, true}, Case{{{"self_mask", "false"}}, 0.0f, false},
+        Case{{{"logit_scale", "4"}, {"self_mask", "false"}}, 4.0f, false}}) {
+    auto params = c.params;
+    params["n_buckets"] = "1";
+    CAPTURE(c.scale);
+    CAPTURE(c.self_mask);
+    auto m = attn::make_mechanism("reformer", test::small_options(32, params));
+    NoGradGuard ng;
+    Tensor lengths = test::lengths_of({12, 7});
+    Var x(test::random_tensor({2, 12, 16}, 3));
+    Var q = m->project_q(x), v = m->project_v(x);
+    Tensor fast = m->attend(q, m->project_k(x), v, lengths, nn::ForwardContext{}).data();
+    Tensor want = full_shared_qk(q.data(), v.data(), lengths, c.scale, c.self_mask);
+    CHECK(max_valid_diff(fast, want, lengths) < 1e-5f);
+    CHECK(max_valid_diff(fast, full_shared_qk(q.data(), v.data(), lengths), lengths) > 1e-3f);
+    CHECK(test::fast_vs_dense(*m, 12, lengths) < 1e-5f);
+  }
 }
 
 TEST_CASE("reformer: fast path equals the dense face of the actual buckets and chunks") {

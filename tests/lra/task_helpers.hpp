@@ -27,6 +27,13 @@ inline fs::path fresh_dir(const std::string& group, const std::string& name) {
   return d;
 }
 
+// How many times `what` occurs in `text` (overlapping occurrences count).
+inline size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+
 inline void write_bytes(const fs::path& p, const std::string& bytes) {
   fs::create_directories(p.parent_path());
   std::ofstream f(p, std::ios::binary | std::ios::trunc);

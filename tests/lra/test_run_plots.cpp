@@ -28,12 +28,6 @@ void fake_run(const fs::path& dir, double acc0) {
   write_file_atomic((dir / "metrics.jsonl").string(), lines);
 }
 
-size_t count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
-  return n;
-}
-
 }  // namespace
 
 TEST_CASE("plot: two runs give two series with a legend; runs/* skips what is not a run") {
@@ -46,9 +40,9 @@ TEST_CASE("plot: two runs give two series with a legend; runs/* skips what is no
   CHECK(p.runs.size() == 2);
   REQUIRE(p.skipped.size() == 1);
   CHECK(p.skipped[0].find("bench-tiny") != std::string::npos);
-  CHECK(count(p.svg, "<path d=") == 2);
-  CHECK(count(p.svg, ">a-run<") == 1);
-  CHECK(count(p.svg, ">b-run<") == 1);
+  CHECK(lra_test::count_of(p.svg, "<path d=") == 2);
+  CHECK(lra_test::count_of(p.svg, ">a-run<") == 1);
+  CHECK(lra_test::count_of(p.svg, ">b-run<") == 1);
   // a folder of runs is opened one level
   CHECK(plot_runs({runs}, "val_loss").runs.size() == 2);
 }

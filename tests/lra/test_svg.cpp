@@ -5,18 +5,9 @@
 #include <string>
 
 #include "measure/svg.hpp"
+#include "task_helpers.hpp"  // count_of
 
 using namespace lra;
-
-namespace {
-
-size_t count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
-  return n;
-}
-
-}  // namespace
 
 TEST_CASE("svg: a log axis labels every decade and the 1-2-5 ticks between") {
   const std::vector<double> t = svg::axis_ticks(60, 6000, true);
@@ -64,8 +55,8 @@ TEST_CASE("svg: a styled chart names every line, also lines that coincide") {
     lines.push_back({name, {1024, 2048}, {84, 167}});  // the same values
   const std::string out = svg::line_chart("memory", "length", "MB", lines, true, "equal");
   for (const char* name : {">Transformer<", ">Local Attention<", ">BigBird<"})
-    CHECK(count(out, name) == 1);
-  CHECK(count(out, "stroke-dasharray") >= 2);  // the second and third lines are dashed
+    CHECK(lra_test::count_of(out, name) == 1);
+  CHECK(lra_test::count_of(out, "stroke-dasharray") >= 2);  // the second and third lines are dashed
   // the first (reference) line is drawn last, on top
   CHECK(out.find("stroke-width=\"3\"") > out.find("stroke-dasharray=\"7 4\""));
   CHECK(out.find(">equal<") != std::string::npos);
@@ -76,8 +67,8 @@ TEST_CASE("svg: bubble labels stay inside the canvas") {
   for (int i = 0; i < 8; ++i)
     b.push_back({10.0 + 0.01 * i, 50.0, 1.0, "A long label number " + std::to_string(i)});
   const std::string out = svg::bubble_chart("t", "x", "y", "caption", b);
-  CHECK(count(out, "<circle") == 8);
-  CHECK(count(out, "A long label number") == 8);
+  CHECK(lra_test::count_of(out, "<circle") == 8);
+  CHECK(lra_test::count_of(out, "A long label number") == 8);
   // every label's x lies left of the canvas width minus its own width
   for (size_t p = out.find("<text x=\""); p != std::string::npos;
        p = out.find("<text x=\"", p + 1)) {

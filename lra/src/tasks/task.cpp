@@ -339,12 +339,12 @@ constexpr PresetRow kPathfinder32Presets[] = {
     {"warmup",           "312",           "200",           "20"},
     {"steps",            "62400",         "2500",          "150"},
     {"weight_decay",     "0",             "0.01",          "0"},
-    {"eval_every",       "312",           "500",           "75"},
+    {"eval_every",       "312",           "250",           "75"},
     {"eval_batches",     "",              "40",            "8"},
     {"log_every",        "",              "",              "10"},
-    {"gen_train",        "160000",        "16000",         "1600"},
-    {"gen_val",          "20000",         "2000",          "200"},
-    {"gen_test",         "20000",         "2000",          "200"},
+    {"gen_train",        "160000",        "48000",         "1600"},
+    {"gen_val",          "20000",         "6000",          "200"},
+    {"gen_test",         "20000",         "6000",          "200"},
 };
 // clang-format on
 const PresetSources kPathfinder32Sources = {
@@ -352,9 +352,10 @@ const PresetSources kPathfinder32Sources = {
     "(docs/lra.md §4). Repaired: learned positions instead of sinusoidal (the official config "
     "stays at chance; learned positions reach about 70%, issue #60). 200K generated images "
     "like the release (160K/20K/20K); eval every 312 steps = 1 epoch",
-    "2-layer, 64-wide model of the PyTorch LRA reproductions on 20K generated images "
-    "(16K/2K/2K), sized for a 2-core laptop; lr/schedule/steps chosen here (2500 steps x ~0.8 "
-    "s on 2 cores with the softmax transformer: ~35 min); black pixels hidden as keys "
+    "2-layer, 64-wide model of the PyTorch LRA reproductions on 60K generated images "
+    "(48K/6K/6K, as the README's results), sized for a 2-core laptop; lr/schedule/steps chosen "
+    "here (2500 steps x ~0.8 s on 2 cores with the softmax transformer: ~35 min); black pixels "
+    "hidden as keys "
     "(mask_zero_tokens, the LRA reference's `inputs > 0` mask: without it the Transformer "
     "stayed at chance here, docs/lra.md §6.1)",
     "a one-minute smoke run on 2,000 generated images, 1-layer 32-wide model",
