@@ -8,16 +8,12 @@
 
 #include "lra/core/kernels.hpp"
 #include "lra/core/rng.hpp"
+#include "test_util.hpp"
 
 using namespace lra;
+using lra::test::randn;
 
 namespace {
-
-Tensor randn(const Dims& shape, uint64_t seed, float stddev = 1.0f) {
-  Tensor t = Tensor::empty(shape);
-  fill_normal(t, rng_key(seed, {rng_tag("test_softmax")}), 0.0f, stddev);
-  return t;
-}
 
 // Naive masked softmax of row-major rows of n; rows_per_seq rows share one length.
 std::vector<double> ref_softmax(const std::vector<float>& x, int64_t n, double scale,
