@@ -12,15 +12,8 @@
 
 using namespace lra;
 using lra::test::expect_ok;
+using lra::test::ints;
 using lra::test::randn;
-
-namespace {
-
-Tensor ints(std::vector<int32_t> v, const Dims& shape) {
-  return Tensor::from(std::span<const int32_t>(v), shape);
-}
-
-}  // namespace
 
 TEST_CASE("gradcheck embedding w.r.t. the table, repeated ids, transposed table") {
   Tensor ids = ints({1, 3, 3, 0, 5, 1, 1, 2}, {2, 4});  // id 4 unused: zero gradient

@@ -14,15 +14,8 @@
 
 using namespace lra;
 using lra::test::expect_ok;
+using lra::test::ints;
 using lra::test::randn;
-
-namespace {
-
-Tensor ints(std::vector<int32_t> v, const Dims& shape) {
-  return Tensor::from(std::span<const int32_t>(v), shape);
-}
-
-}  // namespace
 
 TEST_CASE("gradcheck dropout with a fixed key, contiguous and transposed") {
   const uint64_t key = rng_key(42, {rng_tag("dropout"), 3});

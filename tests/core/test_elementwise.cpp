@@ -15,6 +15,7 @@
 using namespace lra;
 using kern::Binary;
 using kern::Unary;
+using lra::test::broadcast_index;
 using lra::test::randu;
 
 namespace {
@@ -31,19 +32,6 @@ void check_close(const std::vector<float>& got, const std::vector<double>& want,
     }
   }
   CHECK(bad == 0);
-}
-
-// Row-major index of output element i in `s` (right-aligned against out, 1 = broadcast).
-int64_t source_index(const Dims& s, const Dims& out, int64_t i) {
-  int64_t idx = 0, stride = 1;
-  for (int d = out.size() - 1, j = s.size() - 1; d >= 0; --d, --j) {
-    int64_t k = i % out[d];
-    i /= out[d];
-    if (j < 0) continue;
-    if (s[j] != 1) idx += k * stride;
-    stride *= s[j];
-  }
-  return idx;
 }
 
 double ref_binary(Binary op, double a, double b) {
@@ -74,8 +62,8 @@ void check_binary(Binary op, const Tensor& a, const Tensor& b) {
   std::vector<float> va = a.to_floats(), vb = b.to_floats();
   std::vector<double> want(size_t(shape.numel()));
   for (int64_t i = 0; i < shape.numel(); ++i)
-    want[size_t(i)] = ref_binary(op, va[size_t(source_index(a.shape(), shape, i))],
-                                 vb[size_t(source_index(b.shape(), shape, i))]);
+    want[size_t(i)] = ref_binary(op, va[size_t(broadcast_index(a.shape(), shape, i))],
+                                 vb[size_t(broadcast_index(b.shape(), shape, i))]);
   check_close(out.to_floats(), want);
 }
 
@@ -265,7 +253,7 @@ TEST_CASE("elementwise: sum_to undoes broadcasting") {
     std::vector<float> vx = x.to_floats();
     std::vector<double> want(size_t(c.to.numel()), 0.0);
     for (int64_t i = 0; i < x.numel(); ++i)
-      want[size_t(source_index(c.to, c.x, i))] += vx[size_t(i)];
+      want[size_t(broadcast_index(c.to, c.x, i))] += vx[size_t(i)];
     check_close(y.to_floats(), want, 1e-4, 1e-4);
   }
   // Strided input.

@@ -11,6 +11,7 @@
 #include "test_util.hpp"
 
 using namespace lra;
+using lra::test::check_close;
 using lra::test::randn;
 
 namespace {
@@ -56,14 +57,6 @@ RefLN ref_layer_norm(const std::vector<float>& x, const std::vector<float>& g,
     }
   }
   return r;
-}
-
-void check_close(const std::vector<float>& got, const std::vector<double>& want, double tol) {
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    INFO("element " << i);
-    CHECK(std::fabs(got[i] - want[i]) <= tol * (1.0 + std::fabs(want[i])));
-  }
 }
 
 }  // namespace

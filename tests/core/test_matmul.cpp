@@ -13,6 +13,7 @@
 #include "test_util.hpp"
 
 using namespace lra;
+using lra::test::broadcast_index;
 using lra::test::randu;
 
 namespace {
@@ -22,19 +23,6 @@ Dims batch_of(const Tensor& t) {
   s.erase(s.size() - 1);
   s.erase(s.size() - 1);
   return s;
-}
-
-// Row-major index into batch shape `s` of output batch entry i (broadcast on 1 / missing).
-int64_t batch_index(const Dims& s, const Dims& out, int64_t i) {
-  int64_t idx = 0, stride = 1;
-  for (int d = out.size() - 1, j = s.size() - 1; d >= 0; --d, --j) {
-    int64_t k = i % out[d];
-    i /= out[d];
-    if (j < 0) continue;
-    if (s[j] != 1) idx += k * stride;
-    stride *= s[j];
-  }
-  return idx;
 }
 
 // c = op(a) op(b) in double, shape (batch..., M, N) row-major.
@@ -48,8 +36,8 @@ std::vector<double> ref_matmul(const Tensor& a, const Tensor& b, bool ta, bool t
   shape.push_back(N);
   std::vector<double> c(size_t(shape.numel()), 0.0);
   for (int64_t bi = 0; bi < batch.numel(); ++bi) {
-    const float* pa = va.data() + batch_index(batch_of(a), batch, bi) * ra * ca;
-    const float* pb = vb.data() + batch_index(batch_of(b), batch, bi) * rb * cb;
+    const float* pa = va.data() + broadcast_index(batch_of(a), batch, bi) * ra * ca;
+    const float* pb = vb.data() + broadcast_index(batch_of(b), batch, bi) * rb * cb;
     for (int64_t m = 0; m < M; ++m)
       for (int64_t n = 0; n < N; ++n) {
         double s = 0.0;

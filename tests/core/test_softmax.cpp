@@ -11,6 +11,7 @@
 #include "test_util.hpp"
 
 using namespace lra;
+using lra::test::check_close;
 using lra::test::randn;
 
 namespace {
@@ -28,14 +29,6 @@ std::vector<double> ref_softmax(const std::vector<float>& x, int64_t n, double s
     for (int64_t j = 0; j < valid; ++j) y[r * n + j] = std::exp(scale * x[r * n + j] - m) / s;
   }
   return y;
-}
-
-void check_close(const std::vector<float>& got, const std::vector<double>& want, double tol) {
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    INFO("element " << i);
-    CHECK(std::fabs(got[i] - want[i]) <= tol * (1.0 + std::fabs(want[i])));
-  }
 }
 
 }  // namespace
