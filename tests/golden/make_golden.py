@@ -147,9 +147,13 @@ def attend(mech, opts, p, prefix, layer, q, k, v):
 def forward(mech, opts, p, tokens):
     s = SHAPE
     b, n, h = tokens.shape[0], tokens.shape[1], s["heads"]
-    ln = lambda x, name: F.layer_norm(x, (s["dim"],), p[name + ".weight"], p[name + ".bias"],  # noqa: E731
-                                      LN_EPS)
-    dense = lambda x, name: torch.matmul(x, p[name + ".weight"]) + p[name + ".bias"]  # noqa: E731
+
+    def ln(x, name):
+        return F.layer_norm(x, (s["dim"],), p[name + ".weight"], p[name + ".bias"], LN_EPS)
+
+    def dense(x, name):
+        return torch.matmul(x, p[name + ".weight"]) + p[name + ".bias"]
+
     x = p["embedding.weight"][tokens.long()] + p["positions.weight"][:n]
     for layer in range(s["layers"]):
         blk = f"encoder.blocks.{layer}."
@@ -169,7 +173,10 @@ def make_params(mech, opts, gen):
     """Fixed random parameters under lra_cpu's names, float32 (order = the model's)."""
     s = SHAPE
     d, m, qkv = s["dim"], s["mlp_dim"], s["dim"]
-    rnd = lambda *shape, std: torch.randn(*shape, generator=gen) * std  # noqa: E731
+
+    def rnd(*shape, std):
+        return torch.randn(*shape, generator=gen) * std
+
     out = [("embedding.weight", rnd(s["vocab"], d, std=1.0)),
            ("positions.weight", rnd(s["max_len"], d, std=0.5))]
 
