@@ -9,7 +9,8 @@ recorded anchors and the environment traps); changes: `--attn transformer` is an
 (lra_cpu's registry name), the CPU time per step (`cpu_ms`, median of time.process_time()
 differences: all threads), and the header. The twin implements 5 of lra_cpu's 11 mechanisms
 (transformer, local, linformer, linear, performer); the bench reports the other 6 as
-"n/a in twin".
+"n/a in twin". tests/golden/make_golden.py imports its attention kernels to write the golden
+files of tests/lra/test_golden.cpp (docs/performance.md section 4).
 
 Run it with Debian's interpreter (/usr/bin/python3, which has python3-torch), in the "tuned"
 environment the bench sets for it:
@@ -109,12 +110,13 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-ARGS = parse_args()
-if ARGS.attn == "transformer":  # lra_cpu's name of softmax attention
-    ARGS.attn = "softmax"
-# Must happen before `import torch`: OpenBLAS sizes its pthread pool at load time.
-os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
-os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
+if __name__ == "__main__":  # imported (tests/golden/make_golden.py): the kernels only
+    ARGS = parse_args()
+    if ARGS.attn == "transformer":  # lra_cpu's name of softmax attention
+        ARGS.attn = "softmax"
+    # Must happen before `import torch`: OpenBLAS sizes its pthread pool at load time.
+    os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
+    os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
 
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402

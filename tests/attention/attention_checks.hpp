@@ -7,11 +7,13 @@
 #include <cmath>
 #include <string>
 
+#include "grad_checks.hpp"
 #include "lra/attention/registry.hpp"
 #include "lra/autograd/gradcheck.hpp"
 #include "lra/autograd/ops.hpp"
 #include "lra/core/allocator.hpp"
 #include "lra/core/rng.hpp"
+#include "test_util.hpp"
 
 namespace lra::test {
 
@@ -26,12 +28,6 @@ inline attn::MechanismOptions small_options(int64_t max_len,
   o.init_key = 7;
   o.params = std::move(params);
   return o;
-}
-
-inline Tensor random_tensor(const Dims& shape, uint64_t seed, float scale = 1.0f) {
-  Tensor t = Tensor::empty(shape);
-  fill_normal(t, rng_key(seed, {rng_tag("test")}), 0.0f, scale);
-  return t;
 }
 
 inline Tensor lengths_of(std::initializer_list<int32_t> v) {
@@ -70,7 +66,7 @@ inline float key_mask_effect(attn::MultiHeadAttention& m, int64_t n, const Tenso
   NoGradGuard ng;
   nn::ForwardContext plain, masked;
   masked.key_mask = key_mask;
-  Var x(random_tensor({lengths.size(0), n, 16}, 13));
+  Var x(randn({lengths.size(0), n, 16}, 13));
   const auto lens = lengths.to_ints();
   return max_output_change(m.forward(x, lengths, plain).data(),
                            m.forward(x, lengths, masked).data(),
@@ -83,7 +79,7 @@ inline Tensor masked_dense_face(attn::MultiHeadAttention& m, int64_t n, const Te
   NoGradGuard ng;
   nn::ForwardContext ctx;
   ctx.key_mask = key_mask;
-  Var x(random_tensor({lengths.size(0), n, 16}, 8));
+  Var x(randn({lengths.size(0), n, 16}, 8));
   return m.dense_weights(m.project_q(x).data(), m.project_k(x).data(), lengths, ctx);
 }
 
@@ -95,7 +91,7 @@ inline float fast_vs_dense(attn::MultiHeadAttention& m, int64_t n, const Tensor&
   nn::ForwardContext ctx;  // eval
   ctx.key_mask = key_mask;
   int64_t b = lengths.size(0);
-  Var x(random_tensor({b, n, 16}, seed, scale));
+  Var x(randn({b, n, 16}, seed, scale));
   Var q = m.project_q(x), k = m.project_k(x), v = m.project_v(x);
   Tensor fast = m.attend(q, k, v, lengths, ctx).data().contiguous();
   Tensor w = m.dense_weights(q.data(), k.data(), lengths, ctx);
@@ -111,12 +107,12 @@ inline float fast_vs_dense(attn::MultiHeadAttention& m, int64_t n, const Tensor&
 
 // Finite-difference check of d(out)/d(x) through the whole mixer (projections included).
 inline GradcheckResult mixer_gradcheck(attn::MultiHeadAttention& m, int64_t n,
-                                       const Tensor& lengths, GradcheckOptions opt = {},
+                                       const Tensor& lengths, GradcheckOptions opt = kModuleCheck,
                                        const Tensor& key_mask = {}) {
   nn::ForwardContext ctx;
   ctx.key_mask = key_mask;
   int64_t b = lengths.size(0);
-  Tensor x = random_tensor({b, n, 16}, 5, 0.5f);
+  Tensor x = randn({b, n, 16}, 5, 0.5f);
   return gradcheck([&](const std::vector<Var>& in) { return m.forward(in[0], lengths, ctx); }, {x},
                    opt);
 }
@@ -128,9 +124,9 @@ float replaced_input_change(attn::MultiHeadAttention& m, int64_t n, const Tensor
                             const nn::ForwardContext& ctx, Replaced replaced, Compared compared) {
   NoGradGuard ng;
   const int64_t b = lengths.size(0);
-  Tensor x1 = random_tensor({b, n, 16}, 11);
+  Tensor x1 = randn({b, n, 16}, 11);
   Tensor x2 = x1.clone();
-  Tensor noise = random_tensor({b, n, 16}, 12, 3.0f);
+  Tensor noise = randn({b, n, 16}, 12, 3.0f);
   for (int64_t bi = 0; bi < b; ++bi)
     for (int64_t i = 0; i < n; ++i)
       if (replaced(bi, i)) x2.select(0, bi).select(0, i).copy_(noise.select(0, bi).select(0, i));
@@ -171,7 +167,7 @@ inline size_t peak_bytes_fwd_bwd(const std::string& name, int64_t n,
   o.init_key = 1;
   o.params = std::move(params);
   auto m = attn::make_mechanism(name, o);
-  Var x = Var::param(random_tensor({1, n, 64}, 2));
+  Var x = Var::param(randn({1, n, 64}, 2));
   Tensor lengths = Tensor::from(std::vector<int32_t>{int32_t(n)}, {1});
   nn::ForwardContext ctx{true, 1, 1};
   reset_peak_memory();

@@ -15,8 +15,8 @@ constexpr int64_t kShort = 37, kLong = 64, kMaxLen = 64;
 float batching_change(attn::MultiHeadAttention& m, bool with_mask = false) {
   NoGradGuard ng;
   nn::ForwardContext ctx, ctx_both;  // eval
-  Tensor seq = random_tensor({1, kShort, 16}, 21);
-  Tensor batch = random_tensor({2, kLong, 16}, 22, 10.0f);  // row 1's tail: noise x10
+  Tensor seq = randn({1, kShort, 16}, 21);
+  Tensor batch = randn({2, kLong, 16}, 22, 10.0f);  // row 1's tail: noise x10
   batch.select(0, 1).slice(0, 0, kShort).copy_(seq.select(0, 0));
   if (with_mask) {
     ctx.key_mask = random_key_mask(1, kShort, 23);

@@ -41,10 +41,10 @@ struct Case {
 void compare_with_plain(const Case& c, float dropout, uint64_t seed) {
   Tensor lens = Tensor::from(std::span<const int32_t>(c.len), {c.B});
   const float scale = 1.0f / std::sqrt(float(c.d));
-  Tensor q0 = test::random_tensor({c.B, c.H, c.N, c.d}, seed);
-  Tensor k0 = test::random_tensor({c.B, c.H, c.N, c.d}, seed + 1);
-  Tensor v0 = test::random_tensor({c.B, c.H, c.N, c.d}, seed + 2);
-  Tensor g = zero_padded_rows(test::random_tensor({c.B, c.H, c.N, c.d}, seed + 3), c.len);
+  Tensor q0 = test::randn({c.B, c.H, c.N, c.d}, seed);
+  Tensor k0 = test::randn({c.B, c.H, c.N, c.d}, seed + 1);
+  Tensor v0 = test::randn({c.B, c.H, c.N, c.d}, seed + 2);
+  Tensor g = zero_padded_rows(test::randn({c.B, c.H, c.N, c.d}, seed + 3), c.len);
   const uint64_t key = rng_key(seed, {rng_tag("drop")});
 
   Var q = Var::param(q0), k = Var::param(k0), v = Var::param(v0);
@@ -93,8 +93,8 @@ TEST_CASE("flash: gradients match finite differences (through the op alone)") {
       [&](const std::vector<Var>& in) {
         return attn::bsa::attention(in[0], in[1], in[2], lens, spec);
       },
-      {test::random_tensor({2, 1, 9, 3}, 31), test::random_tensor({2, 1, 9, 3}, 32),
-       test::random_tensor({2, 1, 9, 3}, 33)});
+      {test::randn({2, 1, 9, 3}, 31), test::randn({2, 1, 9, 3}, 32), test::randn({2, 1, 9, 3}, 33)},
+      test::kModuleCheck);
   CHECK_MESSAGE(r.ok, r.report);
   spec.dropout = 0.3f;  // a fixed key: the same mask at every evaluation
   spec.dropout_key = 99;
@@ -102,8 +102,8 @@ TEST_CASE("flash: gradients match finite differences (through the op alone)") {
       [&](const std::vector<Var>& in) {
         return attn::bsa::attention(in[0], in[1], in[2], lens, spec);
       },
-      {test::random_tensor({2, 1, 9, 3}, 34), test::random_tensor({2, 1, 9, 3}, 35),
-       test::random_tensor({2, 1, 9, 3}, 36)});
+      {test::randn({2, 1, 9, 3}, 34), test::randn({2, 1, 9, 3}, 35), test::randn({2, 1, 9, 3}, 36)},
+      test::kModuleCheck);
   CHECK_MESSAGE(r2.ok, r2.report);
 }
 
@@ -115,8 +115,8 @@ TEST_CASE("flash: results are bit-identical for any thread count") {
   spec.scale = 0.25f;
   spec.dropout = 0.2f;
   spec.dropout_key = 5;
-  Tensor q = test::random_tensor({1, 1, 70, 16}, 41), k = test::random_tensor({1, 1, 70, 16}, 42);
-  Tensor v = test::random_tensor({1, 1, 70, 16}, 43), g = test::random_tensor({1, 1, 70, 16}, 44);
+  Tensor q = test::randn({1, 1, 70, 16}, 41), k = test::randn({1, 1, 70, 16}, 42);
+  Tensor v = test::randn({1, 1, 70, 16}, 43), g = test::randn({1, 1, 70, 16}, 44);
   std::vector<std::vector<float>> runs;
   for (int threads : {1, 2}) {
     set_num_threads(threads);
@@ -149,9 +149,9 @@ TEST_CASE("flash: a valid query with no visible key outputs 0, never NaN") {
       for (int64_t y = 0; y < nk; ++y) s[x * rs + y * cs] = -INFINITY;
   };
   spec.layouts = {lay};
-  Var q = Var::param(test::random_tensor({1, 1, 4, 2}, 51));
-  Var k = Var::param(test::random_tensor({1, 1, 4, 2}, 52));
-  Var v = Var::param(test::random_tensor({1, 1, 4, 2}, 53));
+  Var q = Var::param(test::randn({1, 1, 4, 2}, 51));
+  Var k = Var::param(test::randn({1, 1, 4, 2}, 52));
+  Var v = Var::param(test::randn({1, 1, 4, 2}, 53));
   Var o = attn::bsa::attention(q, k, v, {}, spec);
   sum_all(o).backward();
   for (float x : o.data().to_floats()) CHECK(std::isfinite(x));
@@ -190,9 +190,9 @@ TEST_CASE("block-sparse layouts: kernel gradients equal masked dense attention")
       attn::bsa::Spec spec;
       spec.layouts = {f.layout};
       spec.scale = 0.5f;
-      Tensor q0 = test::random_tensor({B, 1, n, 4}, 91), k0 = test::random_tensor({B, 1, n, 4}, 92);
-      Tensor v0 = test::random_tensor({B, 1, n, 4}, 93);
-      Tensor g = zero_padded_rows(test::random_tensor({B, 1, n, 4}, 94), len);
+      Tensor q0 = test::randn({B, 1, n, 4}, 91), k0 = test::randn({B, 1, n, 4}, 92);
+      Tensor v0 = test::randn({B, 1, n, 4}, 93);
+      Tensor g = zero_padded_rows(test::randn({B, 1, n, 4}, 94), len);
       Var q = Var::param(q0), k = Var::param(k0), v = Var::param(v0);
       Var o = attn::bsa::attention(q, k, v, lens, spec);
       o.backward(g);
@@ -225,9 +225,9 @@ TEST_CASE("flash: a key mask hides keys from every query, forward and backward")
   spec.layouts = {attn::bsa::dense_layout(n, 4)};
   spec.scale = 0.5f;
   spec.key_mask = Tensor::from(std::span<const int32_t>(mask), {B, n});
-  Tensor q0 = test::random_tensor({B, H, n, d}, 61), k0 = test::random_tensor({B, H, n, d}, 62);
-  Tensor v0 = test::random_tensor({B, H, n, d}, 63);
-  Tensor g = zero_padded_rows(test::random_tensor({B, H, n, d}, 64), len);
+  Tensor q0 = test::randn({B, H, n, d}, 61), k0 = test::randn({B, H, n, d}, 62);
+  Tensor v0 = test::randn({B, H, n, d}, 63);
+  Tensor g = zero_padded_rows(test::randn({B, H, n, d}, 64), len);
   Var q = Var::param(q0), k = Var::param(k0), v = Var::param(v0);
   Var o = attn::bsa::attention(q, k, v, lens, spec);
   o.backward(g);
@@ -280,7 +280,7 @@ TEST_CASE("flash: gradients with a key mask match finite differences") {
       [&](const std::vector<Var>& in) {
         return attn::bsa::attention(in[0], in[1], in[2], lens, spec);
       },
-      {test::random_tensor({2, 1, 9, 3}, 71), test::random_tensor({2, 1, 9, 3}, 72),
-       test::random_tensor({2, 1, 9, 3}, 73)});
+      {test::randn({2, 1, 9, 3}, 71), test::randn({2, 1, 9, 3}, 72), test::randn({2, 1, 9, 3}, 73)},
+      test::kModuleCheck);
   CHECK_MESSAGE(r.ok, r.report);
 }

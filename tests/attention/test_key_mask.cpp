@@ -26,7 +26,7 @@ TEST_CASE("every mechanism: changing the hidden tokens changes no visible positi
 }
 
 TEST_CASE("every mechanism: a key mask of the wrong shape or type is refused, naming both") {
-  Var x(random_tensor({2, 6, 16}, 8));
+  Var x(randn({2, 6, 16}, 8));
   for (const attn::MechanismInfo& info : attn::mechanisms()) {
     auto m = attn::make_mechanism(info.name, small_options(32));
     for (const Tensor& bad : {Tensor::zeros({2, 5}, DType::I32), Tensor::zeros({1, 6}, DType::I32),

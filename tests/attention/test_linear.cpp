@@ -40,16 +40,17 @@ TEST_CASE("lowrank ops: elu_features and linear_attention match finite differenc
   // Each op alone (no pads: linear_attention requires zero phi_k rows at pads) ...
   auto r1 =
       gradcheck([&](const std::vector<Var>& in) { return attn::ops::elu_features(in[0], lens); },
-                {test::random_tensor({2, 2, 5, 3}, 21)});
+                {test::randn({2, 2, 5, 3}, 21)}, test::kModuleCheck);
   CHECK_MESSAGE(r1.ok, r1.report);
   auto r2 = gradcheck(
       [&](const std::vector<Var>& in) {
         return attn::ops::linear_attention(in[0], in[1], in[2], {}, 1e-6f,
                                            attn::ops::DenGuard::Add);
       },
-      {attn::ops::elu_features(Var(test::random_tensor({2, 2, 5, 4}, 22)), {}).data(),
-       attn::ops::elu_features(Var(test::random_tensor({2, 2, 5, 4}, 23)), {}).data(),
-       test::random_tensor({2, 2, 5, 3}, 24)});
+      {attn::ops::elu_features(Var(test::randn({2, 2, 5, 4}, 22)), {}).data(),
+       attn::ops::elu_features(Var(test::randn({2, 2, 5, 4}, 23)), {}).data(),
+       test::randn({2, 2, 5, 3}, 24)},
+      test::kModuleCheck);
   CHECK_MESSAGE(r2.ok, r2.report);
   // ... and composed with pads, both normaliser guards.
   for (auto guard : {attn::ops::DenGuard::Add, attn::ops::DenGuard::Lra}) {
@@ -59,8 +60,9 @@ TEST_CASE("lowrank ops: elu_features and linear_attention match finite differenc
                                              attn::ops::elu_features(in[1], lens), in[2], lens,
                                              1e-6f, guard);
         },
-        {test::random_tensor({2, 2, 5, 4}, 25), test::random_tensor({2, 2, 5, 4}, 26),
-         test::random_tensor({2, 2, 5, 3}, 27)});
+        {test::randn({2, 2, 5, 4}, 25), test::randn({2, 2, 5, 4}, 26),
+         test::randn({2, 2, 5, 3}, 27)},
+        test::kModuleCheck);
     CHECK_MESSAGE(r3.ok, r3.report);
   }
 }
@@ -68,8 +70,8 @@ TEST_CASE("lowrank ops: elu_features and linear_attention match finite differenc
 TEST_CASE("lowrank ops: a sequence with no valid key gives zeros, not NaN") {
   NoGradGuard ng;
   Tensor lens = test::lengths_of({0, 4});
-  Var q(test::random_tensor({2, 1, 4, 3}, 31)), k(test::random_tensor({2, 1, 4, 3}, 32));
-  Var v(test::random_tensor({2, 1, 4, 3}, 33));
+  Var q(test::randn({2, 1, 4, 3}, 31)), k(test::randn({2, 1, 4, 3}, 32));
+  Var v(test::randn({2, 1, 4, 3}, 33));
   Tensor o =
       attn::ops::linear_attention(attn::ops::elu_features(q, {}), attn::ops::elu_features(k, lens),
                                   v, lens, 1e-6f, attn::ops::DenGuard::Add)
@@ -87,7 +89,7 @@ TEST_CASE("linear: a key mask (mask_zero_tokens) equals its dense face, gradient
   // The dense face gives hidden keys exactly zero weight.
   Tensor w = test::masked_dense_face(*m, 12, test::lengths_of({12, 7}), km);
   for (int64_t j = 0; j < 4; ++j) CHECK(w.at({0, 1, 5, j}) == 0.0f);
-  auto r = test::mixer_gradcheck(*m, 6, test::lengths_of({6, 4}), {},
+  auto r = test::mixer_gradcheck(*m, 6, test::lengths_of({6, 4}), test::kModuleCheck,
                                  test::random_key_mask(2, 6, 2, 0.4f));
   CHECK_MESSAGE(r.ok, r.report);
 }

@@ -19,7 +19,7 @@ TEST_CASE("linformer: the dense face gives padded keys exactly zero weight") {
   NoGradGuard ng;
   auto m = attn::make_mechanism("linformer", test::small_options(16));
   Tensor lens = test::lengths_of({9, 4});
-  Var x(test::random_tensor({2, 9, 16}, 8));
+  Var x(test::randn({2, 9, 16}, 8));
   Tensor w = m->dense_weights(m->project_q(x).data(), m->project_k(x).data(), lens, {});
   CHECK(w.shape() == Dims{2, 2, 9, 9});
   for (int64_t h = 0; h < 2; ++h)
@@ -39,7 +39,7 @@ TEST_CASE("linformer: gradients match finite differences") {
 
 TEST_CASE("linformer: E gets a gradient on valid columns only") {
   auto m = attn::make_mechanism("linformer", test::small_options(10, {{"k", "3"}}));
-  Var x(test::random_tensor({2, 8, 16}, 9));
+  Var x(test::randn({2, 8, 16}, 9));
   sum_all(m->forward(x, test::lengths_of({5, 3}), {})).backward();
   auto params = m->named_parameters();
   auto it = std::find_if(params.begin(), params.end(), [](auto& p) { return p.first == "E"; });
@@ -60,7 +60,7 @@ TEST_CASE("linformer: the padded tail does not change valid outputs") {
 
 TEST_CASE("linformer: lengths beyond max_len are an error naming E") {
   auto m = attn::make_mechanism("linformer", test::small_options(8));
-  Var x(test::random_tensor({1, 9, 16}, 1));
+  Var x(test::randn({1, 9, 16}, 1));
   CHECK_THROWS_WITH_AS(m->forward(x, test::lengths_of({9}), {}), doctest::Contains("max_len"),
                        ShapeError);
 }
@@ -84,7 +84,7 @@ TEST_CASE("linformer: a key mask (mask_zero_tokens) equals its dense face, gradi
     CHECK(test::key_mask_effect(*m, 12, test::lengths_of({12, 7}), km) > 1e-3f);
     auto g = attn::make_mechanism("linformer",
                                   test::small_options(8, {{"k", "4"}, {"share_kv", share}}));
-    auto r = test::mixer_gradcheck(*g, 6, test::lengths_of({6, 4}), {},
+    auto r = test::mixer_gradcheck(*g, 6, test::lengths_of({6, 4}), test::kModuleCheck,
                                    test::random_key_mask(2, 6, 2, 0.4f));
     CHECK_MESSAGE(r.ok, r.report);
   }

@@ -42,8 +42,8 @@ TEST_CASE("local: long blocks (sub-tiled, masked at block edges) keep exact grad
   spec.layouts = {pat.layout(n)};
   spec.scale = 0.5f;
   Tensor lens = test::lengths_of({330, 280});
-  Tensor q0 = test::random_tensor({2, 1, n, 4}, 1), k0 = test::random_tensor({2, 1, n, 4}, 2);
-  Tensor v0 = test::random_tensor({2, 1, n, 4}, 3), g = test::random_tensor({2, 1, n, 4}, 4);
+  Tensor q0 = test::randn({2, 1, n, 4}, 1), k0 = test::randn({2, 1, n, 4}, 2);
+  Tensor v0 = test::randn({2, 1, n, 4}, 3), g = test::randn({2, 1, n, 4}, 4);
   for (int64_t i = 280; i < n; ++i) g.select(0, 1).select(0, 0).select(0, i).zero_();
   Var q = Var::param(q0), k = Var::param(k0), v = Var::param(v0);
   attn::bsa::attention(q, k, v, lens, spec).backward(g);
@@ -81,7 +81,7 @@ TEST_CASE("local: a key mask (mask_zero_tokens) equals its dense face, gradients
   CHECK(test::fast_vs_dense(*m, 14, test::lengths_of({14, 9}), 3, 1.0f, km) < 1e-5f);
   CHECK(test::key_mask_effect(*m, 14, test::lengths_of({14, 9}), km) > 1e-3f);
   auto g = attn::make_mechanism("local", test::small_options(32, {{"block", "3"}}));
-  auto r = test::mixer_gradcheck(*g, 8, test::lengths_of({8, 5}), {},
+  auto r = test::mixer_gradcheck(*g, 8, test::lengths_of({8, 5}), test::kModuleCheck,
                                  test::random_key_mask(2, 8, 2, 0.4f, 0, 2));
   CHECK_MESSAGE(r.ok, r.report);
 }

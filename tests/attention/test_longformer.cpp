@@ -43,7 +43,7 @@ TEST_CASE("longformer: global=cls gives the CLS row its own projections over eve
   NoGradGuard ng;
   nn::ForwardContext ctx;
   Tensor lens = test::lengths_of({12, 7});
-  Var x(test::random_tensor({2, 12, 16}, 71));
+  Var x(test::randn({2, 12, 16}, 71));
   Tensor y = m->forward(x, lens, ctx).data();
   // Reference for row 0: softmax(q_g k_gᵀ/√d) v_g over the valid keys, per head, then W_o.
   auto heads = [](const Tensor& t) {
@@ -109,7 +109,7 @@ TEST_CASE("longformer: a key mask (mask_zero_tokens) equals its dense face, grad
     auto g = attn::make_mechanism(
         "longformer",
         test::small_options(32, {{"window", "4"}, {"tile", "3"}, {"global", global}}));
-    auto r = test::mixer_gradcheck(*g, 9, test::lengths_of({9, 5}), {},
+    auto r = test::mixer_gradcheck(*g, 9, test::lengths_of({9, 5}), test::kModuleCheck,
                                    test::random_key_mask(2, 9, 2, 0.4f));
     CHECK_MESSAGE(r.ok, global << ": " << r.report);
   }

@@ -59,8 +59,9 @@ TEST_CASE("lowrank ops: favor_features + linear_attention match finite differenc
                                            attn::ops::favor_features(in[1], w, lens, false, 1e-6f),
                                            in[2], lens, 1e-6f, attn::ops::DenGuard::Lra);
       },
-      {test::random_tensor({2, 2, 5, 4}, 41, 0.7f), test::random_tensor({2, 2, 5, 4}, 42, 0.7f),
-       test::random_tensor({2, 2, 5, 3}, 43)});
+      {test::randn({2, 2, 5, 4}, 41, 0.7f), test::randn({2, 2, 5, 4}, 42, 0.7f),
+       test::randn({2, 2, 5, 3}, 43)},
+      test::kModuleCheck);
   CHECK_MESSAGE(r.ok, r.report);
 }
 
@@ -97,7 +98,7 @@ TEST_CASE("performer: orthogonal blocks and row norms") {
 TEST_CASE("performer: redraw gives one draw per interval, fixed draw otherwise") {
   NoGradGuard ng;
   Tensor lens = test::lengths_of({8});
-  Var x(test::random_tensor({1, 8, 16}, 3));
+  Var x(test::randn({1, 8, 16}, 3));
   auto run = [&](attn::MultiHeadAttention& m, uint64_t step) {
     return m.forward(x, lens, nn::ForwardContext{true, 1, step}).data().to_floats();
   };
@@ -130,7 +131,7 @@ bool all_finite(const Tensor& t) {
 TEST_CASE("performer: eps = 0 gives no NaN for huge pads or a valid |q| ~ 60") {
   auto m = attn::make_mechanism("performer", test::small_options(32, {{"eps", "0"}}));
   nn::ForwardContext ctx;
-  Tensor x0 = test::random_tensor({2, 10, 16}, 51);
+  Tensor x0 = test::randn({2, 10, 16}, 51);
   for (int64_t i = 6; i < 10; ++i) {  // padded rows of sequence 1 scaled x10, then x100
     Tensor row = x0.select(0, 1).select(0, i);
     row.copy_(kern::binary(kern::Binary::Mul, row, Tensor::scalar(i < 8 ? 10.0f : 100.0f)));
@@ -143,8 +144,8 @@ TEST_CASE("performer: eps = 0 gives no NaN for huge pads or a valid |q| ~ 60") {
 
   // One valid query of norm 60 (its |q'|²/2 = 60²/(2·√4) = 900 underflows exp): its output is
   // still the normalised phi(q)·phi(K) average of the values, finite and within their range.
-  Tensor q = test::random_tensor({1, 1, 5, 4}, 52), k = test::random_tensor({1, 1, 5, 4}, 53);
-  Tensor v = test::random_tensor({1, 1, 5, 3}, 54);
+  Tensor q = test::randn({1, 1, 5, 4}, 52), k = test::randn({1, 1, 5, 4}, 53);
+  Tensor v = test::randn({1, 1, 5, 3}, 54);
   Tensor q0 = q.select(2, 0);
   float sq = 0.0f;
   for (float e : q0.to_floats()) sq += e * e;
@@ -178,8 +179,9 @@ TEST_CASE("lowrank ops: favor_features + linear_attention with eps = 0 match fin
                                            attn::ops::favor_features(in[1], w, lens, false, 0.0f),
                                            in[2], lens, 0.0f, attn::ops::DenGuard::Lra);
       },
-      {test::random_tensor({2, 2, 5, 4}, 44, 0.7f), test::random_tensor({2, 2, 5, 4}, 45, 0.7f),
-       test::random_tensor({2, 2, 5, 3}, 46)});
+      {test::randn({2, 2, 5, 4}, 44, 0.7f), test::randn({2, 2, 5, 4}, 45, 0.7f),
+       test::randn({2, 2, 5, 3}, 46)},
+      test::kModuleCheck);
   CHECK_MESSAGE(r.ok, r.report);
 }
 
@@ -208,7 +210,7 @@ TEST_CASE("performer: a key mask (mask_zero_tokens) equals both dense faces, gra
   MESSAGE("mean max |FAVOR+ - softmax| with a key mask, m=1024: " << total / 8.0f);
   CHECK(total / 8.0f < 0.06f);
   auto g = attn::make_mechanism("performer", test::small_options(32, {{"features", "16"}}));
-  auto r = test::mixer_gradcheck(*g, 6, test::lengths_of({6, 4}), {},
+  auto r = test::mixer_gradcheck(*g, 6, test::lengths_of({6, 4}), test::kModuleCheck,
                                  test::random_key_mask(2, 6, 2, 0.4f));
   CHECK_MESSAGE(r.ok, r.report);
 }

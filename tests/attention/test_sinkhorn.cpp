@@ -14,7 +14,7 @@ TEST_CASE("sinkhorn: the dense face with one block is block-local attention") {
   // attention inside the block (each key counted twice, which cancels).
   auto m = attn::make_mechanism("sinkhorn", test::small_options(32, {{"block", "8"}}));
   NoGradGuard ng;
-  Var x(test::random_tensor({1, 8, 16}, 9));
+  Var x(test::randn({1, 8, 16}, 9));
   Tensor lengths = test::lengths_of({6});
   Tensor q = m->project_q(x).data(), k = m->project_k(x).data();
   Tensor w = m->dense_weights(q, k, lengths, nn::ForwardContext{});
@@ -30,7 +30,7 @@ TEST_CASE("sinkhorn: the dense face with one block is block-local attention") {
 TEST_CASE("sinkhorn: full valid rows of the dense face sum to about one") {
   auto m = attn::make_mechanism("sinkhorn", test::small_options(32, {{"block", "4"}}));
   NoGradGuard ng;
-  Var x(test::random_tensor({1, 16, 16}, 9));
+  Var x(test::randn({1, 16, 16}, 9));
   Tensor lengths = test::lengths_of({16});
   Tensor w = m->dense_weights(m->project_q(x).data(), m->project_k(x).data(), lengths,
                               nn::ForwardContext{});
@@ -55,7 +55,7 @@ TEST_CASE("sinkhorn: gradients match finite differences") {
 TEST_CASE("sinkhorn: the SortNet gets a gradient (LRA's einsum quirk gives it none)") {
   auto m = attn::make_mechanism("sinkhorn", test::small_options(32, {{"block", "4"}}));
   nn::ForwardContext ctx{true, 1, 1};  // training: Gumbel noise on
-  Var x = Var::param(test::random_tensor({2, 16, 16}, 5));
+  Var x = Var::param(test::randn({2, 16, 16}, 5));
   sum_all(square(m->forward(x, test::lengths_of({16, 11}), ctx))).backward();
   bool found = false;
   for (auto& [name, p] : m->named_parameters())
@@ -99,7 +99,7 @@ TEST_CASE("sinkhorn: a key mask (mask_zero_tokens) equals its dense face, gradie
     CAPTURE(iters);
     auto g = attn::make_mechanism("sinkhorn",
                                   test::small_options(32, {{"block", "3"}, {"n_iters", iters}}));
-    auto r = test::mixer_gradcheck(*g, 8, test::lengths_of({8, 5}), {},
+    auto r = test::mixer_gradcheck(*g, 8, test::lengths_of({8, 5}), test::kModuleCheck,
                                    test::random_key_mask(2, 8, 2, 0.4f));
     CHECK_MESSAGE(r.ok, r.report);
   }

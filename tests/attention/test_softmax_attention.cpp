@@ -42,10 +42,10 @@ MixerRun run_mixer(const std::string& kernel, const Tensor& lengths, int64_t n, 
   o.attn_dropout = attn_dropout;
   auto m = attn::make_mechanism("transformer", o);
   const int64_t b = lengths.size(0);
-  Var x = Var::param(test::random_tensor({b, n, 16}, 61));
+  Var x = Var::param(test::randn({b, n, 16}, 61));
   nn::ForwardContext ctx{training, 3, step};
   Var y = m->forward(x, lengths, ctx);
-  Tensor g = test::random_tensor({b, n, 16}, 62);
+  Tensor g = test::randn({b, n, 16}, 62);
   auto lens = lengths.to_ints();
   for (int64_t bi = 0; bi < b; ++bi)
     for (int64_t i = lens[size_t(bi)]; i < n; ++i) g.select(0, bi).select(0, i).zero_();
@@ -110,12 +110,12 @@ TEST_CASE("transformer: a key mask (mask_zero_tokens) equals its dense face, gra
     NoGradGuard ng;
     nn::ForwardContext plain, masked;
     masked.key_mask = km;
-    Var x(test::random_tensor({2, 9, 16}, 7));
+    Var x(test::randn({2, 9, 16}, 7));
     Tensor a = m->forward(x, test::lengths_of({9, 6}), plain).data();
     Tensor b = m->forward(x, test::lengths_of({9, 6}), masked).data();
     CHECK(std::fabs(a.at({0, 0, 0}) - b.at({0, 0, 0})) > 1e-4f);
   }
-  auto r = test::mixer_gradcheck(*m, 9, test::lengths_of({9, 6}), {}, km);
+  auto r = test::mixer_gradcheck(*m, 9, test::lengths_of({9, 6}), test::kModuleCheck, km);
   CHECK_MESSAGE(r.ok, r.report);
 }
 
@@ -128,7 +128,7 @@ TEST_CASE("transformer: kernel=plain with a key mask equals its dense face and k
   nn::ForwardContext ctx;
   ctx.key_mask = km;
   auto flash = attn::make_mechanism("transformer", test::small_options(32, {{"tile", "4"}}));
-  Var x(test::random_tensor({2, 9, 16}, 7));
+  Var x(test::randn({2, 9, 16}, 7));
   Tensor a = plain->forward(x, test::lengths_of({9, 6}), ctx).data();
   Tensor b = flash->forward(x, test::lengths_of({9, 6}), ctx).data();
   CHECK(kern::max_abs(kern::binary(kern::Binary::Sub, a.slice(1, 0, 6), b.slice(1, 0, 6))) < 1e-5f);

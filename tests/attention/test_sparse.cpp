@@ -67,7 +67,7 @@ TEST_CASE("sparse: a key mask (mask_zero_tokens) equals its dense face, gradient
   }
   auto m =
       attn::make_mechanism("sparse", test::small_options(32, {{"block", "3"}, {"summary", "1"}}));
-  auto r = test::mixer_gradcheck(*m, 11, test::lengths_of({11, 7}), {},
+  auto r = test::mixer_gradcheck(*m, 11, test::lengths_of({11, 7}), test::kModuleCheck,
                                  test::random_key_mask(2, 11, 2, 0.4f));
   CHECK_MESSAGE(r.ok, r.report);
 }

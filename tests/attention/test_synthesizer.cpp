@@ -21,7 +21,7 @@ TEST_CASE("synthesizer: fast path equals the dense face in every mode, padding i
 TEST_CASE("synthesizer: random mode is softmax(QK^T/sqrt(d) + R), random_only ignores tokens") {
   NoGradGuard ng;
   Tensor lens = test::lengths_of({6, 6});
-  Var x(test::random_tensor({2, 6, 16}, 4));
+  Var x(test::randn({2, 6, 16}, 4));
   auto m = attn::make_mechanism("synthesizer", test::small_options(10));
   Tensor q = m->project_q(x).data(), k = m->project_k(x).data();
   Tensor r = m->named_parameters()[0].second.data();  // R (H, 10, 10), registered first
@@ -58,14 +58,15 @@ TEST_CASE("lowrank ops: biased_softmax matches finite differences for q, k and R
         Var p = attn::ops::biased_softmax(in[0], in[1], bias, lens, 0.5f, 2, 2, 5);
         return matmul(p, in[3]);
       },
-      {test::random_tensor({2, 2, 5, 3}, 51), test::random_tensor({2, 2, 5, 3}, 52),
-       test::random_tensor({2, 7, 7}, 53), test::random_tensor({2, 2, 5, 3}, 54)});
+      {test::randn({2, 2, 5, 3}, 51), test::randn({2, 2, 5, 3}, 52), test::randn({2, 7, 7}, 53),
+       test::randn({2, 2, 5, 3}, 54)},
+      test::kModuleCheck);
   CHECK_MESSAGE(r.ok, r.report);
   auto r2 = gradcheck(  // no dot-product term
       [&](const std::vector<Var>& in) {
         return matmul(attn::ops::biased_softmax({}, {}, in[0], lens, 1.0f, 2, 2, 5), in[1]);
       },
-      {test::random_tensor({2, 5, 5}, 55), test::random_tensor({2, 2, 5, 3}, 56)});
+      {test::randn({2, 5, 5}, 55), test::randn({2, 2, 5, 3}, 56)}, test::kModuleCheck);
   CHECK_MESSAGE(r2.ok, r2.report);
 }
 
@@ -115,7 +116,7 @@ TEST_CASE("synthesizer: gradients with a key mask match finite differences") {
     CAPTURE(mode);
     auto m =
         attn::make_mechanism("synthesizer", test::small_options(8, {{"mode", mode}, {"k", "3"}}));
-    auto r = test::mixer_gradcheck(*m, 6, test::lengths_of({6, 4}), {}, km);
+    auto r = test::mixer_gradcheck(*m, 6, test::lengths_of({6, 4}), test::kModuleCheck, km);
     CHECK_MESSAGE(r.ok, r.report);
   }
 }
@@ -123,7 +124,7 @@ TEST_CASE("synthesizer: gradients with a key mask match finite differences") {
 TEST_CASE("lowrank ops: biased_softmax gives a row with every key hidden weight 0, not NaN") {
   NoGradGuard ng;
   Tensor km = Tensor::zeros({1, 5}, DType::I32);
-  Var r(test::random_tensor({2, 5, 5}, 3));
+  Var r(test::randn({2, 5, 5}, 3));
   Tensor p = attn::ops::biased_softmax({}, {}, r, {}, 1.0f, 1, 2, 5, km).data();
   for (float x : p.to_floats()) CHECK(x == 0.0f);
 }

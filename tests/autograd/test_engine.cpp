@@ -7,16 +7,12 @@
 
 #include "lra/autograd/ops.hpp"
 #include "lra/core/rng.hpp"
+#include "test_util.hpp"
 
 using namespace lra;
+using lra::test::randu;
 
 namespace {
-
-Tensor rnd(const Dims& shape, uint64_t seed) {
-  Tensor t = Tensor::empty(shape);
-  fill_uniform(t, rng_key(seed, {rng_tag("test_engine")}), -1.0f, 1.0f);
-  return t;
-}
 
 void check_close(const std::vector<float>& got, const std::vector<float>& want) {
   REQUIRE(got.size() == want.size());
@@ -26,8 +22,8 @@ void check_close(const std::vector<float>& got, const std::vector<float>& want) 
 }  // namespace
 
 TEST_CASE("engine: gradients accumulate when a var is used twice") {
-  Var x = Var::param(rnd({2, 3}, 1));
-  Var w = Var::param(rnd({2, 3}, 2));
+  Var x = Var::param(randu({2, 3}, 1));
+  Var w = Var::param(randu({2, 3}, 2));
   sum_all(add(mul(x, w), x)).backward();  // d/dx = w + 1, d/dw = x
   std::vector<float> vx = x.data().to_floats(), vw = w.data().to_floats();
   std::vector<float> want(vx.size());
@@ -35,7 +31,7 @@ TEST_CASE("engine: gradients accumulate when a var is used twice") {
   check_close(x.grad().to_floats(), want);
   check_close(w.grad().to_floats(), vx);
 
-  Var z = Var::param(rnd({4}, 3));
+  Var z = Var::param(randu({4}, 3));
   Var e = exp(z);
   sum_all(add(mul(e, e), mul(z, 2.0f))).backward();  // d/dz = 2 e^2z + 2 (e used twice)
   std::vector<float> vz = z.data().to_floats();
@@ -53,8 +49,8 @@ TEST_CASE("engine: gradients accumulate when a var is used twice") {
 }
 
 TEST_CASE("engine: inputs that need no gradient get none") {
-  Var x = Var::param(rnd({3}, 1));
-  Var c(rnd({3}, 2));  // constant
+  Var x = Var::param(randu({3}, 1));
+  Var c(randu({3}, 2));  // constant
   Var y = mul(x, c);
   CHECK(y.requires_grad());
   sum_all(y).backward();
@@ -67,7 +63,7 @@ TEST_CASE("engine: inputs that need no gradient get none") {
 }
 
 TEST_CASE("engine: NoGradGuard records nothing") {
-  Var x = Var::param(rnd({2, 2}, 1));
+  Var x = Var::param(randu({2, 2}, 1));
   CHECK(grad_enabled());
   {
     NoGradGuard guard;
@@ -85,8 +81,8 @@ TEST_CASE("engine: NoGradGuard records nothing") {
 }
 
 TEST_CASE("engine: backward releases the graph and its saved tensors") {
-  Var x = Var::param(rnd({3, 4}, 1));
-  Var c(rnd({3, 4}, 2));
+  Var x = Var::param(randu({3, 4}, 1));
+  Var c(randu({3, 4}, 2));
   Tensor saved = c.data();  // mul saves c to form x's gradient
   long before = saved.storage().use_count();
   Var y = mul(x, c);
@@ -105,8 +101,8 @@ TEST_CASE("engine: backward releases the graph and its saved tensors") {
 }
 
 TEST_CASE("engine: retain_graph allows a second backward pass") {
-  Var x = Var::param(rnd({2, 3}, 1));
-  Var w = Var::param(rnd({3, 2}, 2));
+  Var x = Var::param(randu({2, 3}, 1));
+  Var w = Var::param(randu({3, 2}, 2));
   Var loss = sum_all(square(matmul(x, w)));
   loss.backward(true);
   CHECK_FALSE(loss.is_leaf());  // graph kept
@@ -126,8 +122,8 @@ TEST_CASE("engine: retain_graph allows a second backward pass") {
 TEST_CASE("engine: a permuted gradient is summed in its own layout and lands contiguous") {
   // y = xᵀ (per batch) and u = yᵀ: y gets one gradient through u's permute (a strided view,
   // kept without a copy) and one from mul (contiguous); x, a leaf, gets a contiguous sum.
-  Var x = Var::param(rnd({2, 3, 4}, 4));
-  Tensor a = rnd({2, 3, 4}, 5), b = rnd({2, 4, 3}, 6);
+  Var x = Var::param(randu({2, 3, 4}, 4));
+  Tensor a = randu({2, 3, 4}, 5), b = randu({2, 4, 3}, 6);
   Var y = permute(x, {0, 2, 1});
   Var u = permute(y, {0, 2, 1});
   add(sum_all(mul(u, Var(a))), sum_all(mul(y, Var(b)))).backward();  // d/dx = a + bᵀ

@@ -5,19 +5,17 @@
 #include <cmath>
 #include <string>
 
+#include "grad_checks.hpp"
 #include "lra/autograd/gradcheck.hpp"
 #include "lra/autograd/ops.hpp"
 #include "lra/core/rng.hpp"
+#include "test_util.hpp"
 
 using namespace lra;
+using lra::test::expect_ok;
+using lra::test::randu;
 
 namespace {
-
-Tensor rnd(const Dims& shape, uint64_t seed, float lo = -1.5f, float hi = 1.5f) {
-  Tensor t = Tensor::empty(shape);
-  fill_uniform(t, rng_key(seed, {rng_tag("gradcheck_elementwise")}), lo, hi);
-  return t;
-}
 
 // Moves values at least `gap` away from 0 (kinks of relu, abs; poles of div, log).
 Tensor away_from_zero(Tensor t, float gap) {
@@ -25,11 +23,6 @@ Tensor away_from_zero(Tensor t, float gap) {
   for (int64_t i = 0; i < t.numel(); ++i)
     if (std::fabs(p[i]) < gap) p[i] = p[i] < 0 ? p[i] - gap : p[i] + gap;
   return t;
-}
-
-void expect_ok(const GradcheckResult& r) {
-  INFO(r.report);
-  CHECK(r.ok);
 }
 
 using Binop = Var (*)(const Var&, const Var&);
@@ -51,33 +44,40 @@ TEST_CASE("gradcheck: add, sub, mul, div with broadcasting") {
   for (const Op& op : ops)
     for (const Shapes& s : shapes) {
       INFO(std::string(op.name) << " " << s.a.str() << " " << s.b.str());
-      Tensor a = rnd(s.a, seed++);
-      Tensor b = away_from_zero(rnd(s.b, seed++), 0.5f);
-      expect_ok(gradcheck([&](const std::vector<Var>& v) { return op.fn(v[0], v[1]); }, {a, b}));
+      Tensor a = randu(s.a, seed++, -1.5f, 1.5f);
+      Tensor b = away_from_zero(randu(s.b, seed++, -1.5f, 1.5f), 0.5f);
+      expect_ok(gradcheck([&](const std::vector<Var>& v) { return op.fn(v[0], v[1]); }, {a, b},
+                          test::kOpCheck));
     }
 }
 
 TEST_CASE("gradcheck: binary ops on strided inputs") {
-  Tensor at = rnd({4, 3}, 1).transpose(0, 1);                       // (3, 4) column-major
-  Tensor bs = away_from_zero(rnd({3, 6}, 2), 0.5f).slice(1, 1, 5);  // (3, 4) row stride 6
-  Tensor row = away_from_zero(rnd({4, 2}, 3), 0.5f).select(1, 0);   // (4) stride 2
+  Tensor at = randu({4, 3}, 1, -1.5f, 1.5f).transpose(0, 1);  // (3, 4) column-major
+  Tensor bs =
+      away_from_zero(randu({3, 6}, 2, -1.5f, 1.5f), 0.5f).slice(1, 1, 5);  // (3, 4) row stride 6
+  Tensor row = away_from_zero(randu({4, 2}, 3, -1.5f, 1.5f), 0.5f).select(1, 0);  // (4) stride 2
   for (Binop fn : {Binop(add), Binop(sub), Binop(mul), Binop(div)}) {
-    expect_ok(gradcheck([&](const std::vector<Var>& v) { return fn(v[0], v[1]); }, {at, bs}));
-    expect_ok(gradcheck([&](const std::vector<Var>& v) { return fn(v[0], v[1]); }, {at, row}));
+    expect_ok(gradcheck([&](const std::vector<Var>& v) { return fn(v[0], v[1]); }, {at, bs},
+                        test::kOpCheck));
+    expect_ok(gradcheck([&](const std::vector<Var>& v) { return fn(v[0], v[1]); }, {at, row},
+                        test::kOpCheck));
   }
 }
 
 TEST_CASE("gradcheck: an input used by both operands") {
-  Tensor x = away_from_zero(rnd({3, 4}, 4), 0.5f);
-  expect_ok(gradcheck([](const std::vector<Var>& v) { return mul(v[0], v[0]); }, {x}));
+  Tensor x = away_from_zero(randu({3, 4}, 4, -1.5f, 1.5f), 0.5f);
+  expect_ok(
+      gradcheck([](const std::vector<Var>& v) { return mul(v[0], v[0]); }, {x}, test::kOpCheck));
   expect_ok(gradcheck([](const std::vector<Var>& v) { return div(v[0], add(v[0], 3.0f)); },
-                      {x.transpose(0, 1)}));
+                      {x.transpose(0, 1)}, test::kOpCheck));
 }
 
 TEST_CASE("gradcheck: scalar add and mul") {
-  Tensor x = rnd({4, 3}, 5).transpose(0, 1);
-  expect_ok(gradcheck([](const std::vector<Var>& v) { return add(v[0], 2.5f); }, {x}));
-  expect_ok(gradcheck([](const std::vector<Var>& v) { return mul(v[0], -1.75f); }, {x}));
+  Tensor x = randu({4, 3}, 5, -1.5f, 1.5f).transpose(0, 1);
+  expect_ok(
+      gradcheck([](const std::vector<Var>& v) { return add(v[0], 2.5f); }, {x}, test::kOpCheck));
+  expect_ok(
+      gradcheck([](const std::vector<Var>& v) { return mul(v[0], -1.75f); }, {x}, test::kOpCheck));
 }
 
 TEST_CASE("gradcheck: unary ops") {
@@ -94,21 +94,21 @@ TEST_CASE("gradcheck: unary ops") {
   uint64_t seed = 10;
   for (const Op& op : ops) {
     INFO(std::string(op.name));
-    Tensor x = away_from_zero(rnd({5, 4}, seed++, op.lo, op.hi), 0.2f);
+    Tensor x = away_from_zero(randu({5, 4}, seed++, op.lo, op.hi), 0.2f);
     auto f = [&](const std::vector<Var>& v) { return op.fn(v[0]); };
-    expect_ok(gradcheck(f, {x}));
-    expect_ok(gradcheck(f, {x.transpose(0, 1)}));  // strided view
-    expect_ok(gradcheck(f, {x.slice(1, 1, 3)}));
+    expect_ok(gradcheck(f, {x}, test::kOpCheck));
+    expect_ok(gradcheck(f, {x.transpose(0, 1)}, test::kOpCheck));  // strided view
+    expect_ok(gradcheck(f, {x.slice(1, 1, 3)}, test::kOpCheck));
   }
   // unary() covers the kernel ops without a named wrapper (abs).
-  Tensor x = away_from_zero(rnd({3, 5}, 30), 0.2f);
+  Tensor x = away_from_zero(randu({3, 5}, 30, -1.5f, 1.5f), 0.2f);
   for (int o = 0; o < int(kern::Unary::COUNT); ++o) {
     kern::Unary op = kern::Unary(o);
     INFO(std::string(kern::unary_name(op)));
     Tensor in = (op == kern::Unary::Log || op == kern::Unary::Sqrt || op == kern::Unary::Rsqrt)
-                    ? rnd({3, 5}, 31, 0.5f, 2.0f)
+                    ? randu({3, 5}, 31, 0.5f, 2.0f)
                     : x;
     expect_ok(gradcheck([&](const std::vector<Var>& v) { return unary(op, v[0]); },
-                        {in.transpose(0, 1)}));
+                        {in.transpose(0, 1)}, test::kOpCheck));
   }
 }

@@ -5,37 +5,23 @@
 #include <string>
 #include <vector>
 
+#include "grad_checks.hpp"
 #include "lra/autograd/gradcheck.hpp"
 #include "lra/autograd/ops.hpp"
 #include "lra/core/rng.hpp"
 #include "lra/core/threading.hpp"
+#include "test_util.hpp"
 
 using namespace lra;
-
-namespace {
-
-Tensor randn(const Dims& shape, uint64_t seed, float stddev = 1.0f) {
-  Tensor t = Tensor::empty(shape);
-  fill_normal(t, rng_key(seed, {rng_tag("gradcheck_loss")}), 0.0f, stddev);
-  return t;
-}
-
-Tensor ints(std::vector<int32_t> v, const Dims& shape) {
-  return Tensor::from(std::span<const int32_t>(v), shape);
-}
-
-void expect_ok(const GradcheckResult& r) {
-  INFO(r.report);
-  CHECK(r.ok);
-}
-
-}  // namespace
+using lra::test::expect_ok;
+using lra::test::ints;
+using lra::test::randn;
 
 TEST_CASE("gradcheck dropout with a fixed key, contiguous and transposed") {
   const uint64_t key = rng_key(42, {rng_tag("dropout"), 3});
   auto fn = [&](const std::vector<Var>& in) { return dropout(in[0], 0.4f, key, true); };
-  expect_ok(gradcheck(fn, {randn({4, 6}, 1)}));
-  expect_ok(gradcheck(fn, {randn({6, 4}, 2).transpose(0, 1)}));
+  expect_ok(gradcheck(fn, {randn({4, 6}, 1)}, test::kOpCheck));
+  expect_ok(gradcheck(fn, {randn({6, 4}, 2).transpose(0, 1)}, test::kOpCheck));
 }
 
 TEST_CASE("dropout: same key same mask, inverted scaling, rate, thread independence") {
@@ -78,8 +64,8 @@ TEST_CASE("dropout is the identity when not training or p = 0, and rejects p out
 TEST_CASE("gradcheck cross_entropy, contiguous and transposed logits") {
   Tensor labels = ints({2, 0, 4, 4}, {4});
   auto fn = [&](const std::vector<Var>& in) { return cross_entropy(in[0], labels); };
-  expect_ok(gradcheck(fn, {randn({4, 5}, 4, 2.0f)}));
-  expect_ok(gradcheck(fn, {randn({5, 4}, 5, 2.0f).transpose(0, 1)}));
+  expect_ok(gradcheck(fn, {randn({4, 5}, 4, 2.0f)}, test::kOpCheck));
+  expect_ok(gradcheck(fn, {randn({5, 4}, 5, 2.0f).transpose(0, 1)}, test::kOpCheck));
 }
 
 TEST_CASE("cross_entropy value, fused gradient and bad labels") {
@@ -119,9 +105,9 @@ TEST_CASE("cross_entropy value, fused gradient and bad labels") {
 TEST_CASE("gradcheck masked_mean with full, partial and zero lengths, also permuted") {
   Tensor lengths = ints({5, 2, 0}, {3});
   auto fn = [&](const std::vector<Var>& in) { return masked_mean(in[0], lengths); };
-  expect_ok(gradcheck(fn, {randn({3, 5, 4}, 7)}));
+  expect_ok(gradcheck(fn, {randn({3, 5, 4}, 7)}, test::kOpCheck));
   Tensor xp = randn({3, 4, 5}, 8).permute({0, 2, 1});  // (3, 5, 4) non-contiguous
-  expect_ok(gradcheck(fn, {xp}));
+  expect_ok(gradcheck(fn, {xp}, test::kOpCheck));
 }
 
 TEST_CASE("masked_mean values: padding ignored, length 0 gives zeros") {

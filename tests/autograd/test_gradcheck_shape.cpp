@@ -4,31 +4,24 @@
 #include <functional>
 #include <vector>
 
+#include "grad_checks.hpp"
 #include "lra/autograd/gradcheck.hpp"
 #include "lra/autograd/ops.hpp"
 #include "lra/core/rng.hpp"
+#include "test_util.hpp"
 
 using namespace lra;
+using lra::test::expect_ok;
+using lra::test::randu;
 
 namespace {
-
-Tensor rnd(const Dims& shape, uint64_t seed) {
-  Tensor t = Tensor::empty(shape);
-  fill_uniform(t, rng_key(seed, {rng_tag("gradcheck_shape")}), -1.0f, 1.0f);
-  return t;
-}
-
-void expect_ok(const GradcheckResult& r) {
-  INFO(r.report);
-  CHECK(r.ok);
-}
 
 using Fn = std::function<Var(const std::vector<Var>&)>;
 
 }  // namespace
 
 TEST_CASE("gradcheck: view ops on contiguous and strided inputs") {
-  Tensor x = rnd({2, 3, 4}, 1);
+  Tensor x = randu({2, 3, 4}, 1);
   std::vector<Fn> fns = {
       [](const std::vector<Var>& v) {
         return reshape(v[0], {6, -1});
@@ -55,28 +48,33 @@ TEST_CASE("gradcheck: view ops on contiguous and strided inputs") {
   };
   for (size_t i = 0; i < fns.size(); ++i) {
     INFO("function " << i);
-    expect_ok(gradcheck(fns[i], {x}));
-    expect_ok(gradcheck(fns[i], {x.permute({0, 2, 1}).contiguous().permute({0, 2, 1})}));
-    expect_ok(gradcheck(fns[i], {rnd({4, 3, 2}, 2).permute({2, 1, 0})}));  // strided
+    expect_ok(gradcheck(fns[i], {x}, test::kOpCheck));
+    expect_ok(
+        gradcheck(fns[i], {x.permute({0, 2, 1}).contiguous().permute({0, 2, 1})}, test::kOpCheck));
+    expect_ok(
+        gradcheck(fns[i], {randu({4, 3, 2}, 2).permute({2, 1, 0})}, test::kOpCheck));  // strided
   }
   // expand of a size-1 axis inside the shape: gradient summed over it.
   expect_ok(gradcheck(
       [](const std::vector<Var>& v) {
         return expand(v[0], {2, 3, 4});
       },
-      {rnd({2, 1, 4}, 3)}));
+      {randu({2, 1, 4}, 3)}, test::kOpCheck));
 }
 
 TEST_CASE("gradcheck: concat") {
-  Tensor a = rnd({2, 3}, 1), b = rnd({2, 4}, 2), c = rnd({5, 2}, 3).transpose(0, 1);  // (2, 5)
-  expect_ok(gradcheck([](const std::vector<Var>& v) { return concat(v, 1); }, {a, b, c}));
-  expect_ok(gradcheck([](const std::vector<Var>& v) { return concat(v, -1); }, {a, c}));
+  Tensor a = randu({2, 3}, 1), b = randu({2, 4}, 2),
+         c = randu({5, 2}, 3).transpose(0, 1);  // (2, 5)
+  expect_ok(
+      gradcheck([](const std::vector<Var>& v) { return concat(v, 1); }, {a, b, c}, test::kOpCheck));
+  expect_ok(
+      gradcheck([](const std::vector<Var>& v) { return concat(v, -1); }, {a, c}, test::kOpCheck));
   expect_ok(gradcheck([](const std::vector<Var>& v) { return concat(v, 0); },
-                      {rnd({1, 3}, 4), a, rnd({3, 2}, 5).transpose(0, 1)}));
+                      {randu({1, 3}, 4), a, randu({3, 2}, 5).transpose(0, 1)}, test::kOpCheck));
 }
 
 TEST_CASE("shape ops: views share storage and concat lays parts out") {
-  Var x = Var::param(rnd({2, 3, 4}, 1));
+  Var x = Var::param(randu({2, 3, 4}, 1));
   CHECK(transpose(x, 0, 2).data().storage() == x.data().storage());
   CHECK(slice(x, 1, 0, 2).data().storage() == x.data().storage());
   CHECK(reshape(x, {24}).data().storage() == x.data().storage());
@@ -92,5 +90,5 @@ TEST_CASE("shape ops: views share storage and concat lays parts out") {
   c.backward(Tensor::from(g, {2, 3}));
   CHECK(a.grad().to_floats() == std::vector<float>{10, 20, 40, 50});
   CHECK(b.grad().to_floats() == std::vector<float>{30, 60});
-  CHECK_THROWS_AS(concat({a, Var::param(rnd({3, 1}, 2))}, 1), ShapeError);
+  CHECK_THROWS_AS(concat({a, Var::param(randu({3, 1}, 2))}, 1), ShapeError);
 }

@@ -4,35 +4,26 @@
 
 #include <vector>
 
+#include "grad_checks.hpp"
 #include "lra/autograd/gradcheck.hpp"
 #include "lra/autograd/ops.hpp"
 #include "lra/core/rng.hpp"
+#include "test_util.hpp"
 
 using namespace lra;
+using lra::test::expect_ok;
+using lra::test::randn;
 
-namespace {
-
-Tensor randn(const Dims& shape, uint64_t seed, float stddev = 1.0f) {
-  Tensor t = Tensor::empty(shape);
-  fill_normal(t, rng_key(seed, {rng_tag("gradcheck_softmax")}), 0.0f, stddev);
-  return t;
-}
-
-void expect_ok(const GradcheckResult& r) {
-  INFO(r.report);
-  CHECK(r.ok);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("gradcheck softmax") {
-  expect_ok(
-      gradcheck([](const std::vector<Var>& in) { return softmax(in[0]); }, {randn({2, 3, 5}, 1)}));
+  expect_ok(gradcheck([](const std::vector<Var>& in) { return softmax(in[0]); },
+                      {randn({2, 3, 5}, 1)}, test::kOpCheck));
 }
 
 TEST_CASE("gradcheck softmax with a scale") {
   expect_ok(gradcheck([](const std::vector<Var>& in) { return softmax(in[0], {}, 1.7f); },
-                      {randn({3, 6}, 2)}));
+                      {randn({3, 6}, 2)}, test::kOpCheck));
 }
 
 TEST_CASE("gradcheck softmax with lengths (full, partial, zero) and a scale") {
@@ -40,7 +31,7 @@ TEST_CASE("gradcheck softmax with lengths (full, partial, zero) and a scale") {
   Tensor lengths = Tensor::from(std::span<const int32_t>(len), {3});
   GradcheckResult r =
       gradcheck([&](const std::vector<Var>& in) { return softmax(in[0], lengths, 0.6f); },
-                {randn({3, 2, 5}, 3)});
+                {randn({3, 2, 5}, 3)}, test::kOpCheck);
   expect_ok(r);
   // padded keys get no gradient at all
   Var x = Var::param(randn({3, 2, 5}, 4));
@@ -56,15 +47,16 @@ TEST_CASE("gradcheck softmax on a transposed view") {
   Tensor lengths = Tensor::from(std::span<const int32_t>(len), {2});
   Tensor x = randn({2, 4, 3}, 6).transpose(1, 2);  // (2, 3, 4), last stride 3
   REQUIRE(!x.is_contiguous());
-  expect_ok(
-      gradcheck([&](const std::vector<Var>& in) { return softmax(in[0], lengths, 1.3f); }, {x}));
+  expect_ok(gradcheck([&](const std::vector<Var>& in) { return softmax(in[0], lengths, 1.3f); },
+                      {x}, test::kOpCheck));
 }
 
 TEST_CASE("gradcheck log_softmax, contiguous and transposed") {
-  expect_ok(
-      gradcheck([](const std::vector<Var>& in) { return log_softmax(in[0]); }, {randn({4, 5}, 7)}));
+  expect_ok(gradcheck([](const std::vector<Var>& in) { return log_softmax(in[0]); },
+                      {randn({4, 5}, 7)}, test::kOpCheck));
   Tensor xt = randn({6, 3}, 8).transpose(0, 1);
-  expect_ok(gradcheck([](const std::vector<Var>& in) { return log_softmax(in[0]); }, {xt}));
+  expect_ok(gradcheck([](const std::vector<Var>& in) { return log_softmax(in[0]); }, {xt},
+                      test::kOpCheck));
 }
 
 TEST_CASE("these tolerances catch a softmax backward that forgets the scale") {
@@ -74,5 +66,5 @@ TEST_CASE("these tolerances catch a softmax backward that forgets the scale") {
       grads.set(0, kern::softmax_backward(y, g, 1.0f));
     });
   };
-  CHECK(!gradcheck(wrong, {randn({3, 6}, 2)}).ok);
+  CHECK(!gradcheck(wrong, {randn({3, 6}, 2)}, test::kOpCheck).ok);
 }

@@ -8,22 +8,16 @@
 
 #include "lra/autograd/ops.hpp"
 #include "lra/core/rng.hpp"
+#include "test_util.hpp"
 
 using namespace lra;
+using lra::test::randu;
 
-namespace {
-
-Tensor rnd(const Dims& shape, uint64_t seed) {
-  Tensor t = Tensor::empty(shape);
-  fill_uniform(t, rng_key(seed, {rng_tag("test_nested")}), -1.0f, 1.0f);
-  return t;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("nested backward: a node's backward differentiates a local graph") {
-  Var x = Var::param(rnd({2, 3}, 1));
-  Var w = Var::param(rnd({2, 3}, 2));
+  Var x = Var::param(randu({2, 3}, 1));
+  Var w = Var::param(randu({2, 3}, 2));
   const Tensor xd = x.data();
   // out = x w w (recomputed in backward) + 3 w (ordinary): w is a leaf of both graphs.
   Tensor saved;
@@ -57,8 +51,8 @@ TEST_CASE("nested backward: a node's backward differentiates a local graph") {
 }
 
 TEST_CASE("nested backward: retain_graph reruns the recomputing node; release frees it") {
-  Var x = Var::param(rnd({4}, 3));
-  Var w = Var::param(rnd({4}, 4));
+  Var x = Var::param(randu({4}, 3));
+  Var w = Var::param(randu({4}, 4));
   const Tensor xd = x.data();
   Tensor saved;
   {

@@ -8,16 +8,12 @@
 #include "lra/autograd/ops.hpp"
 #include "lra/core/kernels.hpp"
 #include "lra/core/rng.hpp"
+#include "test_util.hpp"
 
 using namespace lra;
+using lra::test::randu;
 
 namespace {
-
-Tensor rnd(const Dims& shape, uint64_t seed) {
-  Tensor t = Tensor::empty(shape);
-  fill_uniform(t, rng_key(seed, {rng_tag("test_version")}), -1.0f, 1.0f);
-  return t;
-}
 
 // The message of the error backward() throws, or "" if it does not throw.
 std::string backward_error(Var y) {
@@ -32,7 +28,7 @@ std::string backward_error(Var y) {
 }  // namespace
 
 TEST_CASE("version: every in-place write through the public API bumps the storage version") {
-  Tensor t = rnd({4, 3}, 1), other = rnd({4, 3}, 2);
+  Tensor t = randu({4, 3}, 1), other = randu({4, 3}, 2);
   Tensor view = t.slice(0, 1, 3);  // shares the storage
   uint64_t v = t.version();
   t.fill_(1.0f);
@@ -55,7 +51,7 @@ TEST_CASE("version: every in-place write through the public API bumps the storag
 }
 
 TEST_CASE("version: modifying a saved input before backward is an error naming the op") {
-  Var x = Var::param(rnd({3, 4}, 4));
+  Var x = Var::param(randu({3, 4}, 4));
   Var y = mul(x, x);  // saves x for both derivatives
   x.data().fill_(2.0f);
   const std::string msg = backward_error(y);
@@ -64,18 +60,18 @@ TEST_CASE("version: modifying a saved input before backward is an error naming t
   CHECK(!x.grad().defined());  // nothing flowed into x
 
   // Through a view of the saved tensor, and into a saved output (softmax keeps its output).
-  Var a = Var::param(rnd({2, 5}, 5));
+  Var a = Var::param(randu({2, 5}, 5));
   Var b = exp(a);
-  a.data().slice(1, 0, 2).copy_(rnd({2, 2}, 6));
+  a.data().slice(1, 0, 2).copy_(randu({2, 2}, 6));
   CHECK(backward_error(b).find("tensor saved by exp") != std::string::npos);
-  Var s = softmax(Var::param(rnd({2, 5}, 7)));
+  Var s = softmax(Var::param(randu({2, 5}, 7)));
   s.data().zero_();
   CHECK(backward_error(s).find("tensor saved by softmax (its output)") != std::string::npos);
 }
 
 TEST_CASE("version: writes after backward (an optimiser step) and before forward are legal") {
-  Var w = Var::param(rnd({4, 4}, 8));
-  Tensor x = rnd({2, 4}, 9);
+  Var w = Var::param(randu({4, 4}, 8));
+  Tensor x = randu({2, 4}, 9);
   for (int step = 0; step < 3; ++step) {
     Var y = matmul(Var(x), w);
     sum_all(square(y)).backward();           // the graph is released here

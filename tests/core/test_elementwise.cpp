@@ -10,18 +10,15 @@
 #include "lra/core/kernels.hpp"
 #include "lra/core/rng.hpp"
 #include "lra/core/threading.hpp"
+#include "test_util.hpp"
 
 using namespace lra;
 using kern::Binary;
 using kern::Unary;
+using lra::test::broadcast_index;
+using lra::test::randu;
 
 namespace {
-
-Tensor rnd(const Dims& shape, uint64_t seed, float lo = -2.0f, float hi = 2.0f) {
-  Tensor t = Tensor::empty(shape);
-  fill_uniform(t, rng_key(seed, {rng_tag("test_elementwise")}), lo, hi);
-  return t;
-}
 
 void check_close(const std::vector<float>& got, const std::vector<double>& want, double rtol = 1e-5,
                  double atol = 1e-6) {
@@ -35,19 +32,6 @@ void check_close(const std::vector<float>& got, const std::vector<double>& want,
     }
   }
   CHECK(bad == 0);
-}
-
-// Row-major index of output element i in `s` (right-aligned against out, 1 = broadcast).
-int64_t source_index(const Dims& s, const Dims& out, int64_t i) {
-  int64_t idx = 0, stride = 1;
-  for (int d = out.size() - 1, j = s.size() - 1; d >= 0; --d, --j) {
-    int64_t k = i % out[d];
-    i /= out[d];
-    if (j < 0) continue;
-    if (s[j] != 1) idx += k * stride;
-    stride *= s[j];
-  }
-  return idx;
 }
 
 double ref_binary(Binary op, double a, double b) {
@@ -78,8 +62,8 @@ void check_binary(Binary op, const Tensor& a, const Tensor& b) {
   std::vector<float> va = a.to_floats(), vb = b.to_floats();
   std::vector<double> want(size_t(shape.numel()));
   for (int64_t i = 0; i < shape.numel(); ++i)
-    want[size_t(i)] = ref_binary(op, va[size_t(source_index(a.shape(), shape, i))],
-                                 vb[size_t(source_index(b.shape(), shape, i))]);
+    want[size_t(i)] = ref_binary(op, va[size_t(broadcast_index(a.shape(), shape, i))],
+                                 vb[size_t(broadcast_index(b.shape(), shape, i))]);
   check_close(out.to_floats(), want);
 }
 
@@ -122,7 +106,7 @@ bool positive_domain(Unary op) {
 
 // Inputs in the op's domain, at least 0.1 away from 0 (the kinks of relu, elu, abs).
 Tensor unary_input(Unary op, const Dims& shape, uint64_t seed) {
-  Tensor t = rnd(shape, seed, positive_domain(op) ? 0.2f : -3.0f, 3.0f);
+  Tensor t = randu(shape, seed, positive_domain(op) ? 0.2f : -3.0f, 3.0f);
   float* p = t.data<float>();
   for (int64_t i = 0; i < t.numel(); ++i)
     if (std::fabs(p[i]) < 0.1f) p[i] = p[i] < 0 ? -0.1f - p[i] : 0.1f + p[i];
@@ -147,7 +131,7 @@ TEST_CASE("elementwise: unary ops on contiguous and strided inputs") {
     }
   }
   // Large enough for the parallel path.
-  Tensor big = rnd({300, 301}, 3);
+  Tensor big = randu({300, 301}, 3, -2.0f, 2.0f);
   Tensor y = kern::unary(Unary::Tanh, big.transpose(0, 1));
   CHECK(y.at({7, 250}) == doctest::Approx(std::tanh(big.at({250, 7}))));
   CHECK(std::string(kern::unary_name(Unary::Gelu)) == "gelu");
@@ -158,7 +142,7 @@ TEST_CASE("elementwise: unary_backward matches numerical derivatives") {
     Unary op = Unary(o);
     INFO(std::string(kern::unary_name(op)));
     Tensor base = unary_input(op, {6, 5}, 40 + o);
-    Tensor gbase = rnd({6, 5}, 80 + o);
+    Tensor gbase = randu({6, 5}, 80 + o, -2.0f, 2.0f);
     Tensor x = base.transpose(0, 1), gy = gbase.transpose(0, 1);  // both strided
     Tensor y = kern::unary(op, x);
     Tensor dx = kern::unary_backward(op, x, y, gy);
@@ -184,33 +168,37 @@ TEST_CASE("elementwise: binary ops with broadcasting") {
   for (const Case& c : cases)
     for (int o = 0; o < int(Binary::COUNT); ++o) {
       Binary op = Binary(o);
-      Tensor a = rnd(c.a, seed++);
-      Tensor b = op == Binary::Div ? rnd(c.b, seed++, 0.5f, 2.0f) : rnd(c.b, seed++);
+      Tensor a = randu(c.a, seed++, -2.0f, 2.0f);
+      Tensor b =
+          op == Binary::Div ? randu(c.b, seed++, 0.5f, 2.0f) : randu(c.b, seed++, -2.0f, 2.0f);
       check_binary(op, a, b);
     }
-  CHECK_THROWS_AS(kern::binary(Binary::Add, rnd({3, 4}, 1), rnd({5}, 2)), ShapeError);
+  CHECK_THROWS_AS(
+      kern::binary(Binary::Add, randu({3, 4}, 1, -2.0f, 2.0f), randu({5}, 2, -2.0f, 2.0f)),
+      ShapeError);
 }
 
 TEST_CASE("elementwise: binary ops on strided views") {
-  Tensor a = rnd({5, 4}, 1).transpose(0, 1);        // (4, 5), column-major
-  Tensor b = rnd({3, 8}, 2).slice(1, 2, 7);         // (3, 5), row stride 8
-  Tensor c = rnd({4, 1}, 3).expand({4, 5});         // stride-0 columns
-  Tensor d = rnd({2, 5, 4}, 4).permute({0, 2, 1});  // (2, 4, 5)
+  Tensor a = randu({5, 4}, 1, -2.0f, 2.0f).transpose(0, 1);        // (4, 5), column-major
+  Tensor b = randu({3, 8}, 2, -2.0f, 2.0f).slice(1, 2, 7);         // (3, 5), row stride 8
+  Tensor c = randu({4, 1}, 3, -2.0f, 2.0f).expand({4, 5});         // stride-0 columns
+  Tensor d = randu({2, 5, 4}, 4, -2.0f, 2.0f).permute({0, 2, 1});  // (2, 4, 5)
   for (int o = 0; o < int(Binary::COUNT); ++o) {
     Binary op = Binary(o);
-    check_binary(op, a, rnd({5}, 10 + o, 0.5f, 2.0f));
+    check_binary(op, a, randu({5}, 10 + o, 0.5f, 2.0f));
     check_binary(op, a, c);
-    check_binary(op, b.unsqueeze(0), rnd({4, 1, 1}, 20 + o, 0.5f, 2.0f));
+    check_binary(op, b.unsqueeze(0), randu({4, 1, 1}, 20 + o, 0.5f, 2.0f));
     check_binary(op, d, a);
     check_binary(op, a, d.select(0, 1));
   }
-  Tensor big = rnd({400, 300}, 5).transpose(0, 1);  // (300, 400), parallel strided path
-  check_binary(Binary::Mul, big, rnd({400}, 6));
-  check_binary(Binary::Sub, rnd({300, 1}, 7), big);
+  Tensor big =
+      randu({400, 300}, 5, -2.0f, 2.0f).transpose(0, 1);  // (300, 400), parallel strided path
+  check_binary(Binary::Mul, big, randu({400}, 6, -2.0f, 2.0f));
+  check_binary(Binary::Sub, randu({300, 1}, 7, -2.0f, 2.0f), big);
 }
 
 TEST_CASE("elementwise: results do not depend on the thread count") {
-  Tensor a = rnd({512, 300}, 1), b = rnd({300}, 2);
+  Tensor a = randu({512, 300}, 1, -2.0f, 2.0f), b = randu({300}, 2, -2.0f, 2.0f);
   set_num_threads(1);
   std::vector<float> y1 = kern::binary(Binary::Add, a.transpose(0, 1), b.unsqueeze(1)).to_floats();
   std::vector<float> s1 = kern::sum_to(a, {300}).to_floats();
@@ -229,7 +217,7 @@ TEST_CASE("elementwise: results do not depend on the thread count") {
 }
 
 TEST_CASE("elementwise: scalar ops") {
-  Tensor x = rnd({7, 6}, 3, 0.3f, 2.0f).transpose(0, 1);
+  Tensor x = randu({7, 6}, 3, 0.3f, 2.0f).transpose(0, 1);
   std::vector<float> vx = x.to_floats();
   std::vector<double> want(vx.size());
   for (size_t i = 0; i < vx.size(); ++i) want[i] = vx[i] + 1.5;
@@ -259,17 +247,17 @@ TEST_CASE("elementwise: sum_to undoes broadcasting") {
   uint64_t seed = 200;
   for (const Case& c : cases) {
     INFO(c.x.str() << " -> " << c.to.str());
-    Tensor x = rnd(c.x, seed++);
+    Tensor x = randu(c.x, seed++, -2.0f, 2.0f);
     Tensor y = kern::sum_to(x, c.to);
     REQUIRE(y.shape() == c.to);
     std::vector<float> vx = x.to_floats();
     std::vector<double> want(size_t(c.to.numel()), 0.0);
     for (int64_t i = 0; i < x.numel(); ++i)
-      want[size_t(source_index(c.to, c.x, i))] += vx[size_t(i)];
+      want[size_t(broadcast_index(c.to, c.x, i))] += vx[size_t(i)];
     check_close(y.to_floats(), want, 1e-4, 1e-4);
   }
   // Strided input.
-  Tensor x = rnd({6, 5, 4}, 9).permute({2, 0, 1});  // (4, 6, 5)
+  Tensor x = randu({6, 5, 4}, 9, -2.0f, 2.0f).permute({2, 0, 1});  // (4, 6, 5)
   std::vector<float> vx = x.to_floats();
   std::vector<double> want(5, 0.0);
   for (int64_t i = 0; i < x.numel(); ++i) want[size_t(i % 5)] += vx[size_t(i)];
@@ -284,14 +272,14 @@ TEST_CASE("elementwise: sum_to undoes broadcasting") {
 }
 
 TEST_CASE("elementwise: axpy_") {
-  Tensor y = rnd({3, 4}, 1);
+  Tensor y = randu({3, 4}, 1, -2.0f, 2.0f);
   std::vector<float> vy = y.to_floats();
-  Tensor x = rnd({4, 3}, 2).transpose(0, 1);
+  Tensor x = randu({4, 3}, 2, -2.0f, 2.0f).transpose(0, 1);
   std::vector<float> vx = x.to_floats();
   kern::axpy_(y, x, 0.5f);
   std::vector<double> want(vy.size());
   for (size_t i = 0; i < vy.size(); ++i) want[i] = vy[i] + 0.5 * vx[i];
   check_close(y.to_floats(), want);
-  Tensor wrong = rnd({4, 3}, 3);
+  Tensor wrong = randu({4, 3}, 3, -2.0f, 2.0f);
   CHECK_THROWS_AS(kern::axpy_(y, wrong, 1.0f), ShapeError);
 }

@@ -8,16 +8,12 @@
 #include "lra/core/kernels.hpp"
 #include "lra/core/rng.hpp"
 #include "lra/core/threading.hpp"
+#include "test_util.hpp"
 
 using namespace lra;
+using lra::test::randn;
 
 namespace {
-
-Tensor randn(const Dims& shape, uint64_t seed) {
-  Tensor t = Tensor::empty(shape);
-  fill_normal(t, rng_key(seed, {rng_tag("test_gather")}), 0.0f, 1.0f);
-  return t;
-}
 
 Tensor ints(std::vector<int32_t> v, const Dims& shape) {
   return Tensor::from(std::span<const int32_t>(v), shape);

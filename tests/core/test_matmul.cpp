@@ -10,35 +10,19 @@
 #include "lra/core/kernels.hpp"
 #include "lra/core/rng.hpp"
 #include "lra/core/threading.hpp"
+#include "test_util.hpp"
 
 using namespace lra;
+using lra::test::broadcast_index;
+using lra::test::randu;
 
 namespace {
-
-Tensor rnd(const Dims& shape, uint64_t seed) {
-  Tensor t = Tensor::empty(shape);
-  fill_uniform(t, rng_key(seed, {rng_tag("test_matmul")}), -1.0f, 1.0f);
-  return t;
-}
 
 Dims batch_of(const Tensor& t) {
   Dims s = t.shape();
   s.erase(s.size() - 1);
   s.erase(s.size() - 1);
   return s;
-}
-
-// Row-major index into batch shape `s` of output batch entry i (broadcast on 1 / missing).
-int64_t batch_index(const Dims& s, const Dims& out, int64_t i) {
-  int64_t idx = 0, stride = 1;
-  for (int d = out.size() - 1, j = s.size() - 1; d >= 0; --d, --j) {
-    int64_t k = i % out[d];
-    i /= out[d];
-    if (j < 0) continue;
-    if (s[j] != 1) idx += k * stride;
-    stride *= s[j];
-  }
-  return idx;
 }
 
 // c = op(a) op(b) in double, shape (batch..., M, N) row-major.
@@ -52,8 +36,8 @@ std::vector<double> ref_matmul(const Tensor& a, const Tensor& b, bool ta, bool t
   shape.push_back(N);
   std::vector<double> c(size_t(shape.numel()), 0.0);
   for (int64_t bi = 0; bi < batch.numel(); ++bi) {
-    const float* pa = va.data() + batch_index(batch_of(a), batch, bi) * ra * ca;
-    const float* pb = vb.data() + batch_index(batch_of(b), batch, bi) * rb * cb;
+    const float* pa = va.data() + broadcast_index(batch_of(a), batch, bi) * ra * ca;
+    const float* pb = vb.data() + broadcast_index(batch_of(b), batch, bi) * rb * cb;
     for (int64_t m = 0; m < M; ++m)
       for (int64_t n = 0; n < N; ++n) {
         double s = 0.0;
@@ -91,21 +75,21 @@ void check_matmul(const Tensor& a, const Tensor& b, bool ta = false, bool tb = f
 TEST_CASE("matmul: 2-D with every transpose combination") {
   for (bool ta : {false, true})
     for (bool tb : {false, true}) {
-      Tensor a = ta ? rnd({4, 3}, 1) : rnd({3, 4}, 1);
-      Tensor b = tb ? rnd({5, 4}, 2) : rnd({4, 5}, 2);
+      Tensor a = ta ? randu({4, 3}, 1) : randu({3, 4}, 1);
+      Tensor b = tb ? randu({5, 4}, 2) : randu({4, 5}, 2);
       check_matmul(a, b, ta, tb);
     }
-  check_matmul(rnd({1, 7}, 3), rnd({7, 1}, 4));  // vector shapes
-  check_matmul(rnd({6, 1}, 5), rnd({1, 6}, 6));  // outer product, K = 1
-  CHECK_THROWS_AS(kern::matmul(rnd({3, 4}, 1), rnd({5, 6}, 2)), ShapeError);
-  CHECK_THROWS_AS(kern::matmul(rnd({4}, 1), rnd({4, 2}, 2)), ShapeError);
+  check_matmul(randu({1, 7}, 3), randu({7, 1}, 4));  // vector shapes
+  check_matmul(randu({6, 1}, 5), randu({1, 6}, 6));  // outer product, K = 1
+  CHECK_THROWS_AS(kern::matmul(randu({3, 4}, 1), randu({5, 6}, 2)), ShapeError);
+  CHECK_THROWS_AS(kern::matmul(randu({4}, 1), randu({4, 2}, 2)), ShapeError);
 }
 
 TEST_CASE("matmul: strided views, with and without a copy") {
-  Tensor big = rnd({10, 12}, 7);
+  Tensor big = randu({10, 12}, 7);
   Tensor rows = big.slice(0, 2, 7).slice(1, 1, 9);  // (5, 8): row stride 12, BLAS direct
-  Tensor cols = rnd({8, 5}, 8).transpose(0, 1);     // (5, 8): column-major, BLAS direct
-  Tensor b = rnd({8, 3}, 9);
+  Tensor cols = randu({8, 5}, 8).transpose(0, 1);   // (5, 8): column-major, BLAS direct
+  Tensor b = randu({8, 3}, 9);
   check_matmul(rows, b);
   check_matmul(cols, b);
   check_matmul(rows, cols, false, true);
@@ -113,47 +97,47 @@ TEST_CASE("matmul: strided views, with and without a copy") {
   check_matmul(rows.transpose(0, 1), b.slice(1, 0, 2), true, false);
   check_matmul(b, rows.transpose(0, 1), true, false);
   // Layouts BLAS cannot take: stride-0 rows (expand) and a permuted 3-D view's last two axes.
-  Tensor bcast = rnd({1, 8}, 10).expand({5, 8});
+  Tensor bcast = randu({1, 8}, 10).expand({5, 8});
   check_matmul(bcast, b);
-  check_matmul(rnd({4, 8}, 11), bcast, false, true);
-  Tensor odd = rnd({5, 4, 3}, 12).select(2, 1);  // (5, 4), strides (12, 3): no unit stride
-  check_matmul(odd, rnd({4, 6}, 13));
-  check_matmul(rnd({6, 4}, 13), odd, false, true);
-  Tensor offset_cols = rnd({6, 20}, 14).transpose(0, 1).slice(0, 2, 18);  // (16, 6), ld 20
-  check_matmul(offset_cols, rnd({6, 2}, 15));
-  check_matmul(offset_cols, rnd({16, 2}, 16), true, false);
+  check_matmul(randu({4, 8}, 11), bcast, false, true);
+  Tensor odd = randu({5, 4, 3}, 12).select(2, 1);  // (5, 4), strides (12, 3): no unit stride
+  check_matmul(odd, randu({4, 6}, 13));
+  check_matmul(randu({6, 4}, 13), odd, false, true);
+  Tensor offset_cols = randu({6, 20}, 14).transpose(0, 1).slice(0, 2, 18);  // (16, 6), ld 20
+  check_matmul(offset_cols, randu({6, 2}, 15));
+  check_matmul(offset_cols, randu({16, 2}, 16), true, false);
 }
 
 TEST_CASE("matmul: batches and batch broadcasting") {
-  check_matmul(rnd({3, 4, 5}, 1), rnd({3, 5, 2}, 2));
-  check_matmul(rnd({3, 4, 5}, 1), rnd({5, 2}, 2));  // folds into one (12, 5) x (5, 2)
-  check_matmul(rnd({3, 4, 5}, 1), rnd({2, 5}, 2), false, true);
-  check_matmul(rnd({3, 5, 4}, 1), rnd({5, 2}, 2), true, false);
-  check_matmul(rnd({4, 5}, 1), rnd({3, 5, 2}, 2));
-  check_matmul(rnd({2, 1, 4, 5}, 3), rnd({3, 5, 6}, 4));  // -> (2, 3, 4, 6)
-  check_matmul(rnd({2, 1, 4, 5}, 3), rnd({1, 3, 6, 5}, 4), false, true);
+  check_matmul(randu({3, 4, 5}, 1), randu({3, 5, 2}, 2));
+  check_matmul(randu({3, 4, 5}, 1), randu({5, 2}, 2));  // folds into one (12, 5) x (5, 2)
+  check_matmul(randu({3, 4, 5}, 1), randu({2, 5}, 2), false, true);
+  check_matmul(randu({3, 5, 4}, 1), randu({5, 2}, 2), true, false);
+  check_matmul(randu({4, 5}, 1), randu({3, 5, 2}, 2));
+  check_matmul(randu({2, 1, 4, 5}, 3), randu({3, 5, 6}, 4));  // -> (2, 3, 4, 6)
+  check_matmul(randu({2, 1, 4, 5}, 3), randu({1, 3, 6, 5}, 4), false, true);
   // Strided batches: permuted (B, H, N, D) like attention heads, and a batch-sliced operand.
-  Tensor q = rnd({2, 6, 3, 4}, 5).permute({0, 2, 1, 3});  // (2, 3, 6, 4)
-  Tensor k = rnd({2, 6, 3, 4}, 6).permute({0, 2, 1, 3});
+  Tensor q = randu({2, 6, 3, 4}, 5).permute({0, 2, 1, 3});  // (2, 3, 6, 4)
+  Tensor k = randu({2, 6, 3, 4}, 6).permute({0, 2, 1, 3});
   check_matmul(q, k, false, true);
   check_matmul(q, k, true, false);
-  Tensor sliced = rnd({5, 4, 6}, 7).slice(0, 1, 4);  // (3, 4, 6), contiguous rows
-  check_matmul(sliced, rnd({6, 2}, 8));
-  Tensor gapped = rnd({3, 5, 6}, 9).slice(1, 0, 4);  // (3, 4, 6): batch does not fold
-  check_matmul(gapped, rnd({6, 2}, 10));
-  check_matmul(gapped.transpose(1, 2), rnd({4, 3}, 11));
+  Tensor sliced = randu({5, 4, 6}, 7).slice(0, 1, 4);  // (3, 4, 6), contiguous rows
+  check_matmul(sliced, randu({6, 2}, 8));
+  Tensor gapped = randu({3, 5, 6}, 9).slice(1, 0, 4);  // (3, 4, 6): batch does not fold
+  check_matmul(gapped, randu({6, 2}, 10));
+  check_matmul(gapped.transpose(1, 2), randu({4, 3}, 11));
   // Expanded batch (stride 0).
-  check_matmul(rnd({4, 5}, 12).expand({3, 4, 5}), rnd({3, 5, 2}, 13));
-  CHECK_THROWS_AS(kern::matmul(rnd({2, 3, 4}, 1), rnd({3, 4, 5}, 2)), ShapeError);
+  check_matmul(randu({4, 5}, 12).expand({3, 4, 5}), randu({3, 5, 2}, 13));
+  CHECK_THROWS_AS(kern::matmul(randu({2, 3, 4}, 1), randu({3, 4, 5}, 2)), ShapeError);
 }
 
 TEST_CASE("matmul: large GEMMs split into row blocks") {
-  check_matmul(rnd({300, 200}, 1), rnd({200, 150}, 2));
-  check_matmul(rnd({200, 300}, 3), rnd({150, 200}, 4), true, true);
-  check_matmul(rnd({2, 256, 64}, 5), rnd({2, 64, 128}, 6));
-  check_matmul(rnd({4, 100, 64}, 7), rnd({64, 96}, 8));  // folded (400, 64) x (64, 96)
+  check_matmul(randu({300, 200}, 1), randu({200, 150}, 2));
+  check_matmul(randu({200, 300}, 3), randu({150, 200}, 4), true, true);
+  check_matmul(randu({2, 256, 64}, 5), randu({2, 64, 128}, 6));
+  check_matmul(randu({4, 100, 64}, 7), randu({64, 96}, 8));  // folded (400, 64) x (64, 96)
 
-  Tensor a = rnd({257, 130}, 9), b = rnd({130, 190}, 10);
+  Tensor a = randu({257, 130}, 9), b = randu({130, 190}, 10);
   set_num_threads(1);
   std::vector<float> c1 = kern::matmul(a, b).to_floats();
   set_num_threads(2);
@@ -166,17 +150,17 @@ TEST_CASE("matmul: large GEMMs split into row blocks") {
 }
 
 TEST_CASE("matmul: zero-size dims") {
-  CHECK(kern::matmul(rnd({0, 4}, 1), rnd({4, 3}, 2)).shape() == Dims{0, 3});
-  CHECK(kern::matmul(rnd({2, 4}, 1), rnd({4, 0}, 2)).shape() == Dims{2, 0});
-  CHECK(kern::matmul(rnd({0, 2, 4}, 1), rnd({4, 3}, 2)).shape() == Dims{0, 2, 3});
-  Tensor z = kern::matmul(rnd({2, 0}, 1), rnd({0, 3}, 2));  // empty sum
+  CHECK(kern::matmul(randu({0, 4}, 1), randu({4, 3}, 2)).shape() == Dims{0, 3});
+  CHECK(kern::matmul(randu({2, 4}, 1), randu({4, 0}, 2)).shape() == Dims{2, 0});
+  CHECK(kern::matmul(randu({0, 2, 4}, 1), randu({4, 3}, 2)).shape() == Dims{0, 2, 3});
+  Tensor z = kern::matmul(randu({2, 0}, 1), randu({0, 3}, 2));  // empty sum
   CHECK(z.shape() == Dims{2, 3});
   CHECK(z.to_floats() == std::vector<float>(6, 0.0f));
 }
 
 TEST_CASE("matmul_into: alpha, beta and checks") {
-  Tensor a = rnd({2, 3, 4}, 1), b = rnd({2, 5, 4}, 2);
-  Tensor c = rnd({2, 3, 5}, 3);
+  Tensor a = randu({2, 3, 4}, 1), b = randu({2, 5, 4}, 2);
+  Tensor c = randu({2, 3, 5}, 3);
   std::vector<float> c0 = c.to_floats();
   Dims shape;
   std::vector<double> ab = ref_matmul(a, b, false, true, shape);
@@ -185,8 +169,8 @@ TEST_CASE("matmul_into: alpha, beta and checks") {
   for (size_t i = 0; i < got.size(); ++i)
     CHECK(got[i] == doctest::Approx(2.0 * ab[i] + 0.5 * c0[i]).epsilon(1e-5));
 
-  Tensor folded = rnd({2, 3, 4}, 4);  // (2, 3, 4) x (4, 5): folded path with beta
-  Tensor w = rnd({4, 5}, 5);
+  Tensor folded = randu({2, 3, 4}, 4);  // (2, 3, 4) x (4, 5): folded path with beta
+  Tensor w = randu({4, 5}, 5);
   Tensor acc = Tensor::zeros({2, 3, 5});
   kern::matmul_into(acc, folded, w, false, false, 1.0f, 1.0f);
   kern::matmul_into(acc, folded, w, false, false, 1.0f, 1.0f);
@@ -194,8 +178,8 @@ TEST_CASE("matmul_into: alpha, beta and checks") {
   got = acc.to_floats();
   for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(2.0 * fw[i]));
 
-  Tensor k0 = rnd({3, 5}, 6);
-  kern::matmul_into(k0, rnd({3, 0}, 7), rnd({0, 5}, 8), false, false, 1.0f, 0.0f);
+  Tensor k0 = randu({3, 5}, 6);
+  kern::matmul_into(k0, randu({3, 0}, 7), randu({0, 5}, 8), false, false, 1.0f, 0.0f);
   CHECK(kern::max_abs(k0) == 0.0f);
 
   Tensor wrong = Tensor::zeros({2, 3, 4});
@@ -207,17 +191,17 @@ TEST_CASE("matmul_into: alpha, beta and checks") {
 TEST_CASE(
     "matmul: the own kernel's shapes (skinny, edges, k chunks, k split), thread-independent") {
   // rows not a multiple of 6, columns not a multiple of 16, k over several chunks of 128
-  check_matmul(rnd({301, 200}, 21), rnd({200, 70}, 22));
-  check_matmul(rnd({301, 200}, 21), rnd({70, 200}, 23), false, true);
-  check_matmul(rnd({200, 37}, 24), rnd({200, 33}, 25), true, false);
-  check_matmul(rnd({3, 65, 40}, 26), rnd({3, 40, 17}, 27));
-  check_matmul(rnd({2, 40, 65}, 26), rnd({2, 17, 40}, 27), true, true);
+  check_matmul(randu({301, 200}, 21), randu({200, 70}, 22));
+  check_matmul(randu({301, 200}, 21), randu({70, 200}, 23), false, true);
+  check_matmul(randu({200, 37}, 24), randu({200, 33}, 25), true, false);
+  check_matmul(randu({3, 65, 40}, 26), randu({3, 40, 17}, 27));
+  check_matmul(randu({2, 40, 65}, 26), randu({2, 17, 40}, 27), true, true);
   // dW = Xᵀ G of a linear layer: small output, long k (split into partial sums)
-  Tensor x = rnd({4100, 24}, 28), g = rnd({4100, 20}, 29);
+  Tensor x = randu({4100, 24}, 28), g = randu({4100, 20}, 29);
   check_matmul(x, g, true, false);
   for (bool split : {false, true}) {
-    Tensor a = split ? x : rnd({130, 257}, 30);
-    Tensor b = split ? g : rnd({257, 90}, 31);
+    Tensor a = split ? x : randu({130, 257}, 30);
+    Tensor b = split ? g : randu({257, 90}, 31);
     set_num_threads(1);
     std::vector<float> c1 = kern::matmul(a, b, split, false).to_floats();
     set_num_threads(2);
@@ -232,9 +216,9 @@ TEST_CASE("sgemm on raw pointers: every transpose, strides, alpha and beta") {
     for (bool tb : {false, true})
       for (int64_t k : {int64_t(0), int64_t(3), int64_t(150)}) {
         const int64_t m = 13, n = 37;
-        Tensor a = ta ? rnd({k, m + 2}, 40) : rnd({m, k + 3}, 40);  // padded rows: lda > width
-        Tensor b = tb ? rnd({n, k + 1}, 41) : rnd({k, n + 5}, 41);
-        Tensor c = rnd({m, n + 4}, 42);
+        Tensor a = ta ? randu({k, m + 2}, 40) : randu({m, k + 3}, 40);  // padded rows: lda > width
+        Tensor b = tb ? randu({n, k + 1}, 41) : randu({k, n + 5}, 41);
+        Tensor c = randu({m, n + 4}, 42);
         std::vector<float> c0 = c.to_floats();
         const int64_t lda = a.size(1), ldb = b.size(1), ldc = c.size(1);
         kern::sgemm(ta, tb, m, n, k, 1.5f, a.data<float>(), lda, b.data<float>(), ldb, 0.25f,

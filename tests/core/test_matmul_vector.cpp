@@ -8,16 +8,12 @@
 
 #include "lra/core/kernels.hpp"
 #include "lra/core/rng.hpp"
+#include "test_util.hpp"
 
 using namespace lra;
+using lra::test::randu;
 
 namespace {
-
-Tensor rnd(const Dims& shape, uint64_t seed) {
-  Tensor t = Tensor::empty(shape);
-  fill_uniform(t, rng_key(seed, {rng_tag("test_matmul_vector")}), -1.0f, 1.0f);
-  return t;
-}
 
 // op(a) (B, M, K) times op(b) (B, K, 1), from contiguous copies, in double.
 std::vector<double> reference(const Tensor& a, const Tensor& b, bool ta, bool tb) {
@@ -60,28 +56,28 @@ TEST_CASE("matmul: one-column results, both transposes of a, batches and row blo
     for (int64_t K : {7, 300})
       for (bool ta : {false, true}) {
         INFO("M " << M << " K " << K << " ta " << ta);
-        Tensor a = ta ? rnd({2, K, M}, 1) : rnd({2, M, K}, 1);
-        Tensor b = rnd({2, K, 1}, 2);
+        Tensor a = ta ? randu({2, K, M}, 1) : randu({2, M, K}, 1);
+        Tensor b = randu({2, K, 1}, 2);
         check_close(kern::matmul(a, b, ta, false), reference(a, b, ta, false), K);
         // b given as its transpose (2, 1, K)
-        Tensor bt = rnd({2, 1, K}, 3);
+        Tensor bt = randu({2, 1, K}, 3);
         check_close(kern::matmul(a, bt, ta, true), reference(a, bt, ta, true), K);
         // a strided vector: column 2 of a (2, K, 4) tensor
-        Tensor wide = rnd({2, K, 4}, 4);
+        Tensor wide = randu({2, K, 4}, 4);
         Tensor col = wide.slice(2, 2, 3);
         check_close(kern::matmul(a, col, ta, false), reference(a, col, ta, false), K);
       }
 }
 
 TEST_CASE("matmul_into: one-column results with alpha, beta, and beta = 0 over NaN") {
-  Tensor a = rnd({64, 33}, 5), b = rnd({33, 1}, 6);
+  Tensor a = randu({64, 33}, 5), b = randu({33, 1}, 6);
   std::vector<double> ab = reference(a, b, false, false);
   Tensor c = Tensor::empty({64, 1});
   std::vector<float> nan(64, NAN);
   std::copy(nan.begin(), nan.end(), c.data<float>());
   kern::matmul_into(c, a, b, false, false, 1.0f, 0.0f);
   check_close(c, ab, 33);
-  Tensor c0 = rnd({64, 1}, 7);
+  Tensor c0 = randu({64, 1}, 7);
   std::vector<float> old = c0.to_floats();
   kern::matmul_into(c0, a, b, false, false, 2.0f, 0.5f);
   std::vector<double> want(64);

@@ -9,16 +9,12 @@
 #include "lra/core/kernels.hpp"
 #include "lra/core/rng.hpp"
 #include "lra/core/threading.hpp"
+#include "test_util.hpp"
 
 using namespace lra;
+using lra::test::randu;
 
 namespace {
-
-Tensor rnd(const Dims& shape, uint64_t seed, float lo = -3.0f, float hi = 3.0f) {
-  Tensor t = Tensor::empty(shape);
-  fill_uniform(t, rng_key(seed, {rng_tag("test_reduce")}), lo, hi);
-  return t;
-}
 
 enum class R { Sum, Mean, Max, Argmax, Lse };
 
@@ -108,7 +104,7 @@ void check_reduce(R r, const Tensor& x, int axis, bool keepdim) {
 }  // namespace
 
 TEST_CASE("reduce: every axis, keepdim, contiguous and strided") {
-  Tensor base = rnd({3, 4, 5}, 1);
+  Tensor base = randu({3, 4, 5}, 1, -3.0f, 3.0f);
   std::vector<Tensor> inputs = {base, base.permute({2, 0, 1}), base.slice(2, 1, 4),
                                 base.transpose(0, 1)};
   for (const Tensor& x : inputs)
@@ -118,8 +114,8 @@ TEST_CASE("reduce: every axis, keepdim, contiguous and strided") {
 }
 
 TEST_CASE("reduce: large inputs take the parallel and column-block paths") {
-  Tensor a = rnd({64, 2000}, 2);  // axis 0: I = 2000 > one 1024-column block
-  Tensor b = rnd({3, 700, 33}, 3);
+  Tensor a = randu({64, 2000}, 2, -3.0f, 3.0f);  // axis 0: I = 2000 > one 1024-column block
+  Tensor b = randu({3, 700, 33}, 3, -3.0f, 3.0f);
   for (R r : {R::Sum, R::Mean, R::Max, R::Argmax, R::Lse}) {
     check_reduce(r, a, 0, false);
     check_reduce(r, a, 1, true);
@@ -130,7 +126,7 @@ TEST_CASE("reduce: large inputs take the parallel and column-block paths") {
 }
 
 TEST_CASE("reduce: results do not depend on the thread count") {
-  Tensor a = rnd({300, 500}, 4);
+  Tensor a = randu({300, 500}, 4, -3.0f, 3.0f);
   set_num_threads(1);
   std::vector<float> s1 = kern::sum(a, 0).to_floats(), l1 = kern::logsumexp(a, 1).to_floats();
   float t1 = kern::sum_all(a.transpose(0, 1));
@@ -173,7 +169,7 @@ TEST_CASE("reduce: sum_all accumulates in double; max_abs") {
   Tensor t = Tensor::full({n}, 0.1f);
   double want = double(n) * double(0.1f);
   CHECK(std::fabs(kern::sum_all(t) - want) < 0.02);  // a plain float loop drifts far further
-  Tensor x = rnd({37, 29}, 5);
+  Tensor x = randu({37, 29}, 5, -3.0f, 3.0f);
   std::vector<float> v = x.to_floats();
   double s = 0.0, m = 0.0;
   for (float f : v) s += f, m = std::max(m, std::fabs(double(f)));

@@ -8,16 +8,13 @@
 
 #include "lra/core/kernels.hpp"
 #include "lra/core/rng.hpp"
+#include "test_util.hpp"
 
 using namespace lra;
+using lra::test::check_close;
+using lra::test::randn;
 
 namespace {
-
-Tensor randn(const Dims& shape, uint64_t seed, float stddev = 1.0f) {
-  Tensor t = Tensor::empty(shape);
-  fill_normal(t, rng_key(seed, {rng_tag("test_softmax")}), 0.0f, stddev);
-  return t;
-}
 
 // Naive masked softmax of row-major rows of n; rows_per_seq rows share one length.
 std::vector<double> ref_softmax(const std::vector<float>& x, int64_t n, double scale,
@@ -32,14 +29,6 @@ std::vector<double> ref_softmax(const std::vector<float>& x, int64_t n, double s
     for (int64_t j = 0; j < valid; ++j) y[r * n + j] = std::exp(scale * x[r * n + j] - m) / s;
   }
   return y;
-}
-
-void check_close(const std::vector<float>& got, const std::vector<double>& want, double tol) {
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    INFO("element " << i);
-    CHECK(std::fabs(got[i] - want[i]) <= tol * (1.0 + std::fabs(want[i])));
-  }
 }
 
 }  // namespace

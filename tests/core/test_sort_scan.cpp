@@ -9,18 +9,12 @@
 
 #include "lra/core/kernels.hpp"
 #include "lra/core/rng.hpp"
+#include "test_util.hpp"
 
 using namespace lra;
+using lra::test::randn;
 
-namespace {
-
-Tensor randn(const Dims& shape, uint64_t seed) {
-  Tensor t = Tensor::empty(shape);
-  fill_normal(t, rng_key(seed, {rng_tag("test_sort_scan")}), 0.0f, 1.0f);
-  return t;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("argsort is stable with ties, ascending and descending") {
   std::vector<float> v = {3, 1, 2, 1, 3, 2};

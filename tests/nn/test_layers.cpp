@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "grad_checks.hpp"
 #include "lra/autograd/gradcheck.hpp"
 #include "lra/autograd/ops.hpp"
 #include "lra/core/rng.hpp"
@@ -211,7 +212,7 @@ TEST_CASE("gradcheck: Linear -> LayerNorm -> MLP composition") {
     for (size_t i = 0; i < slots.size(); ++i) *slots[i] = in[i + 1];
     return mlp.forward(ln.forward(lin.forward(in[0])), ForwardContext{});
   };
-  GradcheckResult r = gradcheck(fn, inputs);
+  GradcheckResult r = gradcheck(fn, inputs, lra::test::kModuleCheck);
   INFO(r.report);
   CHECK(r.ok);
 }

@@ -6,14 +6,17 @@
 #include <cmath>
 #include <memory>
 
+#include "grad_checks.hpp"
 #include "lra/autograd/gradcheck.hpp"
 #include "lra/autograd/ops.hpp"
 #include "lra/core/allocator.hpp"
 #include "lra/core/rng.hpp"
 #include "lra/nn/reversible.hpp"
 #include "nn/helpers.hpp"
+#include "test_util.hpp"
 
 using namespace lra;
+using lra::test::randn;
 using namespace lra::nn;
 
 namespace {
@@ -47,12 +50,6 @@ MixerFactory tiny_mixers(int64_t dim, float attn_dropout) {
   };
 }
 
-Tensor randn(const Dims& shape, uint64_t seed, float std = 1.0f) {
-  Tensor t = Tensor::empty(shape);
-  fill_normal(t, rng_key(seed, {rng_tag("test_reversible")}), 0.0f, std);
-  return t;
-}
-
 // Gradients of L = sum(w * out) w.r.t. x and every parameter, from `run`.
 template <typename Run>
 std::vector<Tensor> grads_of(Module& m, const Tensor& x0, const Tensor& w, Run run) {
@@ -84,7 +81,7 @@ TEST_CASE("reversible: gradcheck of a 2-layer stack w.r.t. input and every param
   const int64_t D = 4;
   ReversibleEncoder enc(D, 6, 2, 0.2f, tiny_mixers(D, 0.2f), 5);
   const ForwardContext ctx{true, 7, 3};  // dropout on: the same masks in every evaluation
-  const Tensor lengths = test::i32({4}, {1});
+  const Tensor lengths = nn::test::i32({4}, {1});
   std::vector<Var*> slots;
   for (int l = 0; l < 2; ++l) {
     ReversibleBlock& b = enc.block(l);
@@ -103,7 +100,7 @@ TEST_CASE("reversible: gradcheck of a 2-layer stack w.r.t. input and every param
     for (size_t i = 0; i < slots.size(); ++i) *slots[i] = in[i + 1];
     return enc.forward(in[0], lengths, ctx);
   };
-  GradcheckResult r = gradcheck(fn, inputs);
+  GradcheckResult r = gradcheck(fn, inputs, lra::test::kModuleCheck);
   INFO(r.report);
   CHECK(r.ok);
 }
@@ -113,7 +110,7 @@ TEST_CASE("reversible: gradients equal the stored-activation graph's, dropout on
   for (float p : {0.0f, 0.1f}) {
     ReversibleEncoder enc(D, 16, 3, p, tiny_mixers(D, p), 11);
     const ForwardContext ctx{p > 0.0f, 3, 17};
-    const Tensor lengths = test::i32({7, 5}, {2});
+    const Tensor lengths = nn::test::i32({7, 5}, {2});
     const Tensor x = randn({2, 7, D}, 2), w = randn({2, 7, D}, 3);
     auto rec = [&](const Var& v) { return enc.forward(v, lengths, ctx); };
     auto ref = [&](const Var& v) { return enc.forward_stored(v, lengths, ctx); };
@@ -142,7 +139,7 @@ TEST_CASE("reversible: backward under NoGradGuard still recomputes (nested grad 
   const int64_t D = 8;
   ReversibleEncoder enc(D, 16, 2, 0.1f, tiny_mixers(D, 0.1f), 4);
   const ForwardContext ctx{true, 1, 2};
-  const Tensor lengths = test::i32({6}, {1});
+  const Tensor lengths = nn::test::i32({6}, {1});
   const Tensor x = randn({1, 6, D}, 5), w = randn({1, 6, D}, 6);
   auto rec = [&](const Var& v) { return enc.forward(v, lengths, ctx); };
   std::vector<Tensor> want = grads_of(enc, x, w, rec);
@@ -163,7 +160,7 @@ TEST_CASE("reversible: backward under NoGradGuard still recomputes (nested grad 
 TEST_CASE("reversible: a parameter-only graph (input needs no gradient) still trains") {
   const int64_t D = 4;
   ReversibleEncoder enc(D, 8, 2, 0.0f, tiny_mixers(D, 0.0f), 8);
-  Var out = enc.forward(Var(randn({1, 3, D}, 9)), test::i32({3}, {1}), {});
+  Var out = enc.forward(Var(randn({1, 3, D}, 9)), nn::test::i32({3}, {1}), {});
   REQUIRE(out.requires_grad());
   sum_all(mul(out, out)).backward();
   for (auto& [name, p] : enc.named_parameters()) {
@@ -202,7 +199,7 @@ size_t step_peak(Enc& enc, const Tensor& x0, const Tensor& lengths, const Forwar
 TEST_CASE("reversible: activation memory stays flat with depth (N = 512, D = 64)") {
   const int64_t N = 512, D = 64;
   const ForwardContext ctx{true, 1, 1};
-  const Tensor x = randn({1, N, D}, 12), lengths = test::i32({int32_t(N)}, {1});
+  const Tensor x = randn({1, N, D}, 12), lengths = nn::test::i32({int32_t(N)}, {1});
   size_t std_peak[2], rev_peak[2];
   const int depth[2] = {1, 6};
   for (int i = 0; i < 2; ++i) {
