@@ -152,7 +152,7 @@ Session::Session(const Settings& s_, const TaskInfo& task_, const TaskData& data
   model = std::make_unique<LraModel>(mc);
   named = model->named_parameters();
   params = model->parameters();
-  grad_sync = std::make_unique<GradientSync>(params, *comm);
+  grad_sync = std::make_unique<GradientSync>(params, *comm, opt.bucket_bytes);
   nn::AdamConfig ac;
   ac.weight_decay = float(s.get_float("weight_decay"));
   adam = std::make_unique<nn::Adam>(named, ac);

@@ -3,6 +3,7 @@
 // DistributedError naming the call, so a dead rank ends the job with a message, not a hang.
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #include "lra/lra/train/distributed.hpp"
 
@@ -19,6 +20,9 @@ class SerialCommunicator : public Communicator {
   int size() const override { return 1; }
   void allreduce_sum(float*, int64_t) override {}
   void allreduce_sum(double*, int64_t) override {}
+  void start_allreduce_sum(float*, int64_t) override {}
+  bool test_all() override { return true; }
+  void wait_all() override {}
   void broadcast(int64_t*, int64_t) override {}
   void barrier() override {}
   [[noreturn]] void abort(int code) override { std::exit(code); }
@@ -42,6 +46,25 @@ class MpiCommunicator : public Communicator {
   void allreduce_sum(double* x, int64_t n) override {
     check(MPI_Allreduce(MPI_IN_PLACE, x, int(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD),
           "MPI_Allreduce");
+  }
+  void start_allreduce_sum(float* x, int64_t n) override {
+    pending_.emplace_back();
+    check(MPI_Iallreduce(MPI_IN_PLACE, x, int(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
+                         &pending_.back()),
+          "MPI_Iallreduce");
+  }
+  bool test_all() override {
+    int done = 1;
+    if (!pending_.empty())
+      check(MPI_Testall(int(pending_.size()), pending_.data(), &done, MPI_STATUSES_IGNORE),
+            "MPI_Testall");
+    if (done) pending_.clear();
+    return done != 0;
+  }
+  void wait_all() override {
+    std::vector<MPI_Request> pending = std::move(pending_);
+    pending_.clear();
+    check(MPI_Waitall(int(pending.size()), pending.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
   }
   void broadcast(int64_t* x, int64_t n) override {
     check(MPI_Bcast(x, int(n), MPI_INT64_T, 0, MPI_COMM_WORLD), "MPI_Bcast");
@@ -69,6 +92,7 @@ class MpiCommunicator : public Communicator {
         "valid: continue with lra_cpu train --resume DIR"));
   }
   int rank_ = 0, size_ = 1;
+  std::vector<MPI_Request> pending_;  // started sums (start_allreduce_sum)
 };
 #endif
 
