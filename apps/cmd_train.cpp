@@ -111,7 +111,8 @@ int run_one(Settings s, const std::string& out, bool resume, const TrainArgs& a,
   s.set("out", out, resume ? s.source("out") : "run folder");
   if (!resume) print_settings(s);
   ModelConfig mc = model_config(s, task);
-  const std::string memory = check_memory(mc, s.get_int("batch"));  // before data or model
+  const std::string memory =  // this rank's micro-batch, before data or model
+      check_memory(mc, s.get_int("batch"), world().size(), s.get_int("accumulate"));
   std::printf("%s\n", memory.c_str());
   std::string dir = world().is_root() ? data_folder(s, task) : "";  // one rank generates
   world().barrier();
