@@ -13,8 +13,8 @@
 // first, so with attn_dropout > 0 a Reformer piece draws other (equally distributed) masks.
 //
 // Communicator: the serial one (rank 0 of 1) always exists; with LRA_HAVE_MPI and a launch
-// under mpirun, world() is MPI_COMM_WORLD with MPI_ERRORS_RETURN, so a failed collective (a
-// rank died) throws DistributedError naming the operation instead of hanging or aborting.
+// under mpirun, world() is MPI_COMM_WORLD with MPI_ERRORS_RETURN, so a failed collective throws
+// DistributedError naming the operation instead of aborting (a rank that dies: report_lost_ranks).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -70,6 +70,13 @@ Communicator& serial_communicator();
 // set); finalize_world ends it.
 void init_world(int* argc, char*** argv);
 void finalize_world();
+// For a SIGTERM handler (async-signal-safe). A rank that dies gives the others no MPI error
+// code in Open MPI 4.1 (no fault tolerance built in): mpirun sends the survivors SIGTERM, then
+// SIGKILL a second later. On rank 0 of an MPI job this writes to stderr which ranks on this
+// host have ended ("lra_cpu (rank 0): rank 1 (pid 4242) has ended and mpirun is stopping the
+// job") followed by `then`, and returns true; false, writing nothing, when none has (a SIGTERM
+// from the user, or a rank on another host, which cannot be checked from here).
+bool report_lost_ranks(const char* then);
 // "Open MPI v4.1.4" when compiled with MPI, else "" (lra_cpu info).
 std::string mpi_library_version();
 
