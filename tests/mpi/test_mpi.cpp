@@ -2,9 +2,8 @@
 // mpi/test_mpi). Every rank runs the K = 1 reference on its own (serial communicator) and the
 // K = 2 run on MPI_COMM_WORLD, then compares: the same global batch gives the same losses
 // (1e-5 relative) and accuracies, --accumulate 2 on one rank matches K = 2, so does K = 2 x
-// --accumulate 2, K = 2 repeats bit
-// for bit, and a K = 2 run stopped midway resumes under K = 1. GradientSync's buckets start
-// during the backward pass and give the blocking sums.
+// --accumulate 2, K = 2 repeats bit for bit, and a K = 2 run stopped midway resumes under
+// K = 1. GradientSync's buckets start during the backward pass and give the blocking sums.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
