@@ -48,7 +48,10 @@ namespace fs = std::filesystem;
 
 std::atomic<bool> g_stop{false};
 std::atomic<int> g_stop_signal{SIGINT};  // exit code 128 + signal: 130 SIGINT, 143 SIGTERM
+// Rank 0's words when mpirun stops the job because a rank died (report_lost_ranks).
+char g_lost_rank_hint[1024] = "\n";
 extern "C" void on_stop_signal(int sig) {
+  if (sig == SIGTERM) report_lost_ranks(g_lost_rank_hint);
   g_stop_signal.store(sig);
   g_stop.store(true);
   std::signal(sig, SIG_DFL);  // a second Ctrl-C ends the process at once
@@ -111,7 +114,8 @@ int run_one(Settings s, const std::string& out, bool resume, const TrainArgs& a,
   s.set("out", out, resume ? s.source("out") : "run folder");
   if (!resume) print_settings(s);
   ModelConfig mc = model_config(s, task);
-  const std::string memory = check_memory(mc, s.get_int("batch"));  // before data or model
+  const std::string memory =  // this rank's micro-batch, before data or model
+      check_memory(mc, s.get_int("batch"), world().size(), s.get_int("accumulate"));
   std::printf("%s\n", memory.c_str());
   std::string dir = world().is_root() ? data_folder(s, task) : "";  // one rank generates
   world().barrier();
@@ -173,6 +177,10 @@ int run_one(Settings s, const std::string& out, bool resume, const TrainArgs& a,
   if (!a.config.empty()) opt.info["config_file"] = a.config;
 
   g_stop.store(false);
+  std::snprintf(
+      g_lost_rank_hint, sizeof g_lost_rank_hint,
+      "; the last checkpoint in %s stays valid: continue with lra_cpu train --resume %s\n",
+      out.c_str(), out.c_str());
   auto prev_int = std::signal(SIGINT, on_stop_signal);
   auto prev_term = std::signal(SIGTERM, on_stop_signal);
   TrainResult r;

@@ -4,6 +4,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "lra/autograd/grad_ready.hpp"
 #include "lra/core/kernels.hpp"
 
 namespace lra {
@@ -99,11 +100,13 @@ void Var::backward(const Tensor& grad_output, bool retain_graph) {
     v->grad = Tensor();  // a non-leaf gradient left by a retain_graph pass would count twice
     for (const Var& in : v->node->inputs) owner.emplace(in.impl(), in.shared());
   }
+  const detail::GradReadyClaim ready;  // the listener of the outermost pass (grad_ready.hpp)
   accumulate(impl_.get(), grad_output);
   for (VarImpl* v : order) {
     auto it = owner.find(v);
     std::shared_ptr<VarImpl> keep = it == owner.end() ? nullptr : std::move(it->second);
     Node* node = v->node.get();
+    if (!node) ready.leaf_final(*v);  // its readers have all run: its gradient is final
     if (!node || !v->grad.defined()) continue;
     check_versions(*node);
     InputGrads in;

@@ -67,6 +67,24 @@ TEST_CASE("memory check: over a (fake) limit the error names the sizes and the f
                        doctest::Contains("batch 100000"), ConfigError);
 }
 
+TEST_CASE("memory check: a rank sizes for its micro-batch, batch / (ranks x accumulate)") {
+  const ModelConfig c = listops_cpu({});
+  CHECK(rows_held(32, 2, 2) == 8);
+  CHECK(rows_held(32, 1, 1) == 32);
+  CHECK(rows_held(30, 4, 1) == 8);  // rounded up
+  const double half = estimate_training_memory(c, 16).total();
+  const double share = estimate_training_memory(c, 8).total();
+  REQUIRE(share < half);
+  const size_t between = size_t((half + share) / 2);  // fits 8 rows, not 16 or 32
+  CHECK_THROWS_WITH_AS(check_memory(c, 32, between, "a fake limit"),
+                       doctest::Contains("raise --accumulate (1"), ConfigError);
+  CHECK_NOTHROW(check_memory(c, 32, between, "a fake limit", 2, 2));        // 2 ranks x 2 micro
+  CHECK_NOTHROW(check_memory(c, 32, between, "a fake limit", 4, 1));        // 4 ranks
+  CHECK_THROWS_WITH_AS(check_memory(c, 32, between, "a fake limit", 2, 1),  // 16 rows
+                       doctest::Contains("16 rows at a time: 2 ranks x 1 micro-batch)"),
+                       ConfigError);
+}
+
 TEST_CASE("memory check: this machine's available memory is read") {
   std::string source;
   CHECK(available_memory_bytes(&source) > 0);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # A rank killed (SIGKILL) mid-run ends a two-rank `lra_cpu train` with an error, not a hang;
-# the run folder's last checkpoint stays valid (lra_cpu eval reads it).
+# rank 0 names the lost rank and says how to continue; the run folder's last checkpoint stays
+# valid (lra_cpu eval reads it).
 # Usage: killed_rank.sh MPIRUN LRA_CPU WORKDIR
 set -u
 mpirun=$1 lra=$2 work=$3
@@ -24,7 +25,11 @@ cat out.txt
 echo "mpirun exit code: $rc"
 if [ $rc -eq 124 ]; then echo "FAIL: the job hung after rank 1 was killed"; exit 1; fi
 if [ $rc -eq 0 ]; then echo "FAIL: the job reported success"; exit 1; fi
-grep -qi "rank 1\|signal 9\|killed" out.txt || { echo "FAIL: no message names the dead rank"; exit 1; }
+# rank 0 itself (not only mpirun) names the lost rank and the way on
+grep -q "lra_cpu (rank 0): rank 1 (pid [0-9]*) has ended and mpirun is stopping the job; the last checkpoint in run stays valid: continue with lra_cpu train --resume run" out.txt || {
+  echo "FAIL: rank 0 did not name the lost rank and --resume"
+  exit 1
+}
 "$lra" eval --run run --split val --checkpoint last >eval.txt 2>&1 || {
   cat eval.txt
   echo "FAIL: the last checkpoint of the killed run does not load"

@@ -33,6 +33,7 @@
 #include "lra/core/text.hpp"
 #include "lra/core/threading.hpp"
 
+#include "lra/autograd/grad_ready.hpp"
 #include "lra/autograd/gradcheck.hpp"
 #include "lra/autograd/ops.hpp"
 #include "lra/autograd/var.hpp"

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "lra/autograd/ops.hpp"
 #include "lra/lra/train/model.hpp"
@@ -39,37 +40,90 @@ data::Batch batch_rows(const data::Batch& b, int64_t begin, int64_t end) {
 
 // ---- gradient sum -------------------------------------------------------------------------
 
-GradientSync::GradientSync(std::vector<Var> params, Communicator& comm)
-    : params_(std::move(params)), comm_(comm) {}
-
-void GradientSync::reduce() {
-  if (comm_.size() == 1) return;
-  std::vector<float> defined(params_.size());
-  for (size_t i = 0; i < params_.size(); ++i) defined[i] = params_[i].grad().defined() ? 1 : 0;
-  comm_.allreduce_sum(defined.data(), int64_t(defined.size()));
-  int64_t total = 0;
-  for (size_t i = 0; i < params_.size(); ++i)
-    if (defined[i] > 0) total += params_[i].data().numel();
-  flat_.assign(size_t(total), 0.0f);
-  int64_t at = 0;
-  for (size_t i = 0; i < params_.size(); ++i) {  // gather
-    if (defined[i] == 0) continue;
-    const Tensor& g = params_[i].grad();
-    const int64_t n = params_[i].data().numel();
-    if (g.defined()) std::memcpy(flat_.data() + at, g.contiguous().data<float>(), size_t(n) * 4);
-    at += n;
+GradientSync::GradientSync(std::vector<Var> params, Communicator& comm, int64_t bucket_bytes)
+    : params_(std::move(params)),
+      comm_(comm),
+      bucket_of_(params_.size()),
+      slot_(params_.size()),
+      flag_(params_.size()),
+      final_(params_.size()) {
+  LRA_CHECK(bucket_bytes > 0, ConfigError, "gradient bucket of ", bucket_bytes,
+            " bytes: use a positive size");
+  const int64_t cap = std::max<int64_t>(1, bucket_bytes / int64_t(sizeof(float)));
+  std::vector<std::vector<size_t>> members;
+  int64_t filled = cap;
+  for (size_t i = params_.size(); i-- > 0;) {  // last registered first
+    if (filled >= cap) members.emplace_back(), filled = 0;
+    members.back().push_back(i);
+    filled += params_[i].data().numel();
+    index_[params_[i].impl()] = i;
   }
-  constexpr int64_t kBucket = int64_t(1) << 22;  // floats per MPI call (16 MiB)
-  for (int64_t b = 0; b < total; b += kBucket)
-    comm_.allreduce_sum(flat_.data() + b, std::min(kBucket, total - b));
-  at = 0;
-  for (size_t i = 0; i < params_.size(); ++i) {  // scatter
-    if (defined[i] == 0) continue;
+  int64_t at = 0;
+  for (const std::vector<size_t>& m : members) {
+    Bucket b;
+    b.begin = at;
+    for (size_t i : m) slot_[i] = at, at += params_[i].data().numel();
+    for (size_t i : m) flag_[i] = at++;
+    b.floats = at - b.begin;
+    for (size_t i : m) bucket_of_[i] = buckets_.size();
+    buckets_.push_back(b);
+  }
+  flat_.assign(size_t(at), 0.0f);  // never reallocated: started sums point into it
+}
+
+GradReadyScope GradientSync::watch(const Var& loss) {
+  if (comm_.size() == 1) return GradReadyScope({});
+  comm_.wait_all();  // nothing should be pending; never reuse a buffer in flight
+  std::fill(final_.begin(), final_.end(), 0);
+  for (Bucket& b : buckets_) b.waiting = 0;
+  for (size_t i = 0; i < params_.size(); ++i) ++buckets_[bucket_of_[i]].waiting;
+  next_ = started_in_backward_ = 0;
+  std::vector<char> reached(params_.size(), 0);
+  for (VarImpl* leaf : graph_leaves(loss))
+    if (auto it = index_.find(leaf); it != index_.end()) reached[it->second] = 1;
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (!reached[i]) gradient_final(i);  // this backward leaves it as it is
+  return GradReadyScope([this](VarImpl& leaf) {
+    auto it = index_.find(&leaf);
+    if (it == index_.end()) return;  // an input, not a parameter
+    gradient_final(it->second);
+    start_ready();
+    started_in_backward_ = next_;
+    comm_.test_all();  // progress for the buckets in flight
+  });
+}
+
+void GradientSync::gradient_final(size_t i) {
+  if (final_[i]) return;
+  final_[i] = 1;
+  const Tensor& g = params_[i].grad();
+  const int64_t n = params_[i].data().numel();
+  float* slot = flat_.data() + slot_[i];
+  if (g.defined())
+    std::memcpy(slot, g.contiguous().data<float>(), size_t(n) * sizeof(float));
+  else
+    std::fill(slot, slot + n, 0.0f);
+  flat_[size_t(flag_[i])] = g.defined() ? 1.0f : 0.0f;
+  --buckets_[bucket_of_[i]].waiting;
+}
+
+void GradientSync::start_ready() {
+  for (; next_ < buckets_.size() && buckets_[next_].waiting == 0; ++next_)
+    comm_.start_allreduce_sum(flat_.data() + buckets_[next_].begin, buckets_[next_].floats);
+}
+
+void GradientSync::finish() {
+  if (comm_.size() == 1) return;
+  for (size_t i = 0; i < params_.size(); ++i) gradient_final(i);  // if backward did not report it
+  start_ready();
+  comm_.wait_all();
+  for (size_t i = 0; i < params_.size(); ++i) {     // scatter
+    if (flat_[size_t(flag_[i])] == 0.0f) continue;  // undefined on every rank
     Tensor& g = params_[i].grad();
     const int64_t n = params_[i].data().numel();
-    if (!g.defined() || !g.is_contiguous()) g = Tensor::empty(params_[i].data().shape());
-    std::memcpy(g.data<float>(), flat_.data() + at, size_t(n) * 4);
-    at += n;
+    if (!g.defined() || !g.is_contiguous() || g.storage().use_count() > 1)
+      g = Tensor::empty(params_[i].data().shape());
+    std::memcpy(g.data<float>(), flat_.data() + slot_[i], size_t(n) * sizeof(float));
   }
 }
 
@@ -84,6 +138,7 @@ StepLoss forward_backward(LraModel& model, const data::Batch& whole,
   }
   double sums[2] = {0.0, 0.0};  // loss, correct
   for (const Piece& p : pieces) {
+    const bool last = &p == &pieces.back();  // its backward finishes the gradients
     const data::Batch piece = batch_rows(whole, p.begin, p.end);
     nn::ForwardContext pc = ctx;
     pc.row0 = p.begin;
@@ -92,9 +147,14 @@ StepLoss forward_backward(LraModel& model, const data::Batch& whole,
     const float weight = float(double(pc.rows) / double(batch));
     sums[0] += double(weight) * double(lo.loss.item());
     sums[1] += double(lo.correct);
-    lo.loss.backward(Tensor::scalar(weight));
+    if (last) {
+      const GradReadyScope overlap = sync.watch(lo.loss);  // buckets start during this backward
+      lo.loss.backward(Tensor::scalar(weight));
+    } else {
+      lo.loss.backward(Tensor::scalar(weight));
+    }
   }
-  sync.reduce();
+  sync.finish();
   comm.allreduce_sum(sums, 2);
   return {float(sums[0]), int64_t(sums[1])};
 }

@@ -11,6 +11,7 @@
 //                none for the tiled kernels (transformer's flash, local, sparse, longformer,
 //                bigbird keep O(B H N)); 2-3 copies for transformer kernel=plain (S, P,
 //                dropped P)
+// B is the rows one forward and backward hold: batch / (ranks x accumulate) (rows_held).
 // These are lower estimates (no temporaries of the kernels, no allocator cache): a refused
 // configuration cannot fit; one that passes may still be tight.
 #include "lra/lra/train/memory_check.hpp"
@@ -117,29 +118,41 @@ size_t available_memory_bytes(std::string* source) {
   return size_t(best);
 }
 
-std::string check_memory(const ModelConfig& c, int64_t batch) {
+int64_t rows_held(int64_t batch, int ranks, int64_t accumulate) {
+  const int64_t parts = std::max<int64_t>(1, int64_t(ranks) * std::max<int64_t>(1, accumulate));
+  return (batch + parts - 1) / parts;
+}
+
+std::string check_memory(const ModelConfig& c, int64_t batch, int ranks, int64_t accumulate) {
   std::string source;
   const size_t available = available_memory_bytes(&source);
-  check_memory(c, batch, available, source);
+  check_memory(c, batch, available, source, ranks, accumulate);
+  const int64_t rows = rows_held(batch, ranks, accumulate);
   std::string line = "memory: this configuration needs at least " +
-                     gib(estimate_training_memory(c, batch).total()) + " to train";
+                     gib(estimate_training_memory(c, rows).total()) + " to train";
+  if (rows != batch) line += " (" + std::to_string(rows) + " rows at a time)";
   if (available > 0) line += "; " + source + " is " + gib(double(available));
   return line;
 }
 
-void check_memory(const ModelConfig& c, int64_t batch, size_t available,
-                  const std::string& source) {
+void check_memory(const ModelConfig& c, int64_t batch, size_t available, const std::string& source,
+                  int ranks, int64_t accumulate) {
   if (available == 0) return;
-  const MemoryEstimate e = estimate_training_memory(c, batch);
+  const int64_t rows = rows_held(batch, ranks, accumulate);
+  const MemoryEstimate e = estimate_training_memory(c, rows);
   if (e.total() <= double(available)) return;
   std::ostringstream os;
   os << "this configuration needs at least " << gib(e.total()) << " to train but " << source
      << " is " << gib(double(available)) << " (parameters " << gib(e.parameters)
      << ", gradients and Adam moments " << gib(e.optimiser) << ", activations "
-     << gib(e.activations) << " for batch " << batch << " x max_len " << c.max_len << " x "
-     << c.layers << " layers, " << c.mechanism << " attention " << gib(e.attention)
-     << "); lower --layers (" << c.layers << "), --dim (" << c.dim << "), --max-len (" << c.max_len
-     << ") or --batch (" << batch << ")";
+     << gib(e.activations) << " for batch " << batch;
+  if (rows != batch)
+    os << " (" << rows << " rows at a time: " << ranks << " rank" << (ranks == 1 ? "" : "s")
+       << " x " << accumulate << " micro-batch" << (accumulate == 1 ? "" : "es") << ")";
+  os << " x max_len " << c.max_len << " x " << c.layers << " layers, " << c.mechanism
+     << " attention " << gib(e.attention) << "); lower --layers (" << c.layers << "), --dim ("
+     << c.dim << "), --max-len (" << c.max_len << ") or --batch (" << batch
+     << "), or raise --accumulate (" << accumulate << ": micro-batches of batch / accumulate rows)";
   throw ConfigError(os.str());
 }
 

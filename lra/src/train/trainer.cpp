@@ -132,7 +132,7 @@ Session::Session(const Settings& s_, const TaskInfo& task_, const TaskData& data
   LRA_CHECK(steps > 0, ConfigError, "steps must be positive (got ", steps, ")");
   LRA_CHECK(batch > 0, ConfigError, "batch must be positive (got ", batch, ")");
   pieces = batch_pieces(batch, comm->size(), comm->rank(), s.get_int("accumulate"));
-  check_memory(mc, batch);  // before building anything
+  check_memory(mc, batch, comm->size(), s.get_int("accumulate"));  // before building anything
   LRA_CHECK(!data.train.examples.empty(), DataError, "the training split is empty (",
             data.train.source, ")");
   LRA_CHECK(!data.val.examples.empty(), DataError, "the validation split is empty (",
@@ -152,7 +152,7 @@ Session::Session(const Settings& s_, const TaskInfo& task_, const TaskData& data
   model = std::make_unique<LraModel>(mc);
   named = model->named_parameters();
   params = model->parameters();
-  grad_sync = std::make_unique<GradientSync>(params, *comm);
+  grad_sync = std::make_unique<GradientSync>(params, *comm, opt.bucket_bytes);
   nn::AdamConfig ac;
   ac.weight_decay = float(s.get_float("weight_decay"));
   adam = std::make_unique<nn::Adam>(named, ac);

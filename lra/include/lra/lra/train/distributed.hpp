@@ -13,15 +13,17 @@
 // first, so with attn_dropout > 0 a Reformer piece draws other (equally distributed) masks.
 //
 // Communicator: the serial one (rank 0 of 1) always exists; with LRA_HAVE_MPI and a launch
-// under mpirun, world() is MPI_COMM_WORLD with MPI_ERRORS_RETURN, so a failed collective (a
-// rank died) throws DistributedError naming the operation instead of hanging or aborting.
+// under mpirun, world() is MPI_COMM_WORLD with MPI_ERRORS_RETURN, so a failed collective throws
+// DistributedError naming the operation instead of aborting (a rank that dies: report_lost_ranks).
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "lra/autograd/grad_ready.hpp"
 #include "lra/autograd/var.hpp"
 #include "lra/core/error.hpp"
 #include "lra/lra/data/dataset.hpp"
@@ -45,6 +47,13 @@ class Communicator {
   // In-place sums over the ranks; every rank gets the same result.
   virtual void allreduce_sum(float* x, int64_t n) = 0;
   virtual void allreduce_sum(double* x, int64_t n) = 0;
+  // The same sum, started and left running (MPI_Iallreduce): x must stay in place, untouched,
+  // until wait_all(). Every rank starts its sums in the same order.
+  virtual void start_allreduce_sum(float* x, int64_t n) = 0;
+  // Lets the library move the started sums on (MPI_Testall; a single-threaded MPI progresses
+  // only inside its calls); true when all have ended.
+  virtual bool test_all() = 0;
+  virtual void wait_all() = 0;  // ends every started sum
   // x on every rank becomes rank 0's x.
   virtual void broadcast(int64_t* x, int64_t n) = 0;
   virtual void barrier() = 0;
@@ -61,6 +70,13 @@ Communicator& serial_communicator();
 // set); finalize_world ends it.
 void init_world(int* argc, char*** argv);
 void finalize_world();
+// For a SIGTERM handler (async-signal-safe). A rank that dies gives the others no MPI error
+// code in Open MPI 4.1 (no fault tolerance built in): mpirun sends the survivors SIGTERM, then
+// SIGKILL a second later. On rank 0 of an MPI job this writes to stderr which ranks on this
+// host have ended ("lra_cpu (rank 0): rank 1 (pid 4242) has ended and mpirun is stopping the
+// job") followed by `then`, and returns true; false, writing nothing, when none has (a SIGTERM
+// from the user, or a rank on another host, which cannot be checked from here).
+bool report_lost_ranks(const char* then);
 // "Open MPI v4.1.4" when compiled with MPI, else "" (lra_cpu info).
 std::string mpi_library_version();
 
@@ -81,17 +97,47 @@ data::Batch batch_rows(const data::Batch& b, int64_t begin, int64_t end);
 
 // ---- forward and backward of one global batch ----------------------------------------------
 
-// Sums parameter gradients over the ranks through one flat buffer (in buckets). A gradient
-// undefined on every rank stays undefined; one missing on some ranks counts as zeros there.
+// Sums parameter gradients over the ranks while the backward pass runs. The parameters,
+// last registered first (the order backward finishes them), are cut into buckets of about
+// `bucket_bytes`; a bucket's sum (start_allreduce_sum) starts as soon as backward has finished
+// all its gradients (autograd/grad_ready.hpp) and every bucket before it has started, so all
+// ranks start them in one order, and the sums of the top layers travel while the layers below
+// are differentiated. A bucket is [its gradients | one 0/1 "defined" flag per parameter]: a
+// gradient undefined on every rank stays undefined; one missing on some ranks counts as zeros
+// there.
+//
+//   {
+//     const GradReadyScope overlap = sync.watch(loss);  // around the step's last backward()
+//     loss.backward();       // buckets start as they fill; test_all() lets them progress
+//   }
+//   sync.finish();           // starts the rest, waits, writes the sums into the gradients
 class GradientSync {
  public:
-  GradientSync(std::vector<Var> params, Communicator& comm);
-  void reduce();
+  static constexpr int64_t kBucketBytes = int64_t(256) << 10;  // > 1 bucket for the cpu presets
+  GradientSync(std::vector<Var> params, Communicator& comm, int64_t bucket_bytes = kBucketBytes);
+  // The backward from `loss` comes: the gradients it does not reach are final now, the others
+  // as it reports them while the returned scope lives (with one rank: nothing to do).
+  GradReadyScope watch(const Var& loss);
+  void finish();
+  size_t buckets() const { return buckets_.size(); }
+  size_t started_in_backward() const { return started_in_backward_; }  // of the last step
 
  private:
+  struct Bucket {
+    int64_t begin = 0, floats = 0;  // in flat_: gradients, then flags
+    size_t waiting = 0;             // parameters whose gradient is not final yet
+  };
+  void gradient_final(size_t i);  // copies parameter i's gradient (or zeros) into its slot
+  void start_ready();             // starts buckets in order while the next one is complete
   std::vector<Var> params_;
   Communicator& comm_;
+  std::vector<Bucket> buckets_;
+  std::vector<size_t> bucket_of_;                     // per parameter
+  std::vector<int64_t> slot_, flag_;                  // per parameter: offsets in flat_
+  std::unordered_map<const VarImpl*, size_t> index_;  // parameter -> i
+  std::vector<char> final_;                           // per parameter, this step
   std::vector<float> flat_;
+  size_t next_ = 0, started_in_backward_ = 0;
 };
 
 struct StepLoss {

@@ -24,10 +24,18 @@ MemoryEstimate estimate_training_memory(const ModelConfig& c, int64_t batch);
 // under its cgroup's memory limit; 0 when neither can be read. `source` names where it came from.
 size_t available_memory_bytes(std::string* source = nullptr);
 
-// ConfigError when the estimate exceeds `available` bytes (0: not known, no check), naming the
-// estimate's parts and the flags to lower (--layers, --dim, --max-len, --batch).
-void check_memory(const ModelConfig& c, int64_t batch, size_t available, const std::string& source);
+// The rows one process holds at a time: a global batch of `batch` rows is cut over `ranks`
+// processes (mpirun -np) and `accumulate` micro-batches, and each forward and backward holds
+// one micro-batch, batch / (ranks x accumulate) rows (rounded up).
+int64_t rows_held(int64_t batch, int ranks, int64_t accumulate);
+
+// ConfigError when the estimate for rows_held(batch, ranks, accumulate) rows exceeds
+// `available` bytes (0: not known, no check), naming the estimate's parts and the flags to
+// lower (--layers, --dim, --max-len, --batch) or raise (--accumulate).
+void check_memory(const ModelConfig& c, int64_t batch, size_t available, const std::string& source,
+                  int ranks = 1, int64_t accumulate = 1);
 // The same against this machine (available_memory_bytes); returns a line saying both figures.
-std::string check_memory(const ModelConfig& c, int64_t batch);
+std::string check_memory(const ModelConfig& c, int64_t batch, int ranks = 1,
+                         int64_t accumulate = 1);
 
 }  // namespace lra

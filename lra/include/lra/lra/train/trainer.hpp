@@ -95,6 +95,7 @@ struct TrainOptions {
   std::string data_dir;                     // recorded in config.json (for eval and resume)
   std::map<std::string, std::string> info;  // extra facts for config.json (command, version)
   Communicator* comm = nullptr;             // the ranks sharing each batch (nullptr: world())
+  int64_t bucket_bytes = GradientSync::kBucketBytes;  // gradient sums per MPI call
 };
 
 // Runs a training job with resolved settings. Throws DivergedError on NaN/Inf (after saving
