@@ -28,6 +28,7 @@
 //     `--attn k=32` for the intended Text value. The paper and the Nyströmformer PyTorch LRA
 //     re-implementation use k = 256 (its E is (H, k, N), N(0, 0.02), shared across layers).
 // E ties the model to max_len; no causal variant.
+#include <algorithm>
 #include <cmath>
 
 #include "key_mask.hpp"
@@ -63,8 +64,8 @@ class Linformer : public MultiHeadAttention {
              const nn::ForwardContext& ctx) override {
     int64_t n = q.size(2);
     Tensor valid = valid_mask(lengths, ctx, q.size(0), n);
-    Var em = mul(slice(e_, 1, 0, n), Var(valid));  // (B, 1, k, N)
-    Var fm = f_.defined() ? mul(slice(f_, 1, 0, n), Var(valid)) : em;
+    Var em = masked(slice(e_, 1, 0, n), valid);  // (B, 1, k, N), or (k, N) with no padding
+    Var fm = f_.defined() ? masked(slice(f_, 1, 0, n), valid) : em;
     Var kp = project(em, k), vp = project(fm, v);  // (B, H, k, d)
     Var p = softmax(matmul(q, kp, false, true), {}, 1.0f / std::sqrt(float(head_dim_)));
     p = dropout(p, attn_dropout_, ctx.key(path() + ".attn_dropout"), ctx.training,
@@ -76,9 +77,11 @@ class Linformer : public MultiHeadAttention {
                        const nn::ForwardContext& ctx) override {
     int64_t n = q.size(2);
     Tensor valid = valid_mask(lengths, ctx, q.size(0), n);
-    Tensor em = kern::binary(kern::Binary::Mul, e_.data().slice(1, 0, n), valid);
-    Tensor fm =
-        f_.defined() ? kern::binary(kern::Binary::Mul, f_.data().slice(1, 0, n), valid) : em;
+    auto masked_t = [&](const Var& e) {
+      Tensor en = e.data().slice(1, 0, n);
+      return valid.defined() ? kern::binary(kern::Binary::Mul, en, valid) : en;
+    };
+    Tensor em = masked_t(e_), fm = f_.defined() ? masked_t(f_) : em;
     Tensor p = kern::softmax(kern::matmul(q, kern::matmul(em, k), false, true), {},
                              1.0f / std::sqrt(float(head_dim_)));
     return kern::matmul(p, fm);  // W = P F̃  (B, H, N, N)
@@ -95,19 +98,29 @@ class Linformer : public MultiHeadAttention {
     const int64_t b = x.size(0), h = x.size(1), n = x.size(2), d = x.size(3);
     Var flat = reshape(permute(x, {0, 2, 1, 3}), {b, 1, n, h * d});
     Var y = matmul(e, flat);  // (B, 1, k, H·d)
-    return permute(reshape(y, {b, e.size(2), h, d}), {0, 2, 1, 3});
+    return permute(reshape(y, {b, e.size(-2), h, d}), {0, 2, 1, 3});
   }
 
-  // (B, 1, 1, N): 1 at valid positions, 0 at pads and at keys the key mask hides.
+  // Ẽ = E_N ∘ valid (B, 1, k, N); with nothing to hide, E_N itself (k, N), which matmul
+  // broadcasts over the batch: no (B, k, N) copy, and its gradient Σ_b dK'_b K_bᵀ is summed
+  // GEMM by GEMM into one (k, N) buffer (matmul_reduced in autograd/src/matmul.cpp) instead of
+  // a (B, k, N) gradient, a mask product and a sum over b.
+  static Var masked(const Var& e_n, const Tensor& valid) {
+    return valid.defined() ? mul(e_n, Var(valid)) : e_n;
+  }
+
+  // (B, 1, 1, N): 1 at valid positions, 0 at pads and at keys the key mask hides; undefined
+  // when every position of every row is valid.
   Tensor valid_mask(const Tensor& lengths, const nn::ForwardContext& ctx, int64_t b,
                     int64_t n) const {
     LRA_CHECK(n <= max_len_, ShapeError, "linformer: length ", n, " exceeds max_len ", max_len_,
               " (E is (k, max_len))");
     const Tensor km = keymask::checked(ctx, b, n, "linformer");
-    if (!lengths.defined() && !km.defined()) return Tensor::ones({b, 1, 1, n});  // no padding
-    Tensor m = Tensor::zeros({b, 1, 1, n});
     std::vector<int32_t> lens =
         lengths.defined() ? lengths.to_ints() : std::vector<int32_t>(size_t(b), int32_t(n));
+    const bool full = std::all_of(lens.begin(), lens.end(), [n](int32_t l) { return l >= n; });
+    if (full && !km.defined()) return Tensor();  // no padding
+    Tensor m = Tensor::zeros({b, 1, 1, n});
     const int32_t* ok = km.defined() ? km.data<int32_t>() : nullptr;
     float* p = m.data<float>();
     for (int64_t bi = 0; bi < b; ++bi)

@@ -12,7 +12,8 @@
 // Other broadcast operands (e.g. Linformer's (B, 1, k, N) projection against (B, H, N, d) keys):
 // the gradient is accumulated GEMM by GEMM with beta = 1 over the broadcast batch entries
 // (matmul_reduced), never materialised for the full batch and then summed (a (B, H, k, N)
-// temporary and a sum_to pass).
+// temporary and a sum_to pass); when every batch axis is summed (Linformer's (k, N) E without
+// padding) that is one kern::matmul_sum, whose tile tasks each add up all the entries.
 #include "lra/autograd/ops.hpp"
 
 namespace lra {
@@ -52,6 +53,8 @@ Tensor matmul_reduced(const Tensor& x, const Tensor& y, bool tx, bool ty, const 
       kept.push_back(full[d]);
   }
   if (lead < 0 || summed.empty()) return reduce_to(kern::matmul(x, y, tx, ty), target);
+  // every batch axis summed: one (M, N) sum, its tiles split over the threads (not per entry)
+  if (kept.numel() == 1) return kern::matmul_sum(x, y, tx, ty).reshape(target);
   auto expanded = [&](const Tensor& t) {
     Dims s = full;
     s.push_back(t.size(-2));

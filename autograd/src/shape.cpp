@@ -14,26 +14,26 @@
 namespace lra {
 
 Var reshape(const Var& x, const Dims& shape) {
-  return make_result(x.data().reshape(shape), "reshape", {x},
-                     [sx = x.shape()](const Tensor& g, InputGrads& in) {
-                       if (in.needs(0)) in.set(0, g.reshape(sx));
-                     });
+  return make_view_result(x.data().reshape(shape), "reshape", x,
+                          [sx = x.shape()](const Tensor& g, InputGrads& in) {
+                            if (in.needs(0)) in.set(0, g.reshape(sx));
+                          });
 }
 
 Var permute(const Var& x, const std::vector<int>& order) {
   Tensor y = x.data().permute(order);  // validates order
   std::vector<int> inverse(order.size());
   for (size_t i = 0; i < order.size(); ++i) inverse[size_t(wrap_axis(order[i], x.dim()))] = int(i);
-  return make_result(y, "permute", {x}, [inverse](const Tensor& g, InputGrads& in) {
+  return make_view_result(y, "permute", x, [inverse](const Tensor& g, InputGrads& in) {
     if (in.needs(0)) in.set(0, g.permute(inverse));
   });
 }
 
 Var transpose(const Var& x, int a, int b) {
-  return make_result(x.data().transpose(a, b), "transpose", {x},
-                     [a, b](const Tensor& g, InputGrads& in) {
-                       if (in.needs(0)) in.set(0, g.transpose(a, b));
-                     });
+  return make_view_result(x.data().transpose(a, b), "transpose", x,
+                          [a, b](const Tensor& g, InputGrads& in) {
+                            if (in.needs(0)) in.set(0, g.transpose(a, b));
+                          });
 }
 
 Var slice(const Var& x, int axis, int64_t start, int64_t end) {
@@ -50,9 +50,10 @@ Var slice(const Var& x, int axis, int64_t start, int64_t end) {
 
 Var unsqueeze(const Var& x, int axis) {
   int a = wrap_axis(axis, x.dim() + 1);
-  return make_result(x.data().unsqueeze(a), "unsqueeze", {x}, [a](const Tensor& g, InputGrads& in) {
-    if (in.needs(0)) in.set(0, g.squeeze(a));
-  });
+  return make_view_result(x.data().unsqueeze(a), "unsqueeze", x,
+                          [a](const Tensor& g, InputGrads& in) {
+                            if (in.needs(0)) in.set(0, g.squeeze(a));
+                          });
 }
 
 Var expand(const Var& x, const Dims& shape) {

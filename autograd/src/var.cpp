@@ -1,6 +1,5 @@
 #include "lra/autograd/var.hpp"
 
-#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -11,11 +10,10 @@ namespace lra {
 namespace {
 thread_local bool g_grad_enabled = true;
 
-// Ops whose backward only re-views its gradient, so it may arrive in any layout.
+// Ops whose backward only re-views its gradient (make_view_result), so it may arrive in any
+// layout. A leaf's gradient is read by optimisers: it stays contiguous.
 bool layout_free(const Node* node) {
-  if (!node) return false;  // a leaf's gradient is read by optimisers: keep it contiguous
-  const std::string_view op = node->op;
-  return op == "permute" || op == "transpose" || op == "reshape" || op == "unsqueeze";
+  return node && node->grad_layout_free;
 }
 
 // Adds g into v's gradient. The first contribution is taken without a copy, and in its own
@@ -140,6 +138,12 @@ Var make_result(Tensor out, const char* op, std::vector<Var> inputs, BackwardFn 
     node->out_version = r.data().version();
     r.impl()->node = std::move(node);
   }
+  return r;
+}
+
+Var make_view_result(Tensor out, const char* op, const Var& x, BackwardFn backward) {
+  Var r = make_result(std::move(out), op, {x}, std::move(backward));
+  if (r.impl()->node) r.impl()->node->grad_layout_free = true;
   return r;
 }
 

@@ -239,8 +239,10 @@ bool use_own_kernel(int64_t M, int64_t N, int64_t K) {
 }
 
 // c (batch..., M, N) = alpha op(A) op(B) + beta c with the own kernel (Note [own kernel]).
+// sum_batch: c is one (M, N) matrix = the sum over the batch entries, in entry order (each
+// tile task adds entry after entry with beta = 1: the same sums as one product per entry).
 void own_gemm(float* c, const Dims& batch, int64_t M, int64_t N, int64_t K, const Operand& A,
-              const Operand& B, float alpha, float beta) {
+              const Operand& B, float alpha, float beta, bool sum_batch = false) {
   const int64_t nbatch = batch.numel();
   auto offset = [&](const Operand& op, int64_t bi) {
     int64_t o = 0;
@@ -252,19 +254,24 @@ void own_gemm(float* c, const Dims& batch, int64_t M, int64_t N, int64_t K, cons
   };
   bool b_shared = true;  // one op(B) for every batch entry (a weight)
   for (int d = 0; d < batch.size(); ++d) b_shared = b_shared && B.batch_strides[d] == 0;
-  // op(B) with contiguous rows: in place, or a transposed copy (K, N) per distinct entry.
+  // op(B) with contiguous rows: in place, or a transposed copy (K, N) per distinct entry,
+  // packed in blocks of kPackCols columns as separate tasks, so that one large entry (e.g. a
+  // (64, 1024) op(B) of matmul_reduced's per-entry products) is not packed by one thread.
   Tensor packed;
   const int64_t nb_b = B.trans ? (b_shared ? 1 : nbatch) : 0;
   if (B.trans) {
     packed = Tensor::empty({nb_b, K, N});
     float* pk = packed.data<float>();
-    parallel_for(nb_b, 1, [&](int64_t e0, int64_t e1) {
-      for (int64_t e = e0; e < e1; ++e) {
+    constexpr int64_t kPackCols = 256;
+    const int64_t blocks = (N + kPackCols - 1) / kPackCols;
+    parallel_for(nb_b * blocks, 1, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t e = t / blocks, j_end = std::min(N, (t % blocks + 1) * kPackCols);
         const float* src = B.p + offset(B, e);  // stored (N, K), row stride ld
         float* dst = pk + e * K * N;
-        for (int64_t j0 = 0; j0 < N; j0 += 16)
+        for (int64_t j0 = t % blocks * kPackCols; j0 < j_end; j0 += 16)
           for (int64_t k0 = 0; k0 < K; k0 += 16)
-            for (int64_t j = j0; j < std::min(N, j0 + 16); ++j)
+            for (int64_t j = j0; j < std::min(j_end, j0 + 16); ++j)
               for (int64_t k = k0; k < std::min(K, k0 + 16); ++k)
                 dst[k * N + j] = src[j * B.ld + k];
       }
@@ -308,18 +315,28 @@ void own_gemm(float* c, const Dims& batch, int64_t M, int64_t N, int64_t K, cons
   // Tiles of C: 96 x 256, halved (columns first) until there are a few tasks per thread. The
   // tiling never changes how an element is summed, so the result is the same for any tiling.
   int64_t mb = kMB, nb = kNB;
+  const int64_t task_batch = sum_batch ? 1 : nbatch;
   auto tasks_for = [&](int64_t m, int64_t n) {
-    return nbatch * ((M + m - 1) / m) * ((N + n - 1) / n);
+    return task_batch * ((M + m - 1) / m) * ((N + n - 1) / n);
   };
   const int64_t want = 4 * int64_t(num_threads());
   while (tasks_for(mb, nb) < want && nb > kNR) nb = std::max(kNR, nb / 2);
   while (tasks_for(mb, nb) < want && mb > kMR) mb = std::max(kMR, mb / 2 / kMR * kMR);
   const int64_t tm = (M + mb - 1) / mb, tn = (N + nb - 1) / nb;
-  parallel_for(nbatch * tm * tn, 1, [&](int64_t t0, int64_t t1) {
+  parallel_for(task_batch * tm * tn, 1, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
-      const int64_t bi = t / (tm * tn), r = t % (tm * tn), im = r / tn, in = r % tn;
-      kernel_block(im * mb, std::min(M, (im + 1) * mb), in * nb, std::min(N, (in + 1) * nb), K,
-                   A.p + offset(A, bi), ars, acs, b_of(bi), ldb, c + bi * M * N, N, alpha, beta);
+      const int64_t r = t % (tm * tn), im = r / tn, in = r % tn;
+      const int64_t i0 = im * mb, i1 = std::min(M, i0 + mb), j0 = in * nb,
+                    j1 = std::min(N, j0 + nb);
+      if (sum_batch) {
+        for (int64_t bi = 0; bi < nbatch; ++bi)
+          kernel_block(i0, i1, j0, j1, K, A.p + offset(A, bi), ars, acs, b_of(bi), ldb, c, N, alpha,
+                       bi == 0 ? beta : 1.0f);
+      } else {
+        const int64_t bi = t / (tm * tn);
+        kernel_block(i0, i1, j0, j1, K, A.p + offset(A, bi), ars, acs, b_of(bi), ldb,
+                     c + bi * M * N, N, alpha, beta);
+      }
     }
   });
 }
@@ -474,6 +491,33 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
               trans_b ? CblasTrans : CblasNoTrans, blas_int(m, "m"), blas_int(n, "n"),
               blas_int(k, "k"), alpha, a, blas_int(lda, "lda"), b, blas_int(ldb, "ldb"), beta, c,
               blas_int(ldc, "ldc"));
+}
+
+Tensor matmul_sum(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
+  const Problem p = check(a, b, trans_a, trans_b);
+  const int64_t nbatch = p.batch.numel();
+  Tensor c = Tensor::zeros({p.M, p.N});
+  if (c.numel() == 0 || nbatch == 0 || p.K == 0) return c;
+  const Operand A = prepare(a, trans_a, p.batch), B = prepare(b, trans_b, p.batch);
+#if defined(__AVX512F__)
+  if (use_own_kernel(p.M, p.N, p.K)) {
+    own_gemm(c.data<float>(), p.batch, p.M, p.N, p.K, A, B, 1.0f, 0.0f, /*sum_batch=*/true);
+    return c;
+  }
+#endif
+  // one product per entry, added in entry order
+  for (int64_t bi = 0; bi < nbatch; ++bi) {
+    Operand Ae = A, Be = B;
+    int64_t rem = bi;
+    for (int d = p.batch.size() - 1; d >= 0; --d) {
+      Ae.p += (rem % p.batch[d]) * A.batch_strides[d];
+      Be.p += (rem % p.batch[d]) * B.batch_strides[d];
+      rem /= p.batch[d];
+    }
+    Ae.batch_strides = Be.batch_strides = Dims{};
+    gemm(c.data<float>(), Dims{}, p.M, p.N, p.K, Ae, Be, 1.0f, bi == 0 ? 0.0f : 1.0f);
+  }
+  return c;
 }
 
 void matmul_into(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a, bool trans_b,

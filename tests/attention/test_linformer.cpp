@@ -12,6 +12,7 @@ TEST_CASE("linformer: fast path equals the dense face (W = P E), padding include
                                   test::small_options(32, {{"k", "5"}, {"share_kv", share}}));
     CHECK(test::fast_vs_dense(*m, 12, test::lengths_of({12, 7})) < 1e-5f);
     CHECK(test::fast_vs_dense(*m, 20, test::lengths_of({1, 20}), 4, 2.0f) < 1e-5f);
+    CHECK(test::fast_vs_dense(*m, 12, test::lengths_of({12, 12})) < 1e-5f);  // no padding
   }
 }
 
@@ -34,6 +35,44 @@ TEST_CASE("linformer: gradients match finite differences") {
                                   test::small_options(8, {{"k", "4"}, {"share_kv", share}}));
     auto r = test::mixer_gradcheck(*m, 6, test::lengths_of({6, 4}));
     CHECK_MESSAGE(r.ok, r.report);
+    r = test::mixer_gradcheck(*m, 6, test::lengths_of({6, 6}));  // no padding: E unmasked
+    CHECK_MESSAGE(r.ok, r.report);
+  }
+}
+
+TEST_CASE("linformer: without padding, E (k, N) is broadcast and gets the masked path's gradient") {
+  // Full lengths and no key mask take E_N as it is (its gradient summed GEMM by GEMM over the
+  // batch); an all-ones key mask forces the (B, 1, k, N) mask product: same outputs and
+  // parameter gradients up to the order of dE's sum over the batch.
+  for (const char* share : {"true", "false"}) {
+    CAPTURE(share);
+    auto m = attn::make_mechanism("linformer",
+                                  test::small_options(12, {{"k", "5"}, {"share_kv", share}}));
+    Var x(test::random_tensor({3, 12, 16}, 21));
+    const Tensor lens = test::lengths_of({12, 12, 12});
+    auto run = [&](const Tensor& key_mask) {
+      nn::ForwardContext ctx;
+      ctx.key_mask = key_mask;
+      for (auto& p : m->named_parameters()) p.second.zero_grad();
+      Var y = m->forward(x, lens, ctx);
+      sum_all(mul(y, y)).backward();
+      std::vector<std::vector<float>> out{y.data().contiguous().to_floats()};
+      for (auto& p : m->named_parameters()) out.push_back(p.second.grad().to_floats());
+      return out;
+    };
+    const auto plain = run({}), masked = run(test::random_key_mask(3, 12, 1, 0.0f));  // all ones
+    REQUIRE(plain.size() == masked.size());
+    for (size_t t = 0; t < plain.size(); ++t) {
+      CAPTURE(t);
+      REQUIRE(plain[t].size() == masked[t].size());
+      float worst = 0.0f, largest = 0.0f;
+      for (size_t i = 0; i < plain[t].size(); ++i) {
+        worst = std::max(worst, std::fabs(plain[t][i] - masked[t][i]));
+        largest = std::max(largest, std::fabs(masked[t][i]));
+      }
+      CHECK(largest > 0.0f);
+      CHECK(worst <= 1e-5f * std::max(1.0f, largest));
+    }
   }
 }
 

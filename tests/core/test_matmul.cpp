@@ -211,6 +211,41 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("matmul_sum: the sum over the batch of per-entry products, bit for bit") {
+  // Linformer's dE = Σ_b dY_b X_bᵀ: (3, 1, 70, 24) x (3, 1, 130, 24)ᵀ (own kernel, packed
+  // op(B)); a broadcast operand ((24, 33) against a (2, 3, 24) batch); a shape under the own
+  // kernel's minimum (N < 8: the per-entry fallback). Each against matmul_into with beta = 1
+  // in entry order (the same sums) and against the double-precision reference.
+  struct Case {
+    Tensor a, b;
+    bool ta, tb;
+  };
+  const Case cases[] = {{rnd({3, 1, 70, 24}, 41), rnd({3, 1, 130, 24}, 42), false, true},
+                        {rnd({2, 3, 24, 40}, 43), rnd({24, 33}, 44), true, false},
+                        {rnd({4, 9, 5}, 45), rnd({4, 5, 3}, 46), false, false}};
+  for (const Case& c : cases) {
+    Dims shape;
+    const std::vector<double> ref = ref_matmul(c.a, c.b, c.ta, c.tb, shape);
+    const int64_t m = shape[shape.size() - 2], n = shape[shape.size() - 1];
+    for (int threads : {1, 2}) {
+      set_num_threads(threads);
+      Tensor got = kern::matmul_sum(c.a, c.b, c.ta, c.tb);
+      REQUIRE(got.shape() == Dims{m, n});
+      Tensor full = kern::matmul(c.a, c.b, c.ta, c.tb).reshape({-1, m, n});
+      Tensor want = Tensor::zeros({m, n});
+      for (int64_t e = 0; e < full.size(0); ++e) kern::axpy_(want, full.select(0, e));
+      const std::vector<float> g = got.to_floats(), w = want.to_floats();
+      CHECK(g == w);
+      for (int64_t i = 0; i < m * n; ++i) {
+        double sum = 0.0;
+        for (int64_t e = 0; e < full.size(0); ++e) sum += ref[size_t(e * m * n + i)];
+        CHECK(g[size_t(i)] == doctest::Approx(sum).epsilon(1e-4));
+      }
+    }
+    set_num_threads(0);
+  }
+}
+
 TEST_CASE("sgemm on raw pointers: every transpose, strides, alpha and beta") {
   for (bool ta : {false, true})
     for (bool tb : {false, true})

@@ -83,11 +83,16 @@ struct Node {
   std::vector<uint64_t> input_versions;
   std::weak_ptr<Storage> out_storage;
   uint64_t out_version = 0;
+  // Set by view ops whose backward only re-views its gradient (reshape, permute, transpose,
+  // unsqueeze): the var's gradient may then stay in whatever layout it arrives in.
+  bool grad_layout_free = false;
 };
 
 // Record the result of an op: returns a Var holding `out` with a Node when grad mode is on
 // and any input requires a gradient; otherwise a plain leaf (no history, nothing saved).
 Var make_result(Tensor out, const char* op, std::vector<Var> inputs, BackwardFn backward);
+// Same for a view op whose backward only re-views g: marks its node grad_layout_free.
+Var make_view_result(Tensor out, const char* op, const Var& x, BackwardFn backward);
 
 // ---- grad mode ---------------------------------------------------------------------------
 bool grad_enabled();

@@ -57,6 +57,10 @@ float max_abs(const Tensor& x);
 // Batch dims broadcast (e.g. a (B, M, K) with b (K, N)). Result (..., M, N).
 // Views whose last or second-last stride is 1 go to BLAS without a copy.
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
+// Σ over the (broadcast) batch entries of op(a) op(b): one (M, N) matrix, summed entry after
+// entry in order (the same sums as a product per entry added up in order), never a (..., M, N)
+// temporary. The gradient of an operand broadcast over the batch (e.g. Linformer's E).
+Tensor matmul_sum(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
 // c = alpha * op(a) op(b) + beta * c, into an existing contiguous c of the right shape.
 void matmul_into(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a, bool trans_b,
                  float alpha = 1.0f, float beta = 0.0f);
