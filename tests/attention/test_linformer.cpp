@@ -48,7 +48,7 @@ TEST_CASE("linformer: without padding, E (k, N) is broadcast and gets the masked
     CAPTURE(share);
     auto m = attn::make_mechanism("linformer",
                                   test::small_options(12, {{"k", "5"}, {"share_kv", share}}));
-    Var x(test::random_tensor({3, 12, 16}, 21));
+    Var x(test::randn({3, 12, 16}, 21));
     const Tensor lens = test::lengths_of({12, 12, 12});
     auto run = [&](const Tensor& key_mask) {
       nn::ForwardContext ctx;

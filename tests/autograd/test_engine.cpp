@@ -140,13 +140,13 @@ TEST_CASE("engine: a permuted gradient is summed in its own layout and lands con
 TEST_CASE("engine: view ops mark their node layout-free, other ops do not") {
   // A var made by a view op keeps a strided gradient as it arrives; any other var (here
   // slice's and mul's) gets it contiguous, since its backward may read it row by row.
-  Var x = Var::param(rnd({2, 3, 4}, 7));
+  Var x = Var::param(randu({2, 3, 4}, 7));
   Var views[] = {reshape(x, {6, 4}), permute(x, {2, 0, 1}), transpose(x, 0, 2), unsqueeze(x, 1)};
   for (const Var& v : views) CHECK(v.impl()->node->grad_layout_free);
   Var s = slice(x, 1, 0, 2), m = mul(x, x);
   CHECK_FALSE(s.impl()->node->grad_layout_free);
   CHECK_FALSE(m.impl()->node->grad_layout_free);
-  Var t = transpose(x, 1, 2), w = mul(x, Var(rnd({2, 3, 4}, 8)));
+  Var t = transpose(x, 1, 2), w = mul(x, Var(randu({2, 3, 4}, 8)));
   Var tt = transpose(t, 1, 2), wt = transpose(w, 1, 2);  // both hand back a strided gradient
   add(sum_all(tt), sum_all(wt)).backward(/*retain_graph=*/true);
   CHECK_FALSE(t.grad().is_contiguous());

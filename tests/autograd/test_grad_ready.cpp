@@ -11,16 +11,12 @@
 #include "lra/autograd/grad_ready.hpp"
 #include "lra/autograd/ops.hpp"
 #include "lra/core/rng.hpp"
+#include "test_util.hpp"
 
 using namespace lra;
+using namespace lra::test;
 
 namespace {
-
-Tensor rnd(const Dims& shape, uint64_t seed) {
-  Tensor t = Tensor::empty(shape);
-  fill_uniform(t, rng_key(seed, {rng_tag("test_grad_ready")}), -1.0f, 1.0f);
-  return t;
-}
 
 std::vector<float> values(const Tensor& t) {
   const Tensor c = t.contiguous();
@@ -31,10 +27,10 @@ std::vector<float> values(const Tensor& t) {
 
 TEST_CASE("grad ready: each leaf once, with its final gradient, the top layer first") {
   // Two layers, w1 read twice (also by the top layer), unused never reached.
-  Var x = Var::param(rnd({4, 3}, 1));
-  Var w1 = Var::param(rnd({3, 3}, 2));
-  Var w2 = Var::param(rnd({3, 2}, 3));
-  Var unused = Var::param(rnd({2}, 4));
+  Var x = Var::param(randu({4, 3}, 1));
+  Var w1 = Var::param(randu({3, 3}, 2));
+  Var w2 = Var::param(randu({3, 2}, 3));
+  Var unused = Var::param(randu({2}, 4));
   Var h = tanh(matmul(x, w1));
   Var y = sum_all(add(matmul(h, w2), sum_all(w1)));
   std::vector<VarImpl*> leaves = graph_leaves(y);  // what backward will report
@@ -64,8 +60,8 @@ TEST_CASE("grad ready: each leaf once, with its final gradient, the top layer fi
 }
 
 TEST_CASE("grad ready: a nested backward reports nothing, the outer pass reports its leaves") {
-  Var x = Var::param(rnd({2, 3}, 5));
-  Var w = Var::param(rnd({2, 3}, 6));
+  Var x = Var::param(randu({2, 3}, 5));
+  Var w = Var::param(randu({2, 3}, 6));
   const Tensor xd = x.data();
   Tensor saved;
   {

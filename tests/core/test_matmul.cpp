@@ -220,9 +220,9 @@ TEST_CASE("matmul_sum: the sum over the batch of per-entry products, bit for bit
     Tensor a, b;
     bool ta, tb;
   };
-  const Case cases[] = {{rnd({3, 1, 70, 24}, 41), rnd({3, 1, 130, 24}, 42), false, true},
-                        {rnd({2, 3, 24, 40}, 43), rnd({24, 33}, 44), true, false},
-                        {rnd({4, 9, 5}, 45), rnd({4, 5, 3}, 46), false, false}};
+  const Case cases[] = {{randu({3, 1, 70, 24}, 41), randu({3, 1, 130, 24}, 42), false, true},
+                        {randu({2, 3, 24, 40}, 43), randu({24, 33}, 44), true, false},
+                        {randu({4, 9, 5}, 45), randu({4, 5, 3}, 46), false, false}};
   for (const Case& c : cases) {
     Dims shape;
     const std::vector<double> ref = ref_matmul(c.a, c.b, c.ta, c.tb, shape);

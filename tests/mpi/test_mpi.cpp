@@ -17,6 +17,7 @@
 #include "lra/lra/train/distributed.hpp"
 #include "lra/lra/train/trainer.hpp"
 #include "lra/task_helpers.hpp"
+#include "test_util.hpp"
 
 using namespace lra;
 
@@ -135,20 +136,16 @@ TEST_CASE("mpi: gradient buckets start during the backward and sum to the blocki
   REQUIRE(world().size() == 2);
   // Four layers h = tanh(h W_l + b_l) on rank-dependent inputs; `unused` is in no graph,
   // `only0` in rank 0's alone.
-  auto rnd = [](const Dims& shape, uint64_t seed) {
-    Tensor t = Tensor::empty(shape);
-    fill_uniform(t, rng_key(seed, {rng_tag("test_mpi_sync")}), -1.0f, 1.0f);
-    return t;
-  };
+  using test::randu;
   std::vector<Var> params;
   for (uint64_t l = 0; l < 4; ++l) {
-    params.push_back(Var::param(rnd({16, 16}, 10 + l)));
-    params.push_back(Var::param(rnd({16}, 20 + l)));
+    params.push_back(Var::param(randu({16, 16}, 10 + l)));
+    params.push_back(Var::param(randu({16}, 20 + l)));
   }
-  Var unused = Var::param(rnd({16}, 30)), only0 = Var::param(rnd({16}, 31));
+  Var unused = Var::param(randu({16}, 30)), only0 = Var::param(randu({16}, 31));
   params.push_back(unused);
   params.push_back(only0);
-  const Var x(rnd({8, 16}, 40 + uint64_t(world().rank())));
+  const Var x(randu({8, 16}, 40 + uint64_t(world().rank())));
   auto loss = [&] {
     for (Var& p : params) p.zero_grad();
     Var h = x;
