@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <vector>
 
 extern char** environ;
 
@@ -58,12 +59,16 @@ pid_t spawn(const Spawn& s, posix_spawn_file_actions_t* fa, std::string& error) 
   return pid;
 }
 
-// SIGKILL to pid and every process below it (/proc/<pid>/task/<pid>/children), lowest first,
-// so that no grandchild (sh -c "sleep 5") lives on holding our pipe or the caller's stderr.
+// SIGKILL to pid and every process below it (/proc/<pid>/task/<pid>/children), so that no
+// grandchild (sh -c "sleep 5") lives on holding our pipe or the caller's stderr. The parent
+// goes first: killed after its children, a shell could see them die and exit 137 on its own,
+// and the caller would read "exited with status 137" instead of "killed by signal 9".
 void kill_tree(pid_t pid) {
+  std::vector<pid_t> children;
   std::ifstream f("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
-  for (pid_t c; f >> c;) kill_tree(c);
+  for (pid_t c; f >> c;) children.push_back(c);
   kill(pid, SIGKILL);
+  for (const pid_t c : children) kill_tree(c);
 }
 
 }  // namespace
