@@ -1,5 +1,6 @@
-// lra_cpu eval --run DIR [--split test|val] [--checkpoint best|last]: re-evaluate a saved
-// checkpoint of a run exactly as training did, and compare with what training recorded.
+// lra_cpu eval --run DIR [--split test|val] [--checkpoint best|last] [--predictions FILE]:
+// re-evaluate a saved checkpoint of a run exactly as training did, compare with what training
+// recorded, and optionally write every example's answer.
 #include <cstdio>
 
 #include "commands.hpp"
@@ -25,6 +26,9 @@ void add_eval_command(CLI::App& app, Action& action) {
       ->check(CLI::IsMember({"best", "last"}))
       ->capture_default_str();
   cmd->add_option("--data", a->o.data_dir, "data folder (default: the one the run read)");
+  cmd->add_option("--predictions", a->o.predictions,
+                  "also write one line per example to this TSV file: index, label, predicted, "
+                  "correct, loss and each class's probability");
   cmd->add_option("--threads", a->o.threads,
                   "worker threads (default: the run's; the same count reproduces exactly)");
   cmd->callback([a, &action]() {
@@ -46,6 +50,9 @@ void add_eval_command(CLI::App& app, Action& action) {
           a->o.checkpoint.c_str(), (long long)r.checkpoint_step, a->o.split.c_str(), r.accuracy,
           r.majority_class.c_str(), r.majority, r.loss, (long long)r.examples);
       if (!r.note.empty()) std::printf("note: %s\n", r.note.c_str());
+      if (!a->o.predictions.empty())
+        std::printf("wrote %lld predictions to %s\n", (long long)r.examples,
+                    a->o.predictions.c_str());
       if (!r.has_recorded) {
         std::printf("training recorded no %s accuracy for this checkpoint\n", a->o.split.c_str());
         return 0;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "lra/core/io.hpp"
 #include "lra/lra/measure/report.hpp"
@@ -319,6 +320,46 @@ TEST_CASE("trainer: eval of the saved best checkpoint reproduces the recorded ac
   CHECK(last.checkpoint_step == 8);
   CHECK(last.has_recorded);  // step 8 was evaluated on val
   CHECK(last.accuracy == last.recorded);
+
+  // --predictions: one line per example that agrees with the accuracy and the loss
+  eo.split = "test";
+  eo.checkpoint = "best";
+  eo.predictions = (dir / "predictions.tsv").string();
+  const RunEval with = evaluate_run(dir.string(), eo);
+  CHECK(with.accuracy == test.accuracy);
+  std::ifstream f(eo.predictions);
+  std::string line;
+  REQUIRE(std::getline(f, line));
+  CHECK(line.rfind("index\tlabel\tpredicted\tcorrect\tloss\tp_", 0) == 0);
+  int64_t rows = 0, correct = 0;
+  double loss = 0.0;
+  while (std::getline(f, line)) {
+    std::istringstream in(line);
+    int64_t index = -1;
+    int label = -1, predicted = -1, right = -1;
+    double l = -1.0, sum = 0.0, best = -1.0;
+    in >> index >> label >> predicted >> right >> l;
+    CHECK(index == rows);
+    int argmax = -1;
+    for (int c = 0; c < 10; ++c) {
+      double q = -1.0;
+      in >> q;
+      if (q > best) best = q, argmax = c;
+      sum += q;
+    }
+    CHECK(in);
+    CHECK(predicted == argmax);
+    CHECK(right == (label == predicted ? 1 : 0));
+    CHECK(sum == doctest::Approx(1.0).epsilon(1e-4));
+    correct += right;
+    loss += l;
+    ++rows;
+  }
+  CHECK(rows == with.examples);
+  CHECK(double(correct) / double(rows) == doctest::Approx(with.accuracy).epsilon(1e-12));
+  CHECK(loss / double(rows) == doctest::Approx(with.loss).epsilon(1e-4));
+  eo.predictions = (dir / "no_such_folder" / "p.tsv").string();
+  CHECK_THROWS_WITH(evaluate_run(dir.string(), eo), doctest::Contains("no_such_folder"));
 }
 
 TEST_CASE("trainer: NaN stops the run naming the step and a parameter, after saving evidence") {

@@ -1,11 +1,15 @@
 // Re-evaluating a run's saved checkpoint exactly as training did (`lra_cpu eval`).
 #include "lra/lra/train/eval_run.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "lra/core/error.hpp"
+#include "lra/core/io.hpp"
 #include "lra/core/threading.hpp"
 #include "lra/lra/tasks/task.hpp"
 #include "lra/lra/train/run.hpp"
@@ -14,6 +18,32 @@
 namespace lra {
 
 using json = nlohmann::json;
+
+namespace {
+
+std::string predictions_tsv(const std::vector<ExamplePrediction>& predictions,
+                            const std::vector<std::string>& class_names) {
+  std::string out = "index\tlabel\tpredicted\tcorrect\tloss";
+  const size_t classes = predictions.empty() ? 0 : predictions.front().probs.size();
+  for (size_t c = 0; c < classes; ++c)
+    out += "\tp_" + (c < class_names.size() ? class_names[c] : std::to_string(c));
+  out += "\n";
+  char buf[64];
+  for (const ExamplePrediction& p : predictions) {
+    const double p_label = std::max(double(p.probs[size_t(p.label)]), 1e-30);
+    std::snprintf(buf, sizeof buf, "%lld\t%d\t%d\t%d\t%.6g", (long long)p.index, p.label,
+                  p.predicted, p.label == p.predicted ? 1 : 0, -std::log(p_label));
+    out += buf;
+    for (const float q : p.probs) {
+      std::snprintf(buf, sizeof buf, "\t%.6g", double(q));
+      out += buf;
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace
 
 RunEval evaluate_run(const std::string& dir, const RunEvalOptions& opt) {
   LRA_CHECK(opt.split == "test" || opt.split == "val", ConfigError, "--split ", opt.split,
@@ -41,7 +71,11 @@ RunEval evaluate_run(const std::string& dir, const RunEvalOptions& opt) {
   if (max_batches > 0)
     r.note = "val is evaluated on its first " + std::to_string(max_batches) + " batches of " +
              s.get("batch") + ", as training did (eval_batches)";
-  EvalResult ev = evaluate(model, split, s.get_int("batch"), mc.max_len, max_batches, opt.progress);
+  std::vector<ExamplePrediction> predictions;
+  EvalResult ev = evaluate(model, split, s.get_int("batch"), mc.max_len, max_batches, opt.progress,
+                           opt.predictions.empty() ? nullptr : &predictions);
+  if (!opt.predictions.empty())
+    write_file_atomic(opt.predictions, predictions_tsv(predictions, task.class_names));
   r.accuracy = ev.accuracy;
   r.majority = data::majority_rate(split);
   std::map<int32_t, int64_t> per_class;

@@ -57,8 +57,33 @@ ModelConfig model_config(const Settings& s, const TaskInfo& task) {
   return c;
 }
 
+namespace {
+
+// Softmax rows of logits (B, C), in double, and the first largest logit of each row.
+void add_predictions(const Tensor& logits, const Tensor& labels, const std::vector<int64_t>& idx,
+                     std::vector<ExamplePrediction>& out) {
+  const std::vector<float> z = logits.to_floats();
+  const std::vector<int32_t> y = labels.to_ints();
+  const size_t classes = size_t(logits.size(1));
+  for (size_t row = 0; row < idx.size(); ++row) {
+    const float* zr = z.data() + row * classes;
+    ExamplePrediction p;
+    p.index = idx[row];
+    p.label = y[row];
+    p.predicted = int32_t(std::max_element(zr, zr + classes) - zr);
+    double sum = 0.0;
+    for (size_t c = 0; c < classes; ++c) sum += std::exp(double(zr[c]) - double(zr[p.predicted]));
+    for (size_t c = 0; c < classes; ++c)
+      p.probs.push_back(float(std::exp(double(zr[c]) - double(zr[p.predicted])) / sum));
+    out.push_back(std::move(p));
+  }
+}
+
+}  // namespace
+
 EvalResult evaluate(LraModel& model, const data::Split& split, int64_t batch_size, int64_t max_len,
-                    int64_t max_batches, const std::function<void(size_t, size_t)>& progress) {
+                    int64_t max_batches, const std::function<void(size_t, size_t)>& progress,
+                    std::vector<ExamplePrediction>* predictions) {
   NoGradGuard no_grad;
   nn::ForwardContext ctx;  // eval: no dropout
   EvalResult r;
@@ -71,7 +96,9 @@ EvalResult evaluate(LraModel& model, const data::Split& split, int64_t batch_siz
     idx.clear();
     for (int64_t i = start; i < std::min(n, start + batch_size); ++i) idx.push_back(i);
     data::Batch b = data::make_batch(split.examples, idx, max_len, false);
-    nn::LossOut lo = nn::classification_loss(model.forward(b, ctx), b.labels);
+    const Var logits = model.forward(b, ctx);
+    nn::LossOut lo = nn::classification_loss(logits, b.labels);
+    if (predictions) add_predictions(logits.data(), b.labels, idx, *predictions);
     loss_sum += double(lo.loss.item()) * double(idx.size());
     correct += lo.correct;
     r.examples += int64_t(idx.size());

@@ -12,6 +12,7 @@ struct RunEvalOptions {
   std::string checkpoint = "best";  // best or last
   std::string data_dir;             // "" : the run's recorded data folder
   int threads = -1;                 // < 0: the run's setting
+  std::string predictions;          // "" or a file for one line per example (TSV, see below)
   std::function<void(size_t done, size_t total)> progress;
 };
 struct RunEval {
@@ -27,7 +28,11 @@ struct RunEval {
   std::string note;           // e.g. "val is evaluated on its first 25 batches, as in training"
 };
 // Re-evaluates a saved checkpoint of a run exactly as training did (same batches, lengths and
-// threads) and finds the value training recorded for it.
+// threads) and finds the value training recorded for it. With opt.predictions, also writes
+// (atomically) a TSV with a header and one line per evaluated example, in split order:
+//   index  label  predicted  correct  loss  p_<class>...
+// index is the example's place in the split (for Pathfinder: metadata order, the split's
+// first image is 0), loss its cross-entropy -ln p_<label>.
 RunEval evaluate_run(const std::string& dir, const RunEvalOptions& opt);
 
 }  // namespace lra

@@ -30,11 +30,21 @@ struct EvalResult {
   int64_t examples = 0;
 };
 
+// One evaluated example: its place in the split, its label, the model's answer (the first
+// largest logit, as the accuracy counts it) and the softmax of its logits.
+struct ExamplePrediction {
+  int64_t index = 0;
+  int32_t label = 0, predicted = 0;
+  std::vector<float> probs;  // (classes)
+};
+
 // Evaluates `model` on `split` (no gradients, no dropout) in batches of `batch_size`, in
-// order; max_batches > 0 evaluates only the first max_batches batches.
+// order; max_batches > 0 evaluates only the first max_batches batches. With `predictions`,
+// also one ExamplePrediction per evaluated example, in order.
 EvalResult evaluate(LraModel& model, const data::Split& split, int64_t batch_size, int64_t max_len,
                     int64_t max_batches = 0,
-                    const std::function<void(size_t done, size_t total)>& progress = {});
+                    const std::function<void(size_t done, size_t total)>& progress = {},
+                    std::vector<ExamplePrediction>* predictions = nullptr);
 
 // Model configuration from resolved settings and the task.
 ModelConfig model_config(const Settings& s, const TaskInfo& task);
