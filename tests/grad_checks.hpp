@@ -22,7 +22,7 @@
 
 namespace lra::test {
 
-inline constexpr GradcheckOptions kOpCheck{1e-3f, 5e-4f, 5e-3f, 1};
+inline constexpr GradcheckOptions kOpCheck{};  // gradcheck.hpp's defaults: 1e-3, 5e-4, 5e-3
 inline constexpr GradcheckOptions kModuleCheck{1e-2f, 2e-4f, 2e-3f, 1};
 
 // CHECKs a gradcheck result, showing its first mismatches when it fails.

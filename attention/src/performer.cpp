@@ -112,6 +112,13 @@ class Performer : public MultiHeadAttention {
     return ops::linear_attention_weights(fq, fk, eps_, ops::DenGuard::Lra);
   }
 
+ protected:
+  // The projection in use (none before the first step when it is redrawn).
+  std::vector<std::pair<std::string, Tensor>> own_buffers() const override {
+    if (!w_.defined()) return {};
+    return {{"features", w_}};
+  }
+
  private:
   static Tensor key_mask(const nn::ForwardContext& ctx, const Tensor& k) {
     return keymask::checked(ctx, k.size(0), k.size(2), "performer");

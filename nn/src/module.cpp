@@ -1,4 +1,4 @@
-// Module tree: named parameters, named children, dotted paths; ForwardContext keys.
+// Module tree: named parameters and buffers, named children, dotted paths; ForwardContext keys.
 #include "lra/nn/module.hpp"
 
 #include "lra/core/rng.hpp"
@@ -23,6 +23,13 @@ std::vector<std::pair<std::string, Var>> Module::named_parameters() const {
   std::vector<std::pair<std::string, Var>> out = params_;
   for (const auto& [name, child] : children_)
     for (auto& [sub, var] : child->named_parameters()) out.emplace_back(name + "." + sub, var);
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_buffers() const {
+  std::vector<std::pair<std::string, Tensor>> out = own_buffers();
+  for (const auto& [name, child] : children_)
+    for (auto& [sub, t] : child->named_buffers()) out.emplace_back(name + "." + sub, t);
   return out;
 }
 

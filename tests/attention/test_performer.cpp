@@ -106,7 +106,12 @@ TEST_CASE("performer: redraw gives one draw per interval, fixed draw otherwise")
   CHECK(run(*fixed, 1) == run(*fixed, 500));
   auto redraw = attn::make_mechanism(
       "performer", test::small_options(16, {{"features", "8"}, {"redraw", "10"}}));
+  CHECK(fixed->named_buffers().size() == 1);  // the fixed draw, from construction
+  CHECK(redraw->named_buffers().empty());     // nothing drawn before the first step
   auto s0 = run(*redraw, 0), s9 = run(*redraw, 9), s10 = run(*redraw, 10);
+  REQUIRE(redraw->named_buffers().size() == 1);
+  CHECK(redraw->named_buffers()[0].first == "features");
+  CHECK(redraw->named_buffers()[0].second.numel() == 8 * 8);  // (features, head dim)
   CHECK(s0 == s9);
   CHECK(s0 != s10);
   CHECK(run(*redraw, 0) == s0);  // regenerated from the key, not from state

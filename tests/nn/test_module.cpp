@@ -33,6 +33,11 @@ class Leaf : public Module {
     register_parameter("b", Tensor::zeros({3, 1}));
   }
   void add_param(const std::string& n) { register_parameter(n, Tensor::zeros({1})); }
+
+ protected:
+  std::vector<std::pair<std::string, Tensor>> own_buffers() const override {
+    return {{"table", Tensor::ones({2, 2})}};
+  }
 };
 
 class Tree : public Module {
@@ -69,6 +74,17 @@ TEST_CASE("module: named parameters are depth first with dotted names") {
   CHECK(t.leaf->path() == "left");
   CHECK(t.inner->deep->path() == "right.deep");  // set when "right" was adopted
   for (auto& v : t.parameters()) CHECK(v.requires_grad());
+}
+
+TEST_CASE("module: named buffers are depth first with dotted names, apart from parameters") {
+  Tree t;
+  std::vector<std::string> names;
+  for (auto& [n, b] : t.named_buffers()) {
+    names.push_back(n);
+    CHECK((b.size(0) == 2 && b.size(1) == 2));
+  }
+  CHECK(names == std::vector<std::string>{"left.table", "right.deep.table"});
+  CHECK(t.named_parameters().size() == 5);  // buffers are not parameters
 }
 
 TEST_CASE("module: duplicate names are refused") {

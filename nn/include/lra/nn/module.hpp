@@ -48,10 +48,16 @@ class Module {
   int64_t num_parameters() const;
   void zero_grad();
 
+  // Tensors below this module that are state but not trained (the Performer's random
+  // features), in the order and with the names of named_parameters(); for inspection and tests.
+  std::vector<std::pair<std::string, Tensor>> named_buffers() const;
+
   // The dotted path of this module from the root ("" for the root); set by register_module.
   const std::string& path() const { return path_; }
 
  protected:
+  // This module's own buffers (not its children's); a module that keeps any overrides it.
+  virtual std::vector<std::pair<std::string, Tensor>> own_buffers() const { return {}; }
   Var& register_parameter(const std::string& name, Tensor init);
   template <typename M>
   M* register_module(const std::string& name, std::unique_ptr<M> m) {
