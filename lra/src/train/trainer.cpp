@@ -19,6 +19,7 @@
 #include "lra/attention/options.hpp"
 #include "lra/autograd/ops.hpp"
 #include "lra/core/allocator.hpp"
+#include "lra/core/kernels.hpp"
 #include "lra/core/threading.hpp"
 #include "lra/lra/train/memory_check.hpp"
 #include "lra/lra/train/run.hpp"
@@ -59,23 +60,16 @@ ModelConfig model_config(const Settings& s, const TaskInfo& task) {
 
 namespace {
 
-// Softmax rows of logits (B, C), in double, and the first largest logit of each row.
+// Each row's softmax and answer (kern::argmax: the first largest logit, as the accuracy counts).
 void add_predictions(const Tensor& logits, const Tensor& labels, const std::vector<int64_t>& idx,
                      std::vector<ExamplePrediction>& out) {
-  const std::vector<float> z = logits.to_floats();
+  const std::vector<float> probs = kern::softmax(logits).to_floats();
+  const std::vector<int32_t> answer = kern::argmax(logits, 1).to_ints();
   const std::vector<int32_t> y = labels.to_ints();
-  const size_t classes = size_t(logits.size(1));
+  const auto classes = std::ptrdiff_t(logits.size(1));
   for (size_t row = 0; row < idx.size(); ++row) {
-    const float* zr = z.data() + row * classes;
-    ExamplePrediction p;
-    p.index = idx[row];
-    p.label = y[row];
-    p.predicted = int32_t(std::max_element(zr, zr + classes) - zr);
-    double sum = 0.0;
-    for (size_t c = 0; c < classes; ++c) sum += std::exp(double(zr[c]) - double(zr[p.predicted]));
-    for (size_t c = 0; c < classes; ++c)
-      p.probs.push_back(float(std::exp(double(zr[c]) - double(zr[p.predicted])) / sum));
-    out.push_back(std::move(p));
+    const auto first = probs.begin() + std::ptrdiff_t(row) * classes;
+    out.push_back({idx[row], y[row], answer[row], std::vector<float>(first, first + classes)});
   }
 }
 
