@@ -310,17 +310,42 @@ struct LshSaved {
   uint64_t drop_key = 0;
 };
 
-// One chunk of one round: the query slots, the window's positions and the masked logits.
+// Note [chunk scratch]: a round has B·H·chunks chunk jobs of small tiles (c x w, c = 32..64);
+// each thread keeps its jobs' buffers here and reuses them, and a job's products are
+// single-threaded kern::sgemm calls (no tensor per tile through the allocator's lock, no nested
+// parallel_for: a job never waits, so no other job can run on its thread mid-way and reuse
+// these buffers). kern::sgemm sums each element as kern::matmul does: the same results.
+struct ChunkScratch {
+  std::vector<float> qc, kw, vw, s, keep, pd, go, dr, gs, o, gvw, gqc, gkw;
+  std::vector<int32_t> kpos;
+  std::vector<uint8_t> fixed, key_ok, empty;
+};
+
+ChunkScratch& chunk_scratch() {
+  thread_local ChunkScratch scratch;
+  return scratch;
+}
+
+template <typename T>
+T* grab(std::vector<T>& buffer, int64_t count) {
+  if (buffer.size() < size_t(count)) buffer.resize(size_t(count));
+  return buffer.data();
+}
+
+// One chunk of one round: the query slots, the window's positions and the masked logits, in
+// the calling thread's scratch (Note [chunk scratch]).
 struct ChunkJob {
   const LshSaved& st;
+  ChunkScratch& sc = chunk_scratch();
   int64_t r, bh, ch;
   int64_t c = 0, w = 0, prev = -1, d = 0;
   const int32_t* qpos = nullptr;  // (c) original positions of the chunk's queries
-  std::vector<int32_t> kpos;      // (w) own chunk then the looked-back chunk
-  std::vector<uint8_t> fixed;     // (c, w) 1 where S is a constant (padding, self): no gradient
-  std::vector<uint8_t> key_ok;    // (w) the window's key is valid and not hidden
-  std::vector<uint8_t> empty;     // (c) 1: a valid query whose window has no visible key (output 0)
-  Tensor qc, kw, vw, s;           // (c, d), (w, d), (w, d), (c, w)
+  int32_t* kpos = nullptr;        // (w) own chunk then the looked-back chunk
+  uint8_t* fixed = nullptr;       // (c, w) 1 where S is a constant (padding, self): no gradient
+  uint8_t* key_ok = nullptr;      // (w) the window's key is valid and not hidden
+  uint8_t* empty = nullptr;       // (c) 1: a valid query whose window has no visible key (output 0)
+  float *qc = nullptr, *kw = nullptr, *vw = nullptr,
+        *s = nullptr;  // (c, d), (w, d), (w, d), (c, w)
 
   ChunkJob(const LshSaved& saved, int64_t round, int64_t bhi, int64_t chunk_id)
       : st(saved), r(round), bh(bhi), ch(chunk_id) {
@@ -330,34 +355,36 @@ struct ChunkJob {
     w = prev >= 0 ? 2 * c : c;
     const int32_t* pm = p.perm_row(r, bh);
     qpos = pm + ch * c;
-    kpos.assign(qpos, qpos + c);
-    if (prev >= 0) kpos.insert(kpos.end(), pm + prev * c, pm + prev * c + c);
+    kpos = grab(sc.kpos, w);
+    std::copy(qpos, qpos + c, kpos);
+    if (prev >= 0) std::copy(pm + prev * c, pm + prev * c + c, kpos + c);
   }
 
   // Gathers Qc, Kw, Vw and computes S = scale·Qc Kwᵀ with the masking rules applied.
   void logits() {
     const LshPlan& p = *st.plan;
     const int64_t n = p.n, b = bh / p.heads, len = p.len[size_t(b)];
-    qc = Tensor::empty({c, d}), kw = Tensor::empty({w, d}), vw = Tensor::empty({w, d});
-    s = Tensor::empty({c, w});
-    gather(qc.data<float>(), Rows(st.q), bh, qpos, c, n, d);
-    gather(kw.data<float>(), Rows(st.khat.unsqueeze(0)), bh, kpos.data(), w, n, d);
-    gather(vw.data<float>(), Rows(st.v), bh, kpos.data(), w, n, d);
-    kern::matmul_into(s, qc, kw, false, true, st.scale);
-    fixed.assign(size_t(c * w), 0);
+    qc = grab(sc.qc, c * d), kw = grab(sc.kw, w * d), vw = grab(sc.vw, w * d);
+    s = grab(sc.s, c * w);
+    gather(qc, Rows(st.q), bh, qpos, c, n, d);
+    gather(kw, Rows(st.khat.unsqueeze(0)), bh, kpos, w, n, d);
+    gather(vw, Rows(st.v), bh, kpos, w, n, d);
+    kern::sgemm(false, true, c, w, d, st.scale, qc, d, kw, d, 0.0f, s, w);  // S = scale·Qc Kwᵀ
+    fixed = grab(sc.fixed, c * w);
+    std::fill(fixed, fixed + c * w, uint8_t(0));
     // A window without any valid key (padded queries only) spreads its weight uniformly over
     // its padded keys: logit 0 rather than -1e9, so that lse = log(count) keeps its precision
     // (-1e9 + log 2 rounds back to -1e9 in f32). Filler slots (>= n) always get -1e9.
     // Keys a key mask hides count as padding; a valid query whose window then holds no visible
     // key (possible only with a key mask) marks its row empty: output 0, lse −inf.
     bool any_valid = false;
-    key_ok.resize(size_t(w));
+    key_ok = grab(sc.key_ok, w);
     for (int64_t t = 0; t < w; ++t) {
       key_ok[size_t(t)] = p.key_ok(b, kpos[size_t(t)]);
       any_valid = any_valid || key_ok[size_t(t)];
     }
-    empty.assign(size_t(c), 0);
-    float* ps = s.data<float>();
+    empty = grab(sc.empty, c);
+    float* ps = s;
     for (int64_t i = 0; i < c; ++i) {
       const int32_t qp = qpos[i];
       empty[size_t(i)] = !any_valid && qp < len;
@@ -400,7 +427,7 @@ struct ChunkJob {
     }
     // Counted for every entry (vectorisable): a −1e9 entry minus log k stays −1e9, and a
     // filler key or query matches nothing (count 0, log_count[0] = 0).
-    float* ps = s.data<float>();
+    float* ps = s;
     std::vector<int32_t> count(static_cast<size_t>(w));
     for (int64_t i = 0; i < c; ++i) {
       std::fill(count.begin(), count.end(), 0);
@@ -415,10 +442,9 @@ struct ChunkJob {
 
   // Inverted-dropout factors (c, w): 0 or 1 / (1 − p), from a counter stream (one Philox call
   // per 4 entries), so backward regenerates exactly the forward's mask.
-  Tensor keep_mask() const {
+  const float* keep_mask() const {
     const LshPlan& p = *st.plan;
-    Tensor m = Tensor::empty({c, w});
-    float* pm = m.data<float>();
+    float* pm = grab(sc.keep, c * w);
     const float scale = 1.0f / (1.0f - st.drop);
     const uint64_t per_row = uint64_t((2 * c + 3) / 4);
     for (int64_t i = 0; i < c; ++i) {
@@ -431,7 +457,7 @@ struct ChunkJob {
         }
       }
     }
-    return m;
+    return pm;
   }
 };
 
@@ -471,10 +497,9 @@ void lsh_forward(LshSaved& s) {
       ChunkJob job(s, t / (bh_count * p.chunks), (t / p.chunks) % bh_count, t % p.chunks);
       job.logits();
       const int64_t c = job.c, w = job.w;
-      float* ps = job.s.data<float>();
+      float* ps = job.s;
       float* lse = s.lse.data<float>() + (job.r * bh_count + job.bh) * n;
-      const Tensor keep = drop > 0.0f ? job.keep_mask() : Tensor();
-      const float* pkeep = drop > 0.0f ? keep.data<float>() : nullptr;
+      const float* pkeep = drop > 0.0f ? job.keep_mask() : nullptr;
       for (int64_t i = 0; i < c; ++i) {
         float* row = ps + i * w;
         float m = row[0];
@@ -489,11 +514,12 @@ void lsh_forward(LshSaved& s) {
         if (job.qpos[i] < n)
           lse[job.qpos[i]] = job.empty[size_t(i)] ? -INFINITY : m + std::log(sum);
       }
-      Tensor o = kern::matmul(job.s, job.vw);  // (c, d)
+      float* o = grab(job.sc.o, c * job.d);
+      kern::sgemm(false, false, c, job.d, w, 1.0f, ps, w, job.vw, job.d, 0.0f, o, job.d);  // P Vw
       float* dst = s.out_round.data<float>() + (job.r * bh_count + job.bh) * n * d;
       for (int64_t i = 0; i < c; ++i)
         if (job.qpos[i] < n)
-          std::memcpy(dst + job.qpos[i] * d, o.data<float>() + i * d, size_t(d) * sizeof(float));
+          std::memcpy(dst + job.qpos[i] * d, o + i * d, size_t(d) * sizeof(float));
     }
   });
 
@@ -577,10 +603,11 @@ std::pair<Tensor, Tensor> lsh_backward(const LshSaved& s, const Tensor& g) {
         const int64_t bh = job.bh, w = job.w;
         const float* lse = pl + (r * bh_count + bh) * n;
         // go = w_r dO (rows of the chunk's queries), Dr = w_r (dO·O).
-        Tensor go = Tensor::empty({c, d});
-        std::vector<float> dr(static_cast<size_t>(c), 0.0f);
-        float* pgo = go.data<float>();
-        float* ps = job.s.data<float>();
+        ChunkScratch& sc = job.sc;
+        float* pgo = grab(sc.go, c * d);
+        float* dr = grab(sc.dr, c);
+        std::fill(dr, dr + c, 0.0f);
+        float* ps = job.s;
         for (int64_t i = 0; i < c; ++i) {
           const int32_t qp = job.qpos[i];
           float* row = ps + i * w;
@@ -594,29 +621,31 @@ std::pair<Tensor, Tensor> lsh_backward(const LshSaved& s, const Tensor& g) {
           dr[size_t(i)] = wr * dot.data<float>()[bh * n + qp];
           for (int64_t k = 0; k < w; ++k) row[k] = exp_nonpos(row[k] - lse[qp]);  // P
         }
-        Tensor pd = job.s;  // P after dropout (what multiplied V)
-        const Tensor keep = s.drop > 0.0f ? job.keep_mask() : Tensor();
-        const float* pkeep = s.drop > 0.0f ? keep.data<float>() : nullptr;
+        const float* pd = ps;  // P after dropout (what multiplied V)
+        const float* pkeep = s.drop > 0.0f ? job.keep_mask() : nullptr;
         if (pkeep) {
-          pd = Tensor::empty({c, w});
-          float* pp = pd.data<float>();
+          float* pp = grab(sc.pd, c * w);
           for (int64_t e = 0; e < c * w; ++e) pp[e] = ps[e] * pkeep[e];
+          pd = pp;
         }
-        Tensor gvw = kern::matmul(pd, go, true, false);     // (w, d) = Pdᵀ go
-        Tensor gs = kern::matmul(go, job.vw, false, true);  // (c, w) = go Vwᵀ
-        float* pgs = gs.data<float>();
+        float* gvw = grab(sc.gvw, w * d);
+        kern::sgemm(true, false, w, d, c, 1.0f, pd, w, pgo, d, 0.0f, gvw, d);  // (w, d) = Pdᵀ go
+        float* pgs = grab(sc.gs, c * w);
+        kern::sgemm(false, true, c, w, d, 1.0f, pgo, d, job.vw, d, 0.0f, pgs, w);  // go Vwᵀ
         for (int64_t i = 0; i < c; ++i)
           for (int64_t k = 0; k < w; ++k) {
             const size_t e = size_t(i * w + k);
             const float dp = pkeep ? pgs[e] * pkeep[e] : pgs[e];
             pgs[e] = job.fixed[e] ? 0.0f : ps[e] * (dp - dr[size_t(i)]);
           }
-        Tensor gqc = kern::matmul(gs, job.kw);               // (c, d)
-        Tensor gkw = kern::matmul(gs, job.qc, true, false);  // (w, d)
+        float* gqc = grab(sc.gqc, c * d);
+        kern::sgemm(false, false, c, d, w, 1.0f, pgs, w, job.kw, d, 0.0f, gqc, d);  // (c, d)
+        float* gkw = grab(sc.gkw, w * d);
+        kern::sgemm(true, false, w, d, c, 1.0f, pgs, w, job.qc, d, 0.0f, gkw, d);  // (w, d)
         const int64_t own = job.ch * c;
-        auto put = [&](Tensor& dst, int64_t slot0, const Tensor& src, int64_t row0, float a) {
+        auto put = [&](Tensor& dst, int64_t slot0, const float* src, int64_t row0, float a) {
           float* pdst = dst.data<float>() + (bh * padded + slot0) * d;
-          const float* psrc = src.data<float>() + row0 * d;
+          const float* psrc = src + row0 * d;
           for (int64_t e = 0; e < c * d; ++e) pdst[e] = a * psrc[e];
         };
         put(gq, own, gqc, 0, s.scale);
