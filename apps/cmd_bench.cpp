@@ -62,7 +62,7 @@ struct BenchFlags {
   std::string child, twin, twin_script, baseline;
   std::vector<std::string> attn;
   int64_t batch = 0;
-  int steps = 10, warmup = 2, threads = 0, repeats = 0;
+  int steps = 10, warmup = 2, threads = 0, repeats = 0, baseline_threads = 0;
   double budget = 15.0, timeout = 600.0;
   bool inference = false, in_process = false;
 };
@@ -108,6 +108,9 @@ void add_bench_command(CLI::App& app, Action& action) {
   cmd->add_option("--baseline", f->baseline,
                   "another lra_cpu binary (e.g. an older build): each configuration is measured "
                   "by both, alternating, and the ratio of median steps is printed");
+  cmd->add_option("--baseline-threads", f->baseline_threads,
+                  "threads of the baseline's runs (default: --threads); with this binary as "
+                  "--baseline and 1 here, the speed-up is the thread scaling");
   cmd->add_option("--repeats", f->repeats,
                   "child processes per configuration, pooled (default 1; 3 with --baseline)");
   cmd->add_flag("--in-process", f->in_process,
@@ -155,6 +158,11 @@ void add_bench_command(CLI::App& app, Action& action) {
                   " is not an executable file; give the path of another lra_cpu binary");
         o.baseline_exe = f->baseline;
       }
+      LRA_CHECK(f->baseline_threads >= 0, ConfigError, "--baseline-threads must be at least 1");
+      LRA_CHECK(f->baseline_threads == 0 || !f->baseline.empty(), ConfigError,
+                "--baseline-threads needs --baseline (e.g. --baseline ", self_exe(),
+                " --baseline-threads 1 for the thread scaling)");
+      o.baseline_threads = f->baseline_threads;
       LRA_CHECK(f->repeats >= 0, ConfigError, "--repeats must be at least 1");
       o.repeats = f->repeats > 0 ? f->repeats : (f->baseline.empty() ? 1 : 3);
       if (!f->twin.empty()) {
@@ -179,6 +187,7 @@ void add_bench_command(CLI::App& app, Action& action) {
       for (const std::string& a : f->attn) cmdline << " --attn " << a;
       if (!f->twin.empty()) cmdline << " --twin " << f->twin;
       if (!f->baseline.empty()) cmdline << " --baseline " << f->baseline;
+      if (f->baseline_threads > 0) cmdline << " --baseline-threads " << f->baseline_threads;
       if (o.repeats > 1) cmdline << " --repeats " << o.repeats;
 
       const std::vector<std::string> child_argv = {self_exe(), "bench", "--child"};

@@ -458,6 +458,28 @@ TEST_CASE("cli: bench --baseline measures both binaries and prints their ratio")
   CHECK(bad.err.find("--baseline /no/such/lra_cpu is not an executable") != std::string::npos);
 }
 
+TEST_CASE("cli: bench --baseline-threads runs the baseline with other threads (thread scaling)") {
+  const fs::path dir = scratch("bench-baseline-threads");
+  Result r = run({"bench",     "--preset",  "tiny",       "--batch",      "1",
+                  "--lengths", "16",        "--models",   "transformer",  "--steps",
+                  "2",         "--warmup",  "1",          "--budget",     "0",
+                  "--threads", "2",         "--baseline", LRA_CPU_BINARY, "--baseline-threads",
+                  "1",         "--repeats", "1",          "--out",        "b"},
+                 dir);
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK_MESSAGE(r.out.find("run with 1 thread(s), ours with 2") != std::string::npos, r.out);
+  json j = json::parse(lra::read_file((dir / "b" / "bench.json").string()));
+  CHECK(j["baseline_threads"] == 1);
+  const json& x = j["results"][0];
+  CHECK(x["config"]["threads"] == 2);
+  CHECK(x["baseline"]["threads"] == 1);
+  CHECK(x["speedup_vs_baseline"].get<double>() > 0);
+
+  Result bad = run({"bench", "--lengths", "16", "--baseline-threads", "1"}, dir);
+  CHECK(bad.code == 2);
+  CHECK_MESSAGE(bad.err.find("--baseline-threads needs --baseline") != std::string::npos, bad.err);
+}
+
 TEST_CASE("cli: a suite with a failed cell exits 8 and names the cell") {
   fs::path d = scratch("suite_failed");
   // max_len 4 leaves out every generated expression (10-60 tokens): the cell's training stops

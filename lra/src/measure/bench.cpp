@@ -302,7 +302,8 @@ Sweep run_sweep(const SweepOptions& options, const Runner& runner, const Progres
       auto it = options.params.find(m);
       if (it != options.params.end())
         for (const auto& [k, v] : it->second) c.params[k] = v;
-      Result r = run_repeated(c, runner, options.baseline_exe, options.repeats);
+      Result r =
+          run_repeated(c, runner, options.baseline_exe, options.repeats, options.baseline_threads);
       r.config.model = m;
       r.config.seq_len = n;
       if (!options.twin_python.empty())  // right after ours: the same machine state

@@ -2,6 +2,8 @@
 // this binary and R times by another one (e.g. the build of an older commit), in child
 // processes alternating ours, theirs, ours, theirs ..., so machine load hits both alike. Step
 // times are pooled over the repetitions; the ratio is their median step over ours.
+// --baseline-threads T runs the baseline with T threads: with this binary as the baseline and
+// T = 1, the ratio is the thread scaling of ours, measured alternately.
 #include <algorithm>
 #include <cstdio>
 #include <sstream>
@@ -41,7 +43,9 @@ void pool_result(Result& into, const Result& next) {
 }
 
 Result run_repeated(const Config& c, const Runner& ours, const std::string& baseline_exe,
-                    int repeats) {
+                    int repeats, int baseline_threads) {
+  Config theirs_config = c;
+  if (baseline_threads > 0) theirs_config.threads = baseline_threads;
   repeats = std::max(1, repeats);
   Result r;
   BaselineResult b;
@@ -53,10 +57,11 @@ Result run_repeated(const Config& c, const Runner& ours, const std::string& base
     else
       pool_result(r, a);
     if (!baseline_exe.empty())
-      theirs.push_back(run_in_child({baseline_exe, "bench", "--child"}, c));
+      theirs.push_back(run_in_child({baseline_exe, "bench", "--child"}, theirs_config));
   }
   if (baseline_exe.empty()) return r;
   b.exe = baseline_exe;
+  b.threads = theirs_config.threads;
   b.status = "ok";
   for (const Result& t : theirs) {
     if (!t.ok()) {
@@ -95,7 +100,12 @@ std::string baseline_markdown(const Sweep& s) {
   for (const Result& r : s.results) any = any || !r.baseline.status.empty();
   if (!any) return "";
   std::ostringstream o;
-  o << "Against the baseline binary `" << s.options.baseline_exe << "` (" << s.options.repeats
+  o << "Against the baseline binary `" << s.options.baseline_exe << "`";
+  if (s.options.baseline_threads > 0 && s.options.baseline_threads != s.options.base.threads)
+    o << " run with " << s.options.baseline_threads << " thread(s), ours with "
+      << (s.options.base.threads > 0 ? std::to_string(s.options.base.threads) : "all cores")
+      << " (the speed-up is our thread scaling when the baseline is this binary)";
+  o << " (" << s.options.repeats
     << " child process(es) each per configuration, alternating with ours; median over the "
        "pooled steps; speed-up = baseline ms / ours ms, the same in CPU time per step (steadier "
        "when other work shares the cores); RSS = ours / baseline):\n\n"

@@ -23,7 +23,7 @@ Json baseline_j(const BaselineResult& b) {
   if (b.status.empty()) return nullptr;
   return {{"status", b.status},       {"message", b.message}, {"exe", b.exe},
           {"median_ms", b.median_ms}, {"step_ms", b.step_ms}, {"peak_rss_bytes", b.rss_peak_bytes},
-          {"runs", b.runs},           {"cpu_ms", b.cpu_ms}};
+          {"runs", b.runs},           {"cpu_ms", b.cpu_ms},   {"threads", b.threads}};
 }
 
 BaselineResult baseline_from(const Json& j) {
@@ -36,6 +36,7 @@ BaselineResult baseline_from(const Json& j) {
   if (j.contains("step_ms")) b.step_ms = j.at("step_ms").get<std::vector<double>>();
   b.rss_peak_bytes = j.value("peak_rss_bytes", size_t(0));
   b.runs = j.value("runs", 0);
+  b.threads = j.value("threads", 0);
   return b;
 }
 
@@ -177,6 +178,7 @@ std::string json(const Sweep& s) {
   j["wall_s"] = s.wall_s;
   j["repeats"] = s.options.repeats;
   if (!s.options.baseline_exe.empty()) j["baseline"] = s.options.baseline_exe;
+  if (s.options.baseline_threads > 0) j["baseline_threads"] = s.options.baseline_threads;
   if (!s.options.twin_python.empty())
     j["twin"] = {{"python", s.options.twin_python},
                  {"script", s.options.twin_script},

@@ -90,6 +90,7 @@ struct BaselineResult {
   std::string status;
   std::string message;
   std::string exe;
+  int threads = 0;              // worker threads the baseline ran with
   double median_ms = 0.0;       // median over the step times of every repetition
   double cpu_ms = 0.0;          // CPU time per step (all threads), mean of the runs' medians
   std::vector<double> step_ms;  // pooled over repetitions
@@ -152,6 +153,7 @@ struct SweepOptions {
   std::string twin_python;   // non-empty: run the PyTorch twin after each configuration
   std::string twin_script;   // apps/twin/torch_twin.py
   std::string baseline_exe;  // non-empty: another lra_cpu binary measured A/B beside ours
+  int baseline_threads = 0;  // threads of the baseline's runs; 0: ours (--baseline-threads)
   int repeats = 1;           // child processes per configuration (and per baseline), alternating
 };
 
@@ -207,9 +209,11 @@ double flops_per_step(const Config& c);
 
 // Measures c `repeats` times with `ours` and, when baseline_exe is set, as often with
 // `baseline_exe bench --child` (older binaries speak the same JSON), alternating ours/baseline
-// so machine load hits both alike; step times are pooled over the repetitions.
+// so machine load hits both alike; step times are pooled over the repetitions. The baseline
+// runs c with baseline_threads threads (0: c.threads), e.g. this binary with 1 thread against
+// ours with 2: the speed-up is then the thread scaling.
 Result run_repeated(const Config& c, const Runner& ours, const std::string& baseline_exe,
-                    int repeats);
+                    int repeats, int baseline_threads = 0);
 // Pools `next` (another process's measurement of the same configuration) into `into`.
 void pool_result(Result& into, const Result& next);
 // The baseline's median step over ours (> 1: we are faster), and our peak RSS over the
