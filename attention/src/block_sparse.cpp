@@ -105,40 +105,6 @@ struct HeadsT {
   const float* at(int64_t b, int64_t hh, int64_t j) const { return p + ((b * h + hh) * d) * n + j; }
 };
 
-#if defined(__AVX512F__)
-// out[c * ld + j] = rows[j][c0 + c] for j, c < 16 (a 16 x 16 block, in registers)
-inline void transpose16(const float* const* rows, int64_t c0, float* out, int64_t ld) {
-  __m512 u[16], t[16];
-#pragma GCC unroll 16
-  for (int j = 0; j < 16; ++j) u[j] = _mm512_loadu_ps(rows[j] + c0);
-#pragma GCC unroll 8
-  for (int j = 0; j < 16; j += 2) {  // per 128-bit lane: [a0 b0 a1 b1], [a2 b2 a3 b3]
-    t[j] = _mm512_unpacklo_ps(u[j], u[j + 1]);
-    t[j + 1] = _mm512_unpackhi_ps(u[j], u[j + 1]);
-  }
-#pragma GCC unroll 4
-  for (int g = 0; g < 16; g += 4) {  // u[g + m], lane L: column 4L + m of rows g .. g + 3
-    const __m512d a = _mm512_castps_pd(t[g]), b = _mm512_castps_pd(t[g + 1]);
-    const __m512d c = _mm512_castps_pd(t[g + 2]), e = _mm512_castps_pd(t[g + 3]);
-    u[g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-    u[g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-    u[g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, e));
-    u[g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, e));
-  }
-#pragma GCC unroll 4
-  for (int m = 0; m < 4; ++m) {  // gather lanes L of the four row groups into column 4L + m
-    const __m512 v_lo = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x88);
-    const __m512 v_hi = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xDD);
-    const __m512 w_lo = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x88);
-    const __m512 w_hi = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xDD);
-    _mm512_storeu_ps(out + m * ld, _mm512_shuffle_f32x4(v_lo, w_lo, 0x88));
-    _mm512_storeu_ps(out + (4 + m) * ld, _mm512_shuffle_f32x4(v_hi, w_hi, 0x88));
-    _mm512_storeu_ps(out + (8 + m) * ld, _mm512_shuffle_f32x4(v_lo, w_lo, 0xDD));
-    _mm512_storeu_ps(out + (12 + m) * ld, _mm512_shuffle_f32x4(v_hi, w_hi, 0xDD));
-  }
-}
-#endif
-
 HeadsT transposed(const HeadsIn& x, int64_t B, int64_t H, int64_t N, int64_t d) {
   HeadsT o;
   o.t = Tensor::empty({B, H, d, N});
@@ -158,7 +124,7 @@ HeadsT transposed(const HeadsIn& x, int64_t B, int64_t H, int64_t N, int64_t d) 
         int64_t c = 0;
 #if defined(__AVX512F__)
         if (j1 - j0 == 16)  // whole 16 x 16 blocks in registers (GCC leaves the loop below scalar)
-          for (; c + 16 <= d; c += 16) transpose16(rows, c, out + c * N + j0, N);
+          for (; c + 16 <= d; c += 16) simd::transpose16(rows, c, out + c * N + j0, N);
 #endif
         for (; c < d; ++c) {
           float* o = out + c * N + j0;

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "lra/core/kernels.hpp"
+#include "lra/core/simd.hpp"
 #include "lra/core/threading.hpp"
 
 namespace lra::kern {
@@ -211,6 +212,25 @@ MicroFn pick_micro(int64_t mr, int64_t nq) {
   }
 }
 
+// dst (K, N) columns [j0, j1) = the transpose of src rows [j0, j1), src stored (N, K) with row
+// stride ld: op(B) packed with contiguous rows. Whole 16 x 16 blocks go through registers
+// (simd::transpose16); the element loop wrote 16 rows of dst one float at a time, which at
+// N = 4096 (rows 16 KiB apart, one L1 set) missed L1 on every store.
+void pack_transposed(const float* src, int64_t ld, int64_t j0, int64_t j1, int64_t K, float* dst,
+                     int64_t N) {
+  for (int64_t jb = j0; jb < j1; jb += 16) {
+    const int64_t je = std::min(j1, jb + 16);
+    int64_t k0 = 0;
+    if (je - jb == 16) {
+      const float* rows[16];
+      for (int64_t j = 0; j < 16; ++j) rows[j] = src + (jb + j) * ld;
+      for (; k0 + 16 <= K; k0 += 16) simd::transpose16(rows, k0, dst + k0 * N + jb, N);
+    }
+    for (; k0 < K; ++k0)
+      for (int64_t j = jb; j < je; ++j) dst[k0 * N + j] = src[j * ld + k0];
+  }
+}
+
 // One task: C rows [i0, i1), columns [j0, j1).
 void kernel_block(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t K, const float* a,
                   int64_t ars, int64_t acs, const float* b, int64_t ldb, float* c, int64_t ldc,
@@ -266,14 +286,9 @@ void own_gemm(float* c, const Dims& batch, int64_t M, int64_t N, int64_t K, cons
     const int64_t blocks = (N + kPackCols - 1) / kPackCols;
     parallel_for(nb_b * blocks, 1, [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) {
-        const int64_t e = t / blocks, j_end = std::min(N, (t % blocks + 1) * kPackCols);
+        const int64_t e = t / blocks, j0 = t % blocks * kPackCols;
         const float* src = B.p + offset(B, e);  // stored (N, K), row stride ld
-        float* dst = pk + e * K * N;
-        for (int64_t j0 = t % blocks * kPackCols; j0 < j_end; j0 += 16)
-          for (int64_t k0 = 0; k0 < K; k0 += 16)
-            for (int64_t j = j0; j < std::min(j_end, j0 + 16); ++j)
-              for (int64_t k = k0; k < std::min(K, k0 + 16); ++k)
-                dst[k * N + j] = src[j * B.ld + k];
+        pack_transposed(src, B.ld, j0, std::min(N, j0 + kPackCols), K, pk + e * K * N, N);
       }
     });
   }
@@ -479,10 +494,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     thread_local std::vector<float> panel;
     if (panel.size() < size_t(k * n)) panel.resize(size_t(k * n));
     float* pk = panel.data();
-    for (int64_t j0 = 0; j0 < n; j0 += 16)
-      for (int64_t k0 = 0; k0 < k; k0 += 16)
-        for (int64_t j = j0; j < std::min(n, j0 + 16); ++j)
-          for (int64_t x = k0; x < std::min(k, k0 + 16); ++x) pk[x * n + j] = b[j * ldb + x];
+    pack_transposed(b, ldb, 0, n, k, pk, n);
     kernel_block(0, m, 0, n, k, a, ars, acs, pk, n, c, ldc, alpha, beta);
     return;
   }

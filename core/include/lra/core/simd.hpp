@@ -1,5 +1,6 @@
-// AVX-512 helpers shared by the softmax kernels (core/src/softmax.cpp) and the block-sparse
-// attention kernel (attention/src/block_sparse.cpp). Only defined when compiled with AVX-512
+// AVX-512 helpers shared by the softmax kernels (core/src/softmax.cpp), the block-sparse
+// attention kernel (attention/src/block_sparse.cpp) and the GEMM's operand packing
+// (core/src/matmul.cpp). Only defined when compiled with AVX-512
 // (-march=native on an AVX-512 machine); callers keep a scalar fallback.
 //
 //   exp16_nonpos(x) = exp(x) on 16 lanes for x <= 0, 0 below -87.3 (so exp(-inf) = 0):
@@ -75,6 +76,40 @@ inline void exp_shift(const float* x, float* y, int64_t n, float shift) {
     const __mmask16 k = tail_mask(n - j);
     _mm512_mask_storeu_ps(y + j, k,
                           exp16_nonpos(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + j), sh)));
+  }
+}
+
+// out[c * ld + j] = rows[j][c0 + c] for j, c < 16 (a 16 x 16 block, in registers). Each output
+// row gets one whole 64-byte store: a scalar transpose writes 16 rows one float at a time, and
+// with a power-of-two ld (N = 1024, 4096) those rows share one L1 set and evict each other.
+inline void transpose16(const float* const* rows, int64_t c0, float* out, int64_t ld) {
+  __m512 u[16], t[16];
+#pragma GCC unroll 16
+  for (int j = 0; j < 16; ++j) u[j] = _mm512_loadu_ps(rows[j] + c0);
+#pragma GCC unroll 8
+  for (int j = 0; j < 16; j += 2) {  // per 128-bit lane: [a0 b0 a1 b1], [a2 b2 a3 b3]
+    t[j] = _mm512_unpacklo_ps(u[j], u[j + 1]);
+    t[j + 1] = _mm512_unpackhi_ps(u[j], u[j + 1]);
+  }
+#pragma GCC unroll 4
+  for (int g = 0; g < 16; g += 4) {  // u[g + m], lane L: column 4L + m of rows g .. g + 3
+    const __m512d a = _mm512_castps_pd(t[g]), b = _mm512_castps_pd(t[g + 1]);
+    const __m512d c = _mm512_castps_pd(t[g + 2]), e = _mm512_castps_pd(t[g + 3]);
+    u[g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    u[g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    u[g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, e));
+    u[g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, e));
+  }
+#pragma GCC unroll 4
+  for (int m = 0; m < 4; ++m) {  // gather lanes L of the four row groups into column 4L + m
+    const __m512 v_lo = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x88);
+    const __m512 v_hi = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xDD);
+    const __m512 w_lo = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x88);
+    const __m512 w_hi = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xDD);
+    _mm512_storeu_ps(out + m * ld, _mm512_shuffle_f32x4(v_lo, w_lo, 0x88));
+    _mm512_storeu_ps(out + (4 + m) * ld, _mm512_shuffle_f32x4(v_hi, w_hi, 0x88));
+    _mm512_storeu_ps(out + (8 + m) * ld, _mm512_shuffle_f32x4(v_lo, w_lo, 0xDD));
+    _mm512_storeu_ps(out + (12 + m) * ld, _mm512_shuffle_f32x4(v_hi, w_hi, 0xDD));
   }
 }
 
