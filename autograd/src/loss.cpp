@@ -26,7 +26,16 @@ Tensor apply_dropout(const Tensor& t, float p, uint64_t key, uint64_t counter0) 
   const float keep_scale = 1.0f / (1.0f - p);
   const PhiloxKey k(key);  // inline draws: the loop vectorises
   parallel_for(t.numel(), 1 << 14, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i)
+    int64_t i = i0;
+#if defined(__AVX512F__)  // 16 draws at a time, the same bits (Note [philox on 16 lanes])
+    const __m512 vp = _mm512_set1_ps(p), vs = _mm512_set1_ps(keep_scale);
+    for (; i + 16 <= i1; i += 16) {
+      const __mmask16 keep =
+          _mm512_cmp_ps_mask(uniform01_16(k, counter0 + uint64_t(i)), vp, _CMP_GE_OQ);
+      _mm512_storeu_ps(py + i, _mm512_maskz_mul_ps(keep, _mm512_loadu_ps(px + i), vs));
+    }
+#endif
+    for (; i < i1; ++i)
       py[i] = uniform01(k, counter0 + uint64_t(i)) >= p ? px[i] * keep_scale : 0.0f;
   });
   return y;

@@ -53,6 +53,33 @@ TEST_CASE("dropout: same key same mask, inverted scaling, rate, thread independe
   CHECK(xv.grad().to_floats() == va);
 }
 
+TEST_CASE("dropout: element i is kept iff uniform01(key, counter0 + i) >= p, 16 lanes and tail") {
+  // counter0 just under 2^32: a 16-lane block wraps the counter's low word (its high word must
+  // carry), and 1000 elements leave a tail for the scalar loop
+  const float p = 0.3f;
+  const uint64_t key = rng_key(11, {rng_tag("dropout")});
+  for (uint64_t counter0 : {uint64_t(0), uint64_t(0xFFFFFFF7u), uint64_t(5) << 40}) {
+    Tensor x = randn({1000}, 4);
+    const std::vector<float> vx = x.to_floats();
+    const std::vector<float> y = dropout(Var(x), p, key, true, counter0).data().to_floats();
+    int64_t wrong = 0;
+    for (size_t i = 0; i < vx.size(); ++i) {
+      const float want = uniform01(key, counter0 + i) >= p ? vx[i] * (1.0f / (1.0f - p)) : 0.0f;
+      wrong += y[i] != want;
+    }
+    CHECK_MESSAGE(wrong == 0, "counter0 ", counter0);
+  }
+#if defined(__AVX512F__)
+  const PhiloxKey k(key);
+  for (uint64_t c :
+       {uint64_t(0), uint64_t(0xFFFFFFF0u), uint64_t(0xFFFFFFFBu), ~uint64_t(0) - 20}) {
+    float lanes[16];
+    _mm512_storeu_ps(lanes, uniform01_16(k, c));
+    for (int l = 0; l < 16; ++l) CHECK(lanes[l] == uniform01(key, c + uint64_t(l)));
+  }
+#endif
+}
+
 TEST_CASE("dropout is the identity when not training or p = 0, and rejects p outside [0, 1)") {
   Var x = Var::param(randn({3, 4}, 3));
   CHECK(dropout(x, 0.5f, 1, false).impl() == x.impl());
