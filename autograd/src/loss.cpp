@@ -24,7 +24,7 @@ Tensor apply_dropout(const Tensor& t, float p, uint64_t key, uint64_t counter0) 
   const float* px = tc.data<float>();
   float* py = y.data<float>();
   const float keep_scale = 1.0f / (1.0f - p);
-  const PhiloxKey k(key);  // inline draws: the loop vectorises
+  const PhiloxKey k(key);  // round keys once; 16 draws per step below
   parallel_for(t.numel(), 1 << 14, [&](int64_t i0, int64_t i1) {
     int64_t i = i0;
 #if defined(__AVX512F__)  // 16 draws at a time, the same bits (Note [philox on 16 lanes])
