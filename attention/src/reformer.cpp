@@ -317,7 +317,7 @@ struct LshSaved {
 // these buffers). kern::sgemm sums each element as kern::matmul does: the same results.
 struct ChunkScratch {
   std::vector<float> qc, kw, vw, s, keep, pd, go, dr, gs, o, gvw, gqc, gkw;
-  std::vector<int32_t> kpos;
+  std::vector<int32_t> kpos, kch, qch, qprev, count;
   std::vector<uint8_t> fixed, key_ok, empty;
 };
 
@@ -409,8 +409,9 @@ struct ChunkJob {
   void subtract_log_counts() {
     const LshPlan& p = *st.plan;
     const int64_t n = p.n, rounds = p.rounds;
-    std::vector<int32_t> kch(size_t(rounds * w)), qch(size_t(rounds * c)),
-        qprev(size_t(rounds * c));
+    int32_t* kch = grab(sc.kch, rounds * w);
+    int32_t* qch = grab(sc.qch, rounds * c);
+    int32_t* qprev = grab(sc.qprev, rounds * c);
     for (int64_t r2 = 0; r2 < rounds; ++r2) {
       const int32_t* sl = p.slot_row(r2, bh);
       for (int64_t t = 0; t < w; ++t) {
@@ -428,12 +429,12 @@ struct ChunkJob {
     // Counted for every entry (vectorisable): a −1e9 entry minus log k stays −1e9, and a
     // filler key or query matches nothing (count 0, log_count[0] = 0).
     float* ps = s;
-    std::vector<int32_t> count(static_cast<size_t>(w));
+    int32_t* count = grab(sc.count, w);
     for (int64_t i = 0; i < c; ++i) {
-      std::fill(count.begin(), count.end(), 0);
+      std::fill(count, count + w, 0);
       for (int64_t r2 = 0; r2 < rounds; ++r2) {
         const int32_t own = qch[size_t(r2 * c + i)], back = qprev[size_t(r2 * c + i)];
-        const int32_t* k = kch.data() + r2 * w;
+        const int32_t* k = kch + r2 * w;
         for (int64_t t = 0; t < w; ++t) count[size_t(t)] += (k[t] == own) | (k[t] == back);
       }
       for (int64_t t = 0; t < w; ++t) ps[i * w + t] -= p.log_count[size_t(count[size_t(t)])];
