@@ -27,8 +27,8 @@
 // comes from the per-sequence lengths.
 #include <cmath>
 
-#include "key_mask.hpp"
 #include "mechanisms.hpp"
+#include "pattern_attention.hpp"
 #include "patterns.hpp"
 
 namespace lra::attn {
@@ -76,39 +76,12 @@ namespace {
 
 const ParamSpec kBlock{"block", "50", "positions per block (LRA: 50; image configs 64)"};
 
-class LocalAttention : public MultiHeadAttention {
- public:
-  explicit LocalAttention(const MechanismOptions& o) : MultiHeadAttention(o) {
-    pattern_.block = o.get_int(kBlock);
-    LRA_CHECK(pattern_.block >= 1, ConfigError, "local: block=", pattern_.block,
-              " must be positive");
-  }
-  const char* name() const override { return "local"; }
-
-  Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
-             const nn::ForwardContext& ctx) override {
-    bsa::Spec spec;
-    spec.layouts = {pattern_.layout(q.size(2))};
-    spec.scale = 1.0f / std::sqrt(float(head_dim_));
-    spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
-    spec.dropout_key = ctx.key(path() + ".attn_dropout");
-    spec.key_mask = keymask::checked(ctx, q.size(0), q.size(2), "local");
-    spec.row0 = ctx.row0;
-    return bsa::attention(q, k, v, lengths, spec);
-  }
-
-  Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths,
-                       const nn::ForwardContext& ctx) override {
-    const pattern::Local pat = pattern_;
-    return bsa::dense_weights(
-        q, k, lengths, 1.0f / std::sqrt(float(head_dim_)),
-        keymask::masked([pat](int64_t, int64_t, int64_t i, int64_t j) { return pat.allowed(i, j); },
-                        keymask::checked(ctx, q.size(0), q.size(2), "local")));
-  }
-
- private:
-  pattern::Local pattern_;
-};
+std::unique_ptr<MultiHeadAttention> make_local(const MechanismOptions& o) {
+  pattern::Local pat;
+  pat.block = o.get_int(kBlock);
+  LRA_CHECK(pat.block >= 1, ConfigError, "local: block=", pat.block, " must be positive");
+  return std::make_unique<PatternAttention<pattern::Local>>(o, "local", pat);
+}
 
 }  // namespace
 
@@ -118,7 +91,7 @@ MechanismInfo local_mechanism() {
           "each query sees the keys of its own contiguous block of `block` positions; "
           "O(N*block) time, O(N) memory",
           {kBlock},
-          [](const MechanismOptions& o) { return std::make_unique<LocalAttention>(o); }};
+          make_local};
 }
 
 }  // namespace lra::attn

@@ -37,8 +37,8 @@
 //     time or memory (it could not benchmark the pattern's cost; this kernel can).
 #include <cmath>
 
-#include "key_mask.hpp"
 #include "mechanisms.hpp"
+#include "pattern_attention.hpp"
 #include "patterns.hpp"
 
 namespace lra::attn {
@@ -99,43 +99,16 @@ const ParamSpec kSummary{"summary", "10", "summary columns c at the end of every
 const ParamSpec kCausal{"causal", "false",
                         "AND the pattern with j <= i (the paper's autoregressive form)"};
 
-class SparseAttention : public MultiHeadAttention {
- public:
-  explicit SparseAttention(const MechanismOptions& o) : MultiHeadAttention(o) {
-    pattern_.block = o.get_int(kBlock);
-    pattern_.summary = o.get_int(kSummary);
-    pattern_.causal = o.get_bool(kCausal);
-    LRA_CHECK(pattern_.block >= 1, ConfigError, "sparse: block=", pattern_.block,
-              " must be positive");
-    LRA_CHECK(pattern_.summary >= 0 && pattern_.summary <= pattern_.block, ConfigError,
-              "sparse: summary=", pattern_.summary, " must be in [0, block=", pattern_.block, "]");
-  }
-  const char* name() const override { return "sparse"; }
-
-  Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
-             const nn::ForwardContext& ctx) override {
-    bsa::Spec spec;
-    spec.layouts = {pattern_.layout(q.size(2))};
-    spec.scale = 1.0f / std::sqrt(float(head_dim_));
-    spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
-    spec.dropout_key = ctx.key(path() + ".attn_dropout");
-    spec.key_mask = keymask::checked(ctx, q.size(0), q.size(2), "sparse");
-    spec.row0 = ctx.row0;
-    return bsa::attention(q, k, v, lengths, spec);
-  }
-
-  Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths,
-                       const nn::ForwardContext& ctx) override {
-    const pattern::Fixed pat = pattern_;
-    return bsa::dense_weights(
-        q, k, lengths, 1.0f / std::sqrt(float(head_dim_)),
-        keymask::masked([pat](int64_t, int64_t, int64_t i, int64_t j) { return pat.allowed(i, j); },
-                        keymask::checked(ctx, q.size(0), q.size(2), "sparse")));
-  }
-
- private:
-  pattern::Fixed pattern_;
-};
+std::unique_ptr<MultiHeadAttention> make_sparse(const MechanismOptions& o) {
+  pattern::Fixed pat;
+  pat.block = o.get_int(kBlock);
+  pat.summary = o.get_int(kSummary);
+  pat.causal = o.get_bool(kCausal);
+  LRA_CHECK(pat.block >= 1, ConfigError, "sparse: block=", pat.block, " must be positive");
+  LRA_CHECK(pat.summary >= 0 && pat.summary <= pat.block, ConfigError,
+            "sparse: summary=", pat.summary, " must be in [0, block=", pat.block, "]");
+  return std::make_unique<PatternAttention<pattern::Fixed>>(o, "sparse", pat);
+}
 
 }  // namespace
 
@@ -145,7 +118,7 @@ MechanismInfo sparse_mechanism() {
           "each query sees its block of `block` and the last `summary` positions of every block; "
           "O(N*block + N^2*summary/block) time, O(N) memory",
           {kBlock, kSummary, kCausal},
-          [](const MechanismOptions& o) { return std::make_unique<SparseAttention>(o); }};
+          make_sparse};
 }
 
 }  // namespace lra::attn

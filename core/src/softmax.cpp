@@ -58,6 +58,29 @@ int64_t row_grain(int64_t n) {
   return std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(n, 1));
 }
 
+// dx = row(y, gy) over the rows of the last axis, for the backward passes: each gy row is
+// copied into its dx row (unit_row) and finished there by row(y_r, gy_r, dx_r, n).
+template <class Row>
+Tensor map_grad_rows(const Tensor& y, const Tensor& gy, const char* who, Row row) {
+  check_same_shape(y, gy, who);
+  LRA_CHECK(y.dim() >= 1, ShapeError, who, ": needs at least one axis");
+  Tensor dx = Tensor::empty(y.shape());
+  const int64_t n = y.shape().back();
+  const int64_t rows = n == 0 ? 0 : y.numel() / n;
+  if (rows == 0) return dx;
+  const Tensor yc = y.contiguous();  // y is the forward output: contiguous in practice
+  const float* py = yc.data<float>();
+  const float* pg = gy.data<float>();
+  float* pd = dx.data<float>();
+  parallel_for(rows, row_grain(n), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      float* dr = pd + r * n;
+      row(py + r * n, unit_row(gy, pg, r, n, dr), dr, n);
+    }
+  });
+  return dx;
+}
+
 }  // namespace
 
 // ---- softmax ------------------------------------------------------------------------------
@@ -121,26 +144,11 @@ Tensor softmax(const Tensor& x, const Tensor& lengths, float scale) {
 }
 
 Tensor softmax_backward(const Tensor& y, const Tensor& gy, float scale) {
-  check_same_shape(y, gy, "softmax_backward");
-  LRA_CHECK(y.dim() >= 1, ShapeError, "softmax_backward: needs at least one axis");
-  Tensor dx = Tensor::empty(y.shape());
-  const int64_t n = y.shape().back();
-  const int64_t rows = n == 0 ? 0 : y.numel() / n;
-  if (rows == 0) return dx;
-  const Tensor yc = y.contiguous();  // y is the forward output: contiguous in practice
-  const float* py = yc.data<float>();
-  const float* pg = gy.data<float>();
-  float* pd = dx.data<float>();
-  parallel_for(rows, row_grain(n), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* yr = py + r * n;
-      float* dr = pd + r * n;
-      const float* gr = unit_row(gy, pg, r, n, dr);
-      const float dot = row_dot(gr, yr, n);
-      for (int64_t j = 0; j < n; ++j) dr[j] = scale * yr[j] * (gr[j] - dot);
-    }
-  });
-  return dx;
+  return map_grad_rows(y, gy, "softmax_backward",
+                       [scale](const float* yr, const float* gr, float* dr, int64_t n) {
+                         const float dot = row_dot(gr, yr, n);
+                         for (int64_t j = 0; j < n; ++j) dr[j] = scale * yr[j] * (gr[j] - dot);
+                       });
 }
 
 // ---- log_softmax --------------------------------------------------------------------------
@@ -168,26 +176,11 @@ Tensor log_softmax(const Tensor& x) {
 }
 
 Tensor log_softmax_backward(const Tensor& y, const Tensor& gy) {
-  check_same_shape(y, gy, "log_softmax_backward");
-  LRA_CHECK(y.dim() >= 1, ShapeError, "log_softmax_backward: needs at least one axis");
-  Tensor dx = Tensor::empty(y.shape());
-  const int64_t n = y.shape().back();
-  const int64_t rows = n == 0 ? 0 : y.numel() / n;
-  if (rows == 0) return dx;
-  const Tensor yc = y.contiguous();
-  const float* py = yc.data<float>();
-  const float* pg = gy.data<float>();
-  float* pd = dx.data<float>();
-  parallel_for(rows, row_grain(n), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* yr = py + r * n;
-      float* dr = pd + r * n;
-      const float* gr = unit_row(gy, pg, r, n, dr);
-      const float gsum = row_sum(gr, n);
-      for (int64_t j = 0; j < n; ++j) dr[j] = gr[j] - exp_nonpos(yr[j]) * gsum;
-    }
-  });
-  return dx;
+  return map_grad_rows(y, gy, "log_softmax_backward",
+                       [](const float* yr, const float* gr, float* dr, int64_t n) {
+                         const float gsum = row_sum(gr, n);
+                         for (int64_t j = 0; j < n; ++j) dr[j] = gr[j] - exp_nonpos(yr[j]) * gsum;
+                       });
 }
 
 }  // namespace lra::kern

@@ -21,9 +21,11 @@
 #include "apps/cli_run.hpp"
 #include "lra/core/io.hpp"
 #include "lra/lra/train/run.hpp"
+#include "lra/run_metrics.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using lra_test::stable_metrics;
 
 namespace {
 
@@ -126,18 +128,6 @@ std::vector<std::string> tiny(const std::string& out, int steps,
           extra_seed,
           "--out",
           out};
-}
-
-std::vector<json> stable_metrics(const fs::path& dir) {
-  std::vector<json> out;
-  for (const std::string& line : lra::read_metrics_lines(dir.string())) {
-    json j = json::parse(line);
-    for (const char* k :
-         {"steps_per_s", "elapsed_s", "eval_seconds", "peak_bytes", "peak_rss_bytes"})
-      j.erase(k);
-    out.push_back(j);
-  }
-  return out;
 }
 
 int64_t last_step(const fs::path& dir) {

@@ -17,11 +17,13 @@
 #include "lra/lra/train/eval_run.hpp"
 #include "lra/lra/train/run.hpp"
 #include "lra/lra/train/trainer.hpp"
+#include "lra/run_metrics.hpp"
 #include "lra/task_helpers.hpp"
 #include "measure/svg.hpp"
 
 using namespace lra;
 using lra_test::fresh_dir;
+using lra_test::stable_metrics;
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
@@ -44,19 +46,6 @@ Settings tiny_settings(int64_t steps, uint64_t seed = 1) {
                                         {"seed", std::to_string(seed)}});
   s.set("preset", "tiny", "test");
   return s;
-}
-
-// metrics.jsonl without the fields that measure time or memory.
-std::vector<json> stable_metrics(const fs::path& dir) {
-  std::vector<json> out;
-  for (const std::string& line : read_metrics_lines(dir.string())) {
-    json j = json::parse(line);
-    for (const char* k :
-         {"steps_per_s", "elapsed_s", "eval_seconds", "peak_bytes", "peak_rss_bytes"})
-      j.erase(k);
-    out.push_back(j);
-  }
-  return out;
 }
 
 std::string file_bytes(const fs::path& p) {
