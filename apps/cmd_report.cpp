@@ -40,17 +40,7 @@ void add_report_command(CLI::App& app, Action& action) {
       std::fputs(md.c_str(), stdout);
       if (!a->md.empty()) write_file_atomic(a->md, md);
       if (!a->json.empty()) write_file_atomic(a->json, r.json());
-      if (!a->tradeoff.empty()) {
-        const std::string bench_json = a->bench.empty() ? bench::latest_bench_json() : a->bench;
-        LRA_CHECK(
-            !bench_json.empty(), ConfigError,
-            "--tradeoff needs speed figures: give --bench DIR/bench.json (from lra_cpu bench)");
-        const bench::Tradeoff t = bench::tradeoff_points(a->runs, bench_json, a->length);
-        write_file_atomic(a->tradeoff, bench::tradeoff_svg(t, "Accuracy against speed"));
-        std::fprintf(stderr,
-                     "tradeoff: %zu models (speed and memory from %s, %zu left out) -> %s\n",
-                     t.points.size(), bench_json.c_str(), t.left_out.size(), a->tradeoff.c_str());
-      }
+      if (!a->tradeoff.empty()) bench::write_tradeoff(a->runs, a->bench, a->length, a->tradeoff);
       return 0;
     };
   });

@@ -1,6 +1,7 @@
 // lra_cpu suite: the results grid. Runs every (task, model, seed) cell as an ordinary run
 // folder OUT/<task>/<model>/seed<N> (a child `lra_cpu train`, `--jobs` at a time), then writes
-// the Table 1 report of all of them to OUT/report.md and OUT/report.json.
+// the Table 1 report of all of them to OUT/report.md and OUT/report.json, and Figure 3 (their
+// accuracy against a bench's steps/s, marker area = memory; --bench) to OUT/figure3.svg.
 //
 //   - Resumable: a cell whose results.json says "complete" is skipped, one with a saved state
 //     is continued with `train --resume` (exactly), an empty or broken one is started again.
@@ -29,6 +30,7 @@
 #include "lra/attention/registry.hpp"
 #include "lra/core/error.hpp"
 #include "lra/core/io.hpp"
+#include "lra/lra/measure/bench.hpp"
 #include "lra/lra/measure/child.hpp"
 #include "lra/lra/measure/report.hpp"
 #include "progress.hpp"
@@ -51,6 +53,8 @@ struct SuiteArgs {
   std::vector<std::string> data;  // TASK=DIR
   std::vector<std::string> sets;  // KEY=VALUE, passed to every cell as --key value
   std::string preset = "cpu", out;
+  std::string bench;         // bench.json of Figure 3 ("": the newest runs/bench-*/bench.json)
+  int64_t bench_length = 0;  // its length (0: the longest)
   int jobs = 1, threads = 1;
   uint64_t data_seed = 1;
   bool report_only = false;
@@ -152,6 +156,15 @@ void write_report(const SuiteArgs& a) {
   write_file_atomic(a.out + "/report.json", r.json());
   std::fputs(r.markdown().c_str(), stdout);
   std::printf("suite: report -> %s/report.md, %s/report.json\n", a.out.c_str(), a.out.c_str());
+  // Figure 3: the cells' accuracy against a bench's steps/s, marker area = memory.
+  if (a.bench.empty() && bench::latest_bench_json().empty()) {
+    std::printf(
+        "suite: no Figure 3 (no bench figures): measure them with lra_cpu bench --preset tiny "
+        "--batch 32 --lengths L, then lra_cpu suite ... --report-only --bench "
+        "runs/bench-.../bench.json\n");
+    return;
+  }
+  bench::write_tradeoff(roots, a.bench, a.bench_length, a.out + "/figure3.svg");
 }
 
 int run_suite(SuiteArgs a) {
@@ -324,7 +337,14 @@ void add_suite_command(CLI::App& app, Action& action) {
   cmd->add_option("--threads", a->threads, "threads per cell (0: all cores)")
       ->capture_default_str();
   cmd->add_option("--out", a->out, "the grid's folder: OUT/<task>/<model>/seed<N>")->required();
-  cmd->add_flag("--report-only", a->report_only, "only write OUT/report.md and report.json");
+  cmd->add_flag("--report-only", a->report_only,
+                "only write OUT/report.md, report.json and figure3.svg");
+  cmd->add_option("--bench", a->bench,
+                  "bench.json giving speed and memory for OUT/figure3.svg (Figure 3; default: the "
+                  "newest runs/bench-*/bench.json)");
+  cmd->add_option("--bench-length", a->bench_length,
+                  "sequence length of the bench figures for Figure 3 (default: the longest)")
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([a, &action]() { action = [a]() { return run_suite(*a); }; });
 }
 

@@ -2,6 +2,7 @@
 // memory as marker size), and writing a sweep's files.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 
@@ -162,6 +163,22 @@ std::string tradeoff_svg(const Tradeoff& t, const std::string& title) {
       (left.empty() ? std::string()
                     : "\nLeft out (runs on other tasks or settings only): " + left + ".");
   return svg::bubble_chart(title, "training steps/s (log scale)", "accuracy (%)", caption, bubbles);
+}
+
+Tradeoff write_tradeoff(const std::vector<std::string>& run_paths, std::string bench_json,
+                        int64_t length, const std::string& svg_path) {
+  if (bench_json.empty()) bench_json = latest_bench_json();
+  LRA_CHECK(!bench_json.empty(), ConfigError,
+            "Figure 3 needs speed figures: give --bench DIR/bench.json (from lra_cpu bench, e.g. "
+            "lra_cpu bench --preset tiny --batch 32 --lengths 1024)");
+  Tradeoff t = tradeoff_points(run_paths, bench_json, length);
+  write_file_atomic(svg_path, tradeoff_svg(t, "Accuracy against speed"));
+  std::fprintf(
+      stderr,
+      "Figure 3: %zu models (speed and memory from %s at length %lld, %zu left out) -> %s\n",
+      t.points.size(), bench_json.c_str(), (long long)t.length, t.left_out.size(),
+      svg_path.c_str());
+  return t;
 }
 
 }  // namespace lra::bench

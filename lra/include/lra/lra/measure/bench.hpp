@@ -284,6 +284,10 @@ Tradeoff tradeoff_points(const std::vector<std::string>& run_paths,
                          const std::string& bench_json_path, int64_t length);
 // Figure 3; the caption says which columns the accuracy averages and which models were left out.
 std::string tradeoff_svg(const Tradeoff& t, const std::string& title);
+// Figure 3 of run folders written to svg_path (atomically), with speed and memory from
+// bench_json ("": the newest runs/bench-*/bench.json; ConfigError when there is none).
+Tradeoff write_tradeoff(const std::vector<std::string>& run_paths, std::string bench_json,
+                        int64_t length, const std::string& svg_path);
 // The most recent <root>/bench-*/bench.json of a training sweep (lra_cpu bench's default
 // output folders), "" when there is none: the default bench of `report --tradeoff`.
 std::string latest_bench_json(const std::string& root = "runs");
