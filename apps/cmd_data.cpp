@@ -23,6 +23,7 @@ void add_data_command(CLI::App& app, Action& action) {
     int64_t n = 0;
     std::string style;
     int contour_length = 0;
+    int distractors = -1;
     int threads = 0;
   };
   auto a = std::make_shared<Args>();
@@ -52,6 +53,10 @@ void add_data_command(CLI::App& app, Action& action) {
   gen->add_option("--contour-length", a->contour_length,
                   "pathfinder paddles per target curve: 6 (curv_baseline), 9 or 14 "
                   "(curv_contour_length_14, LRA's; default)");
+  gen->add_option("--distractors", a->distractors,
+                  "pathfinder distractor snakes per image, 0-50 (default: LRA's, 5 at 32x32); "
+                  "fewer is an easier setting")
+      ->check(CLI::Range(0, 50));
   gen->callback([a, &action]() {
     action = [a]() {
       const TaskInfo& task = find_task(a->task);
@@ -60,14 +65,15 @@ void add_data_command(CLI::App& app, Action& action) {
                 ". The folder holds ", task.layout);
       const bool images = task.name.rfind("pathfinder", 0) == 0 || task.name == "pathx";
       LRA_CHECK(images || (a->n == 0 && a->g.image_size == 0 && a->style.empty() &&
-                           a->contour_length == 0),
+                           a->contour_length == 0 && a->distractors < 0),
                 ConfigError,
-                "--n, --size, --style and --contour-length are for the pathfinder "
+                "--n, --size, --style, --contour-length and --distractors are for the pathfinder "
                 "tasks; ",
                 task.name, " takes --train/--val/--test");
       set_num_threads(a->threads);
       if (!a->style.empty()) a->g.pathfinder_style = a->style;
       if (a->contour_length != 0) a->g.pathfinder_contour_length = a->contour_length;
+      if (a->distractors >= 0) a->g.pathfinder_distractors = a->distractors;
       if (a->n > 0) {
         a->g.train = a->n;
         a->g.val = a->g.test = 0;

@@ -470,4 +470,20 @@ TEST_CASE("pathfinder tasks: train --task pathfinder generates its own data (3 s
   CHECK(lra::check_data(task, base.string()).ok);
   g.pathfinder_style = "dashed";
   CHECK_THROWS_AS(task.generate(base.string(), g), lra::ConfigError);
+
+  // fewer distractors (an easier setting): recorded in generator.json and drawn that way
+  g.pathfinder_style = "release";
+  g.pathfinder_distractors = 0;
+  const fs::path none = fresh_dir("pathfinder_gen", "task-generate-no-distractors");
+  task.generate(none.string(), g);
+  CHECK(slurp(none / "curv_baseline/generator.json").find("\"num_distractors\": 0") !=
+        std::string::npos);
+  CHECK(lra::check_data(task, none.string()).ok);
+  lra::data::PathfinderParams p = lra::data::pathfinder_params(32, 6);
+  p.num_distractors = 0;
+  for (uint64_t i = 0; i < 20; ++i)
+    CHECK(lra::data::render_pathfinder(p, lra::data::pathfinder_image_key(1, 32, i)).distractors ==
+          0);
+  g.pathfinder_distractors = 51;
+  CHECK_THROWS_AS(task.generate(none.string(), g), lra::ConfigError);
 }

@@ -605,7 +605,10 @@ bool pathfinder_connected(const GrayImage& img, int64_t ax, int64_t ay, int64_t 
 
 void write_pathfinder_dataset(const std::string& dir, const PathfinderGenConfig& cfg,
                               const std::function<void(size_t, size_t)>& progress) {
-  const PathfinderParams p = pathfinder_params(cfg.size, cfg.contour_length, cfg.style);
+  PathfinderParams p = pathfinder_params(cfg.size, cfg.contour_length, cfg.style);
+  LRA_CHECK(cfg.distractors >= -1 && cfg.distractors <= 50, ConfigError, "pathfinder distractors ",
+            cfg.distractors, "; expected 0 to 50 (or -1: LRA's count)");
+  if (cfg.distractors >= 0) p.num_distractors = cfg.distractors;
   LRA_CHECK(cfg.count > 0, ConfigError, "pathfinder image count ", cfg.count,
             "; expected at least 1");
   LRA_CHECK(cfg.per_batch > 0, ConfigError, "pathfinder images per batch ", cfg.per_batch,

@@ -477,6 +477,7 @@ TaskInfo pathfinder_task(int64_t size) {
     c.seed = g.seed;
     c.style = data::pathfinder_style(g.pathfinder_style);
     c.contour_length = g.pathfinder_contour_length;
+    c.distractors = g.pathfinder_distractors;
     data::write_pathfinder_dataset(dir, c, g.progress);
   };
   t.presets = pathfinder_presets(size);
