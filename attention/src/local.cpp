@@ -25,6 +25,7 @@
 //     its padding mask is reshaped as contiguous blocks (mask and groups do not match).
 // Here blocks are contiguous, as the method (and the paper's description) intends, and padding
 // comes from the per-sequence lengths.
+#include <algorithm>
 #include <cmath>
 
 #include "mechanisms.hpp"

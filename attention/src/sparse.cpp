@@ -35,6 +35,7 @@
 //     that row 0 and column 0 are fully open (CLS sees and is seen by everything);
 //   - it materialises the dense (1, 1, N, N) mask and runs full N² attention: no saving in
 //     time or memory (it could not benchmark the pattern's cost; this kernel can).
+#include <algorithm>
 #include <cmath>
 
 #include "mechanisms.hpp"

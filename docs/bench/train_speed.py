@@ -21,14 +21,16 @@ import statistics
 import subprocess
 import sys
 
-MODELS = ["transformer", "local", "sparse", "longformer", "linformer", "reformer", "sinkhorn",
-          "synthesizer", "bigbird", "linear", "performer"]
-
-
 def run(cmd):
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if p.returncode != 0:
         sys.exit("failed (%d): %s\n%s" % (p.returncode, " ".join(cmd), p.stdout[-2000:]))
+
+
+def registered_models(exe):
+    """The mechanisms `exe models` lists (a name at the start of its line)."""
+    out = subprocess.run([exe, "models"], stdout=subprocess.PIPE, text=True, check=True).stdout
+    return [line.split()[0] for line in out.splitlines() if line[:1].isalpha()]
 
 
 def intervals(run_dir):
@@ -53,7 +55,7 @@ def main():
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
-    models = MODELS if a.models == "all" else a.models.split(",")
+    models = registered_models(a.new) if a.models == "all" else a.models.split(",")
     lengths = [int(x) for x in a.lengths.split(",")]
     os.makedirs(a.out, exist_ok=True)
     work = os.path.join(a.out, "work")
