@@ -31,7 +31,7 @@ void BlockLayout::validate() const {
   LRA_ASSERT(col.size() == mask.size() && row_start.back() == int64_t(col.size()));
   LRA_ASSERT(key_start.back() == int64_t(key_pos.size()));
   for (int32_t c : col) LRA_ASSERT(c >= 0 && c < key_tiles());
-  for (int32_t j : key_pos) LRA_ASSERT(j >= 0 && j < n);
+  for (int32_t j : key_pos) LRA_ASSERT(j >= 0 && j < keys());
   bool any_mask = false;
   for (uint8_t x : mask) any_mask = any_mask || x;
   LRA_ASSERT(!any_mask || mask_tile);
@@ -49,14 +49,16 @@ int64_t BlockLayout::visited_pairs() const {
   return total;
 }
 
-std::shared_ptr<BlockLayout> dense_layout(int64_t n, int64_t tile) {
+std::shared_ptr<BlockLayout> dense_layout(int64_t n, int64_t tile, int64_t n_keys) {
   auto lay = std::make_shared<BlockLayout>();
   lay->n = n;
+  lay->n_keys = n_keys;
   lay->tile_q = tile;
-  const int64_t tiles = (n + tile - 1) / tile;
-  for (int64_t t = 0; t < tiles; ++t) lay->add_key_range(t * tile, std::min(n, (t + 1) * tile));
-  for (int64_t r = 0; r < tiles; ++r) {
-    for (int64_t t = 0; t < tiles; ++t) lay->visit(int32_t(t));
+  const int64_t nk = lay->keys(), key_tiles = (nk + tile - 1) / tile;
+  for (int64_t t = 0; t < key_tiles; ++t)
+    lay->add_key_range(t * tile, std::min(nk, (t + 1) * tile));
+  for (int64_t r = 0; r < lay->query_tiles(); ++r) {
+    for (int64_t t = 0; t < key_tiles; ++t) lay->visit(int32_t(t));
     lay->end_row();
   }
   return lay;

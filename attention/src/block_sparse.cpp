@@ -140,8 +140,10 @@ HeadsT transposed(const HeadsIn& x, int64_t B, int64_t H, int64_t N, int64_t d) 
 
 struct Problem {
   int64_t B = 0, H = 0, N = 0, d = 0;
+  int64_t Nk = 0;  // keys: N, or k.size(2) for a rectangular call (Linformer's projected keys)
   int64_t tile_q = 0, max_tile_k = 0, q_tiles = 0;
-  std::vector<int32_t> len;
+  std::vector<int32_t> len;         // valid queries per entry
+  std::vector<int32_t> key_len;     // valid keys per entry: len, or Nk for a rectangular call
   const int32_t* key_ok = nullptr;  // (B, N) spec.key_mask, or nullptr
   const Spec* spec = nullptr;
   // Per layout, per key tile: -1 for a run of positions (read in place), else the tile's first
@@ -161,10 +163,16 @@ Problem make_problem(const Tensor& qt, const Tensor& kt, const Tensor& vt, const
                      const Spec& spec) {
   Problem p;
   p.B = qt.size(0), p.H = qt.size(1), p.N = qt.size(2), p.d = qt.size(3);
-  LRA_CHECK(kt.shape() == qt.shape() && vt.shape() == qt.shape(), ShapeError,
-            "block-sparse attention: q, k, v must share one shape (B, H, N, d); got q ",
+  p.Nk = kt.dim() == 4 ? kt.size(2) : 0;
+  const Dims kv_shape{p.B, p.H, p.Nk, p.d};
+  LRA_CHECK(kt.shape() == kv_shape && vt.shape() == kt.shape(), ShapeError,
+            "block-sparse attention: q (B, H, N, d) and k, v (B, H, Nk, d) must agree; got q ",
             qt.describe(), ", k ", kt.describe(), ", v ", vt.describe());
+  LRA_CHECK(p.Nk == p.N || (!lengths.defined() && !spec.key_mask.defined()), ShapeError,
+            "block-sparse attention: lengths and a key mask need as many keys as queries (", p.N,
+            "), got ", p.Nk, " keys");
   p.len = checked_lengths(lengths, p.B, p.N);
+  p.key_len = p.Nk == p.N ? p.len : std::vector<int32_t>(size_t(p.B), int32_t(p.Nk));
   p.spec = &spec;
   if (spec.key_mask.defined()) {
     const Tensor& km = spec.key_mask;
@@ -182,7 +190,8 @@ Problem make_problem(const Tensor& qt, const Tensor& kt, const Tensor& vt, const
             spec.dropout, " must be in [0, 1)");
   p.tile_q = spec.layouts[0]->tile_q;
   for (const auto& l : spec.layouts) {
-    LRA_ASSERT(l && l->n == p.N && l->tile_q == p.tile_q && (l->heads == 1 || l->heads == p.H));
+    LRA_ASSERT(l && l->n == p.N && l->keys() == p.Nk && l->tile_q == p.tile_q &&
+               (l->heads == 1 || l->heads == p.H));
     std::vector<int64_t> rows(size_t(l->key_tiles()), -1);
     int64_t total = 0;
     for (int64_t t = 0; t < l->key_tiles(); ++t) {
@@ -219,7 +228,7 @@ Gathered gather_keys(const Problem& p, const HeadsIn& K, const HeadsIn& V, bool 
   float* pvt = with_vt ? g.vt.data<float>() : nullptr;
   parallel_for(bh, 1, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
-      const int64_t b = t / p.H, h = t % p.H, len = p.len[size_t(b)];
+      const int64_t b = t / p.H, h = t % p.H, len = p.key_len[size_t(b)];
       const BlockLayout& lay = p.layout(b);
       const std::vector<int64_t>& rows = p.gather_rows(b);
       for (int64_t kt = 0; kt < lay.key_tiles(); ++kt) {
@@ -284,7 +293,7 @@ bool load_keys(const Problem& p, const HeadsIn& K, const HeadsIn& V, const Heads
                KeyTile& kt) {
   const BlockLayout& lay = p.layout(b);
   const int64_t start = lay.key_start[tile], count = lay.key_start[tile + 1] - start;
-  const int64_t len = p.len[size_t(b)], d = p.d;
+  const int64_t len = p.key_len[size_t(b)], d = p.d;
   kt.pos = lay.key_pos.data() + start;
   if (count == 0) return false;
   const int64_t row = p.gather_rows(b)[size_t(tile)];
@@ -295,7 +304,7 @@ bool load_keys(const Problem& p, const HeadsIn& K, const HeadsIn& V, const Heads
     kt.gathered = false;
     kt.k = K.row(b, h, j0), kt.v = V.row(b, h, j0), kt.ld = K.sn, kt.ldv = V.sn;
     kt.kt = KT ? KT->at(b, h, j0) : nullptr, kt.vt = VT ? VT->at(b, h, j0) : nullptr;
-    kt.ldt = p.N;
+    kt.ldt = p.Nk;
     return true;
   }
   bool any = false;
@@ -333,7 +342,7 @@ void mask_scores(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv,
         for (int64_t x = 0; x < nv; ++x) sv.at(x, y) = -INFINITY;
   }
   if (kt.gathered) {
-    const int64_t len = p.len[size_t(b)];
+    const int64_t len = p.key_len[size_t(b)];
     for (int64_t y = 0; y < kt.nk; ++y)
       if (kt.pos[y] >= len)
         for (int64_t x = 0; x < nv; ++x) sv.at(x, y) = -INFINITY;
@@ -348,8 +357,8 @@ void dropout_tile(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv
   const PhiloxKey key(p.spec->dropout_key);
   LRA_ASSERT(mv.cs == 1 || mv.rs == 1);
   if (mv.rs == 1) {
-    const uint64_t n = uint64_t(p.N),
-                   first = uint64_t((((p.spec->row0 + b) * p.H + h) * p.N + i0) * p.N);
+    const uint64_t n = uint64_t(p.Nk),
+                   first = uint64_t((((p.spec->row0 + b) * p.H + h) * p.N + i0) * p.Nk);
     for (int64_t y = 0; y < kt.nk; ++y) {
       const uint64_t base = first + uint64_t(kt.pos[y]);
       float* out = mv.t + y * mv.cs;
@@ -359,7 +368,7 @@ void dropout_tile(const Problem& p, int64_t b, int64_t h, int64_t i0, int64_t nv
     return;
   }
   for (int64_t x = 0; x < nv; ++x) {
-    const uint64_t base = uint64_t((((p.spec->row0 + b) * p.H + h) * p.N + i0 + x) * p.N);
+    const uint64_t base = uint64_t((((p.spec->row0 + b) * p.H + h) * p.N + i0 + x) * p.Nk);
     float* out = mv.t + x * mv.rs;
     const int32_t* pos = kt.pos;
     for (int64_t y = 0; y < kt.nk; ++y)
@@ -503,8 +512,8 @@ void backward_tile(const Problem& p, const HeadsIn& Q, const HeadsIn& K, const H
                    const HeadsIn& dO, const float* lse, const HeadsOut& dQ, const KVGradTarget& tgt,
                    int64_t b, int64_t h, int64_t r, const Scratch& s) {
   const int64_t d = p.d, i0 = r * p.tile_q, rows = std::min(p.tile_q, p.N - i0);
-  const int64_t len = p.len[size_t(b)];
-  const int64_t nv = std::clamp<int64_t>(len - i0, 0, rows);
+  const int64_t nv = std::clamp<int64_t>(p.len[size_t(b)] - i0, 0, rows);
+  const int64_t len = p.key_len[size_t(b)];
   for (int64_t x = nv; x < rows; ++x)
     std::memset(dQ.row(b, h, i0 + x), 0, size_t(d) * sizeof(float));
   if (nv == 0) return;
@@ -629,12 +638,12 @@ Gradients backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
             "block-sparse attention backward: o and dO must have q's shape ", q.shape().str());
   const Tensor lse_c = lse.contiguous();
   const float* lse_p = lse_c.data<float>();
-  const HeadsT KT = transposed(K, p.B, p.H, p.N, p.d), VT = transposed(V, p.B, p.H, p.N, p.d);
+  const HeadsT KT = transposed(K, p.B, p.H, p.Nk, p.d), VT = transposed(V, p.B, p.H, p.Nk, p.d);
   const Gathered gk = gather_keys(p, K, V, true);
 
   HeadsOut dQ = heads_out(p.B, p.H, p.N, p.d, false);
-  HeadsOut dK = heads_out(p.B, p.H, p.N, p.d, true);
-  HeadsOut dV = heads_out(p.B, p.H, p.N, p.d, true);
+  HeadsOut dK = heads_out(p.B, p.H, p.Nk, p.d, true);
+  HeadsOut dV = heads_out(p.B, p.H, p.Nk, p.d, true);
   const int64_t bh = p.B * p.H;
   const int64_t slots = std::clamp<int64_t>((kMinTasks + bh - 1) / bh, 1, p.q_tiles);
 
@@ -698,7 +707,7 @@ Gradients backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
       for (int64_t x = x0; x < x1; ++x) {
         const int64_t h = x % p.H, b = x / p.H;
         const BlockLayout& lay = p.layout(b);
-        const int64_t len = p.len[size_t(b)];
+        const int64_t len = p.key_len[size_t(b)];
         for (int64_t slot = 0; slot < slots; ++slot) {
           const int64_t t = x * slots + slot;
           const int64_t plan = plan_of_task[size_t(t)];

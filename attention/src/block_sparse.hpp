@@ -57,7 +57,8 @@ namespace lra::attn::bsa {
 // of `col` (key tile) and `mask` (0: every pair of the visit is allowed; k > 0: run
 // mask_tile with kind k on the scores, for patterns that are not tile-aligned).
 struct BlockLayout {
-  int64_t n = 0;
+  int64_t n = 0;        // queries
+  int64_t n_keys = -1;  // keys the positions index: -1 = n; k for a rectangular (N x k) call
   int64_t tile_q = 64;
   int64_t heads = 1;  // 1: one pattern for every head; else one per head (H)
   std::vector<int32_t> key_pos;
@@ -72,6 +73,7 @@ struct BlockLayout {
       mask_tile;
 
   int64_t query_tiles() const { return (n + tile_q - 1) / tile_q; }
+  int64_t keys() const { return n_keys < 0 ? n : n_keys; }
   int64_t key_tiles() const { return int64_t(key_start.size()) - 1; }
 
   // Builders. add_key_range/add_key_list append a key tile and return its id; visit appends
@@ -88,8 +90,9 @@ struct BlockLayout {
   int64_t visited_pairs() const;  // score entries computed by one pass (all heads)
 };
 
-// Every query tile visits every key tile: exact softmax attention (FlashAttention).
-std::shared_ptr<BlockLayout> dense_layout(int64_t n, int64_t tile);
+// Every query tile visits every key tile: exact softmax attention (FlashAttention); with
+// n_keys >= 0, n queries over n_keys keys (Linformer's k projected keys).
+std::shared_ptr<BlockLayout> dense_layout(int64_t n, int64_t tile, int64_t n_keys = -1);
 
 // Every query tile visits the keys j < len with visible[j] != 0, `tile` of them per key tile
 // (gathered): a key mask's hidden keys cost nothing (mask_zero_tokens on images: ~85% of
@@ -110,6 +113,9 @@ struct Spec {
 
 // Differentiable op: q, k, v (B, H, N, d) -> o (B, H, N, d) (a view of a (B, N, H, d) buffer,
 // so merging heads afterwards is free). Saves q, k, v, o and LSE for backward.
+// Rectangular: k, v may have Nk != N rows (B, H, Nk, d) under a layout of n_keys = Nk; then
+// lengths and key_mask must be undefined (every query and key valid), and the dropout index is
+// ((b·H + h)·N + i)·Nk + j, the flat index of the (B, H, N, Nk) weights.
 Var attention(const Var& q, const Var& k, const Var& v, const Tensor& lengths, const Spec& spec);
 
 // The kernels without autograd (tests and benchmarks).

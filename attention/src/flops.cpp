@@ -5,7 +5,7 @@
 //   transformer, synthesizer S = N; local S = block; longformer S = window;
 //   sparse S = block + summary N/block; bigbird S = (window + 2 + random) block;
 //   sinkhorn S = 2 block; reformer S = 2 chunk x rounds (all capped at N)
-//   linformer: + E K and F V (2 x 2BNkD), S = k
+//   linformer: + E X (2BNkD; and F X without share_kv), S = k
 //   linear (elu+1 features): phi(K)^T V and phi(Q)(.): 2 x 2BNDd
 //   performer: features of Q and K (2 x 2BNmD) + 2 x 2BNmD, m features
 #include "lra/attention/flops.hpp"
@@ -20,13 +20,18 @@ namespace lra::attn {
 namespace {
 
 // A mechanism parameter as `params` sets it, else the registry's default.
+std::string value(const std::string& model, const std::map<std::string, std::string>& params,
+                  const std::string& name) {
+  auto it = params.find(name);
+  if (it != params.end()) return it->second;
+  for (const ParamSpec& p : find_mechanism(model).params)
+    if (p.name == name) return p.default_value;
+  throw ConfigError("attention FLOPs: mechanism " + model + " has no parameter " + name);
+}
+
 double param(const std::string& model, const std::map<std::string, std::string>& params,
              const std::string& name) {
-  auto it = params.find(name);
-  if (it != params.end()) return std::stod(it->second);
-  for (const ParamSpec& p : find_mechanism(model).params)
-    if (p.name == name) return std::stod(p.default_value);
-  throw ConfigError("attention FLOPs: mechanism " + model + " has no parameter " + name);
+  return std::stod(value(model, params, name));
 }
 
 }  // namespace
@@ -53,11 +58,20 @@ double attention_flops(const std::string& m, const std::map<std::string, std::st
   }
   if (m == "linformer") {
     const double k = std::min(p("k"), N);
-    return 4.0 * B * N * k * D + keys(k);
+    const std::string shared = value(m, params, "share_kv");  // E X, and F X when not shared
+    const bool f = shared == "0" || shared == "false" || shared == "no" || shared == "off";
+    return (f ? 4.0 : 2.0) * B * N * k * D + keys(k);
   }
   if (m == "linear") return 4.0 * B * N * D * d;
   if (m == "performer") return 8.0 * B * N * p("features") * D;
   throw ConfigError("attention FLOPs: no count for mechanism " + m);
+}
+
+double projection_flops(const std::string& m, const std::map<std::string, std::string>& params,
+                        int64_t batch, int64_t seq_len, int64_t dim) {
+  const double B = double(batch), N = double(seq_len), D = double(dim);
+  const double rows_kv = m == "linformer" ? std::min(param(m, params, "k"), N) : N;
+  return 4.0 * B * N * D * D + 4.0 * B * rows_kv * D * D;
 }
 
 }  // namespace lra::attn

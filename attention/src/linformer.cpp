@@ -4,6 +4,7 @@
 //   E, F: learned (k, max_len), sliced to the current length N: E_N = E[:, :N]    (k, N)
 //   Ẽ_b = E_N ∘ valid_b (padded columns j ≥ len_b zeroed; same for F)            (B, 1, k, N)
 //   K' = Ẽ K,  V' = F̃ V                     projected keys / values              (B, H, k, d)
+//      = (Ẽ X) W_K, (F̃ X) W_V               the order forward() computes them in  (B, k, D)
 //   P  = softmax_r(Q K'ᵀ / √d)              over the k projected keys            (B, H, N, k)
 //   O  = P V'                                                                    (B, H, N, d)
 // Zeroing the columns of E at pads is the same as zeroing the rows of K and V at pads before
@@ -11,8 +12,10 @@
 // (B, H, N, d) copy. A key mask (mask_zero_tokens) zeroes the hidden keys' columns the same way:
 // hidden keys and values enter neither K' nor V'.
 //
-// Cost: time O(B·H·N·k·d), memory O(B·H·N·k) (scores and weights over k, not N, keys), plus the
-// O(k·max_len) parameters. With share_kv (default) F = E.
+// Cost: time O(B·H·N·k·d); memory O(B·H·N·d) with kernel=flash (the default: the tiled online
+// softmax of block_sparse.hpp over the k keys, P recomputed in backward), O(B·H·N·k) with
+// kernel=plain (scores and weights kept); plus the O(k·max_len) parameters. W_K and W_V work on
+// k rows, not N. With share_kv (default) F = E.
 // Dense face: O = P F̃ V, so the weight query i gives key j is  W_ij = Σ_r P_ir F̃_rj,
 // i.e. W = P F̃ (B, H, N, N). It is exact (the fast path equals W V to float rounding) but it is
 // not a distribution: F has signed entries, so W_ij can be negative and rows need not sum to 1;
@@ -31,6 +34,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "block_sparse.hpp"
 #include "key_mask.hpp"
 #include "lra/autograd/ops.hpp"
 #include "lra/core/rng.hpp"
@@ -41,6 +45,9 @@ namespace {
 
 const ParamSpec kRank{"k", "16", "projected length (LRA 16; paper / PyTorch LRA peer 256)"};
 const ParamSpec kShareKV{"share_kv", "true", "one projection E for keys and values (LRA: true)"};
+const ParamSpec kKernel{"kernel", "flash",
+                        "flash (tiled online softmax over the k keys, P not stored) or plain"};
+const ParamSpec kTile{"tile", "64", "rows per query/key tile of the flash kernel"};
 
 class Linformer : public MultiHeadAttention {
  public:
@@ -57,20 +64,35 @@ class Linformer : public MultiHeadAttention {
     };
     e_ = register_parameter("E", init("linformer.E"));
     if (!o.get_bool(kShareKV)) f_ = register_parameter("F", init("linformer.F"));
+    const std::string kernel = o.get_string(kKernel);
+    LRA_CHECK(kernel == "flash" || kernel == "plain", ConfigError, "linformer: kernel=", kernel,
+              " is not one of flash, plain");
+    flash_ = kernel == "flash";
+    tile_ = o.get_int(kTile);
+    LRA_CHECK(tile_ >= 1 && tile_ <= 1024, ConfigError, "linformer: tile=", tile_,
+              " must be in [1, 1024]");
   }
   const char* name() const override { return "linformer"; }
 
+  // The layer's forward takes the cheaper order of the same products: E (X W_K) = (E X) W_K,
+  // so E mixes the (B, N, D) input once (shared E; twice with F) and W_K, W_V project k rows
+  // instead of N. Per layer that drops 2 x 2BND² + 2BNkD of the 8BND² + 4BNkD the order of
+  // attend() costs (a quarter of the Linformer step at N = 4096, k = 256). Same sums,
+  // associated differently: float rounding apart, it equals project_out(attend(q, k, v)).
+  Var forward(const Var& x, const Tensor& lengths, const nn::ForwardContext& ctx) override {
+    check_key_mask(x, ctx);
+    const int64_t b = x.size(0), n = x.size(1);
+    Masks m = masks(lengths, ctx, b, n);
+    Var xr = reshape(x, {b, 1, n, x.size(2)});
+    auto mix = [&](const Var& e) { return reshape(matmul(e, xr), {b, e.size(-2), x.size(2)}); };
+    Var ex = mix(m.e), fx = f_.defined() ? mix(m.f) : ex;  // (B, k, D)
+    return project_out(attend_mixed(project_q(x), project_k(ex), project_v(fx), ctx));
+  }
+
   Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
              const nn::ForwardContext& ctx) override {
-    int64_t n = q.size(2);
-    Tensor valid = valid_mask(lengths, ctx, q.size(0), n);
-    Var em = masked(slice(e_, 1, 0, n), valid);  // (B, 1, k, N), or (k, N) with no padding
-    Var fm = f_.defined() ? masked(slice(f_, 1, 0, n), valid) : em;
-    Var kp = project(em, k), vp = project(fm, v);  // (B, H, k, d)
-    Var p = softmax(matmul(q, kp, false, true), {}, 1.0f / std::sqrt(float(head_dim_)));
-    p = dropout(p, attn_dropout_, ctx.key(path() + ".attn_dropout"), ctx.training,
-                ctx.counter0(p.data().numel()));
-    return matmul(p, vp);
+    Masks m = masks(lengths, ctx, q.size(0), q.size(2));
+    return attend_mixed(q, project(m.e, k), project(m.f, v), ctx);  // (B, H, k, d) each
   }
 
   Tensor dense_weights(const Tensor& q, const Tensor& k, const Tensor& lengths,
@@ -88,6 +110,37 @@ class Linformer : public MultiHeadAttention {
   }
 
  private:
+  struct Masks {
+    Var e, f;  // Ẽ and F̃ (F̃ = Ẽ with share_kv)
+  };
+  Masks masks(const Tensor& lengths, const nn::ForwardContext& ctx, int64_t b, int64_t n) const {
+    Tensor valid = valid_mask(lengths, ctx, b, n);
+    Var em = masked(slice(e_, 1, 0, n), valid);  // (B, 1, k, N), or (k, N) with no padding
+    return {em, f_.defined() ? masked(slice(f_, 1, 0, n), valid) : em};
+  }
+
+  // P = softmax(Q K'ᵀ / √d) over the k projected keys, O = P V' (every query and key valid:
+  // the padding is in Ẽ). kernel=flash: the tiled online softmax of block_sparse.hpp on an
+  // (N queries x k keys) layout, P never stored; plain: the products and softmax with autograd.
+  // Same dropout counters, so the two agree to float rounding.
+  Var attend_mixed(const Var& q, const Var& kp, const Var& vp,
+                   const nn::ForwardContext& ctx) const {
+    const float scale = 1.0f / std::sqrt(float(head_dim_));
+    const uint64_t key = ctx.key(path() + ".attn_dropout");
+    if (flash_) {
+      bsa::Spec spec;
+      spec.layouts = {bsa::dense_layout(q.size(2), tile_, kp.size(2))};
+      spec.scale = scale;
+      spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
+      spec.dropout_key = key;
+      spec.row0 = ctx.row0;
+      return bsa::attention(q, kp, vp, {}, spec);
+    }
+    Var p = softmax(matmul(q, kp, false, true), {}, scale);
+    p = dropout(p, attn_dropout_, key, ctx.training, ctx.counter0(p.data().numel()));
+    return matmul(p, vp);
+  }
+
   // Ẽ X for every head in one product per example: x (B, H, N, d) is a view of the (B, N, H·d)
   // projection output (Note [layout of q, k, v and o] in block_sparse.cpp), so Ẽ_b (k, N) times
   // that (N, H·d) matrix gives all heads at once, 64 columns wide instead of H products of d,
@@ -130,6 +183,8 @@ class Linformer : public MultiHeadAttention {
   }
 
   int64_t k_, max_len_;
+  bool flash_ = true;
+  int64_t tile_ = 64;
   Var e_, f_;  // parameters (handles shared with the module's list); f_ only without share_kv
 };
 
@@ -139,7 +194,7 @@ MechanismInfo linformer_mechanism() {
   return {"linformer",
           "Linformer (keys and values projected along length)",
           "every query sees k learned mixtures of the valid keys; O(N k d) time, O(N k) memory",
-          {kRank, kShareKV},
+          {kRank, kShareKV, kKernel, kTile},
           [](const MechanismOptions& o) { return std::make_unique<Linformer>(o); }};
 }
 

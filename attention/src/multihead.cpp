@@ -26,16 +26,20 @@ Var MultiHeadAttention::merge_heads(const Var& o) const {
   return reshape(permute(o, {0, 2, 1, 3}), {b, n, heads_ * head_dim_});
 }
 
-Var MultiHeadAttention::forward(const Var& x, const Tensor& lengths,
-                                const nn::ForwardContext& ctx) {
+void MultiHeadAttention::check_key_mask(const Var& x, const nn::ForwardContext& ctx) const {
   const Tensor& km = ctx.key_mask;
   LRA_CHECK(!km.defined() || (km.dtype() == DType::I32 && km.dim() == 2 &&
                               km.size(0) == x.size(0) && km.size(1) == x.size(1)),
             ShapeError, name(), ": key_mask (mask_zero_tokens) must be i32 (", x.size(0), ", ",
             x.size(1), ") = (batch, tokens) for input ", x.data().describe(), ", got ",
             km.describe());
+}
+
+Var MultiHeadAttention::forward(const Var& x, const Tensor& lengths,
+                                const nn::ForwardContext& ctx) {
+  check_key_mask(x, ctx);
   Var q = project_q(x), k = project_k(x), v = project_v(x);
-  return wo_->forward(merge_heads(attend(q, k, v, lengths, ctx)));
+  return project_out(attend(q, k, v, lengths, ctx));
 }
 
 }  // namespace lra::attn

@@ -34,22 +34,25 @@ Tensor zero_padded_rows(const Tensor& t, const std::vector<int32_t>& len) {
 struct Case {
   int64_t B, H, N, d, tile;
   std::vector<int32_t> len;
+  int64_t Nk = 0;  // > 0: a rectangular call, N queries x Nk keys, no lengths (len all N)
 };
 
 // Flash (block-sparse kernel, dense layout) vs plain autograd attention: outputs and the
 // gradients of q, k, v under an upstream gradient that is zero on padded query rows.
 void compare_with_plain(const Case& c, float dropout, uint64_t seed) {
-  Tensor lens = Tensor::from(std::span<const int32_t>(c.len), {c.B});
+  const bool rect = c.Nk > 0;
+  const int64_t nk = rect ? c.Nk : c.N;
+  Tensor lens = rect ? Tensor() : Tensor::from(std::span<const int32_t>(c.len), {c.B});
   const float scale = 1.0f / std::sqrt(float(c.d));
   Tensor q0 = test::randn({c.B, c.H, c.N, c.d}, seed);
-  Tensor k0 = test::randn({c.B, c.H, c.N, c.d}, seed + 1);
-  Tensor v0 = test::randn({c.B, c.H, c.N, c.d}, seed + 2);
+  Tensor k0 = test::randn({c.B, c.H, nk, c.d}, seed + 1);
+  Tensor v0 = test::randn({c.B, c.H, nk, c.d}, seed + 2);
   Tensor g = zero_padded_rows(test::randn({c.B, c.H, c.N, c.d}, seed + 3), c.len);
   const uint64_t key = rng_key(seed, {rng_tag("drop")});
 
   Var q = Var::param(q0), k = Var::param(k0), v = Var::param(v0);
   attn::bsa::Spec spec;
-  spec.layouts = {attn::bsa::dense_layout(c.N, c.tile)};
+  spec.layouts = {attn::bsa::dense_layout(c.N, c.tile, rect ? c.Nk : -1)};
   spec.scale = scale;
   spec.dropout = dropout;
   spec.dropout_key = key;
@@ -82,6 +85,21 @@ TEST_CASE("flash: equals plain attention, forward and backward, padding and unev
 TEST_CASE("flash: dropout regenerated from its key matches the plain path's dropout") {
   compare_with_plain({2, 2, 33, 8, 16, {33, 21}}, 0.1f, 5);
   compare_with_plain({1, 1, 40, 8, 8, {40}}, 0.5f, 6);
+}
+
+TEST_CASE("flash: rectangular calls (N queries x Nk keys) equal plain attention") {
+  // Linformer's k projected keys: fewer and more keys than queries, uneven tiles, dropout
+  // drawn at the (B, H, N, Nk) weights' flat index.
+  compare_with_plain({2, 2, 37, 8, 16, {37, 37}, 21}, 0.0f, 11);
+  compare_with_plain({1, 3, 10, 4, 4, {10}, 23}, 0.0f, 12);
+  compare_with_plain({3, 1, 70, 16, 64, {70, 70, 70}, 130}, 0.0f, 13);
+  compare_with_plain({2, 1, 33, 8, 16, {33, 33}, 40}, 0.2f, 14);
+  // lengths and key masks describe square problems only
+  Tensor q = test::randn({1, 1, 8, 4}, 1), k = test::randn({1, 1, 5, 4}, 2);
+  attn::bsa::Spec spec;
+  spec.layouts = {attn::bsa::dense_layout(8, 4, 5)};
+  CHECK_THROWS_WITH_AS(attn::bsa::forward(q, k, k, test::lengths_of({8}), spec),
+                       doctest::Contains("need as many keys as queries"), ShapeError);
 }
 
 TEST_CASE("flash: gradients match finite differences (through the op alone)") {

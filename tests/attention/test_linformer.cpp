@@ -16,6 +16,80 @@ TEST_CASE("linformer: fast path equals the dense face (W = P E), padding include
   }
 }
 
+TEST_CASE("linformer: forward's (E X) W_K order equals attend() on projected heads") {
+  // forward() mixes the input along length before W_K, W_V; the base class's forward projects
+  // first and calls attend(). Same outputs and gradients up to float rounding, with padding,
+  // a key mask, and a separate F.
+  for (const char* share : {"true", "false"}) {
+    CAPTURE(share);
+    auto m = attn::make_mechanism("linformer",
+                                  test::small_options(12, {{"k", "5"}, {"share_kv", share}}));
+    const Tensor lens = test::lengths_of({12, 9, 12});
+    for (const Tensor& key_mask : {Tensor(), test::random_key_mask(3, 12, 7, 0.3f)}) {
+      nn::ForwardContext ctx;
+      ctx.key_mask = key_mask;
+      Var x(test::randn({3, 12, 16}, 23), true);
+      auto run = [&](bool mixed_first) {
+        x.zero_grad();
+        for (auto& p : m->named_parameters()) p.second.zero_grad();
+        Var y = mixed_first ? m->forward(x, lens, ctx)
+                            : m->attn::MultiHeadAttention::forward(x, lens, ctx);
+        sum_all(mul(y, y)).backward();
+        std::vector<std::vector<float>> out{y.data().contiguous().to_floats(),
+                                            x.grad().to_floats()};
+        for (auto& p : m->named_parameters()) out.push_back(p.second.grad().to_floats());
+        return out;
+      };
+      const auto fast = run(true), base = run(false);
+      for (size_t t = 0; t < fast.size(); ++t) {
+        CAPTURE(t);
+        REQUIRE(fast[t].size() == base[t].size());
+        float worst = 0.0f, largest = 0.0f;
+        for (size_t i = 0; i < fast[t].size(); ++i) {
+          worst = std::max(worst, std::fabs(fast[t][i] - base[t][i]));
+          largest = std::max(largest, std::fabs(base[t][i]));
+        }
+        CHECK(largest > 0.0f);
+        CHECK(worst <= 1e-5f * std::max(1.0f, largest));
+      }
+    }
+  }
+}
+
+TEST_CASE("linformer: kernel=flash equals kernel=plain, with padding, key mask and dropout") {
+  // tile 4 over N = 13 queries and k = 7 keys: uneven query and key tiles. Training with
+  // attention dropout: both kernels draw the mask of weight (b, h, i, r) from one counter.
+  for (const char* share : {"true", "false"}) {
+    CAPTURE(share);
+    auto run = [&](const char* kernel) {
+      auto o = test::small_options(
+          13, {{"k", "7"}, {"share_kv", share}, {"kernel", kernel}, {"tile", "4"}});
+      o.attn_dropout = 0.2f;
+      auto m = attn::make_mechanism("linformer", o);
+      nn::ForwardContext ctx{true, 3, 1};
+      ctx.key_mask = test::random_key_mask(2, 13, 5, 0.3f);
+      Var x = Var::param(test::randn({2, 13, 16}, 41));
+      Var y = m->forward(x, test::lengths_of({13, 8}), ctx);
+      y.backward(test::randn({2, 13, 16}, 42));
+      std::vector<float> out = y.data().contiguous().to_floats(), g = x.grad().to_floats();
+      out.insert(out.end(), g.begin(), g.end());
+      for (auto& p : m->named_parameters()) {
+        g = p.second.grad().to_floats();
+        out.insert(out.end(), g.begin(), g.end());
+      }
+      return out;
+    };
+    const auto flash = run("flash"), plain = run("plain");
+    REQUIRE(flash.size() == plain.size());
+    float worst = 0.0f;
+    for (size_t i = 0; i < flash.size(); ++i)
+      worst = std::max(worst, std::fabs(flash[i] - plain[i]));
+    CHECK(worst < 1e-4f);
+  }
+  CHECK_THROWS_AS(attn::make_mechanism("linformer", test::small_options(8, {{"kernel", "fast"}})),
+                  ConfigError);
+}
+
 TEST_CASE("linformer: the dense face gives padded keys exactly zero weight") {
   NoGradGuard ng;
   auto m = attn::make_mechanism("linformer", test::small_options(16));

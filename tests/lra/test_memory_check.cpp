@@ -36,11 +36,12 @@ TEST_CASE("memory check: the estimate's parts grow with what they depend on") {
   CHECK(e2.activations == doctest::Approx(2 * e.activations));
   CHECK(e2.parameters == e.parameters);
   const ModelConfig plain = listops_cpu({{"attn", "kernel=plain"}});
-  const ModelConfig linformer = listops_cpu({{"model", "linformer"}});
-  // plain softmax keeps (B, H, N, N) weights; Linformer (B, H, N, 2k)
+  const ModelConfig linformer = listops_cpu({{"model", "linformer"}, {"attn", "kernel=plain"}});
+  // plain softmax keeps (B, H, N, N) weights; Linformer's plain kernel (B, H, N, k) ones
   CHECK(estimate_training_memory(plain, 32).attention >
         10 * estimate_training_memory(linformer, 32).attention);
   CHECK(estimate_training_memory(linformer, 32).attention > 0);
+  CHECK(estimate_training_memory(listops_cpu({{"model", "linformer"}}), 32).attention == 0);
 }
 
 TEST_CASE("memory check: over a (fake) limit the error names the sizes and the flags") {

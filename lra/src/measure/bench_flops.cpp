@@ -1,7 +1,7 @@
 // The work of one bench configuration in floating-point operations, counted from the model's
 // sizes (a multiply-add is 2 FLOPs; elementwise passes, softmax and layer norm are not counted).
 // Per layer, forward, with B batch, N tokens, D width, M MLP width:
-//   projections  Q, K, V, output:         4 x 2BND^2
+//   projections  Q, K, V, output:         4 x 2BND^2 (attn::projection_flops; Linformer less)
 //   MLP          D -> M -> D:             2 x 2BNDM
 //   attention    attn::attention_flops (attention/src/flops.cpp, per mechanism)
 // A training step counts 3x the forward (backward = twice the forward's products), the
@@ -17,8 +17,8 @@ double attention_flops(const Config& c) {
 
 double flops_per_step(const Config& c) {
   const double B = double(c.batch), N = double(c.seq_len), D = double(c.dim);
-  const double layer =
-      8.0 * B * N * D * D + 4.0 * B * N * D * double(c.mlp_dim) + attention_flops(c);
+  const double layer = attn::projection_flops(c.model, c.params, c.batch, c.seq_len, c.dim) +
+                       4.0 * B * N * D * double(c.mlp_dim) + attention_flops(c);
   return double(c.layers) * layer * (c.inference ? 1.0 : 3.0);
 }
 

@@ -55,7 +55,7 @@ std::string cgroup_dir() {
 // Copies of the (B, H, N, S) weights a layer keeps for backward.
 double attention_copies(const ModelConfig& c) {
   const std::string& m = c.mechanism;
-  if (m == "transformer") {
+  if (m == "transformer" || m == "linformer") {
     auto k = c.mechanism_params.find("kernel");
     if (k == c.mechanism_params.end() || k->second != "plain") return 0.0;  // flash
     return c.attn_dropout > 0 ? 3.0 : 2.0;

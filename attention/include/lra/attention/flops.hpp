@@ -13,4 +13,10 @@ double attention_flops(const std::string& mechanism,
                        const std::map<std::string, std::string>& params, int64_t batch,
                        int64_t seq_len, int64_t dim, int64_t heads);
 
+// FLOPs of one layer's Q, K, V and output projections, forward: 4 x 2BND^2, except Linformer,
+// whose W_K and W_V project the k rows of E X: 2 x 2BND^2 + 2 x 2BkD^2.
+double projection_flops(const std::string& mechanism,
+                        const std::map<std::string, std::string>& params, int64_t batch,
+                        int64_t seq_len, int64_t dim);
+
 }  // namespace lra::attn

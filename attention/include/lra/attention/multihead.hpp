@@ -54,6 +54,9 @@ class MultiHeadAttention : public nn::TokenMixer {
  protected:
   Var split_heads(const Var& y) const;  // (B, N, H*d) -> (B, H, N, d)
   Var merge_heads(const Var& o) const;  // (B, H, N, d) -> (B, N, H*d)
+  Var project_out(const Var& o) const { return wo_->forward(merge_heads(o)); }  // -> (B, N, D)
+  // forward()'s check of ctx.key_mask against x (B, N, D), for mechanisms that override forward.
+  void check_key_mask(const Var& x, const nn::ForwardContext& ctx) const;
   int64_t heads_, head_dim_;
   float attn_dropout_;
 
