@@ -749,4 +749,23 @@ Var attention(const Var& q, const Var& k, const Var& v, const Tensor& lengths, c
                      });
 }
 
+// ---- choosing this kernel ----------------------------------------------------------------
+
+const ParamSpec kKernel{
+    "kernel", "flash",
+    "flash (tiled online softmax, weights not stored) or plain (matmul + softmax)"};
+const ParamSpec kTile{"tile", "64", "rows per query/key tile of the flash kernel"};
+
+KernelChoice kernel_choice(const MechanismOptions& o, const char* mechanism) {
+  const std::string kernel = o.get_string(kKernel);
+  LRA_CHECK(kernel == "flash" || kernel == "plain", ConfigError, mechanism, ": kernel=", kernel,
+            " is not one of flash, plain");
+  KernelChoice c;
+  c.flash = kernel == "flash";
+  c.tile = o.get_int(kTile);
+  LRA_CHECK(c.tile >= 1 && c.tile <= 1024, ConfigError, mechanism, ": tile=", c.tile,
+            " must be in [1, 1024]");
+  return c;
+}
+
 }  // namespace lra::attn::bsa

@@ -43,6 +43,7 @@
 #include <memory>
 #include <vector>
 
+#include "lra/attention/options.hpp"
 #include "lra/autograd/var.hpp"
 
 namespace lra::attn::bsa {
@@ -151,5 +152,17 @@ std::vector<int32_t> checked_lengths(const Tensor& lengths, int64_t B, int64_t N
 // Pairs with i or j at or past `len` (default: n) are ignored: the kernel clips them.
 std::string check_layout(const BlockLayout& layout, int64_t heads, const Pattern& allowed,
                          int64_t b = 0, int64_t len = -1);
+
+// ---- choosing this kernel (transformer, linformer) ---------------------------------------
+
+// Their `kernel` parameter, flash (this kernel) or plain (products and softmax with autograd,
+// the reference), and `tile`, rows per query and key tile; read and checked, errors naming the
+// mechanism.
+extern const ParamSpec kKernel, kTile;
+struct KernelChoice {
+  bool flash = true;
+  int64_t tile = 64;
+};
+KernelChoice kernel_choice(const MechanismOptions& o, const char* mechanism);
 
 }  // namespace lra::attn::bsa

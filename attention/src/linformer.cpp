@@ -45,9 +45,6 @@ namespace {
 
 const ParamSpec kRank{"k", "16", "projected length (LRA 16; paper / PyTorch LRA peer 256)"};
 const ParamSpec kShareKV{"share_kv", "true", "one projection E for keys and values (LRA: true)"};
-const ParamSpec kKernel{"kernel", "flash",
-                        "flash (tiled online softmax over the k keys, P not stored) or plain"};
-const ParamSpec kTile{"tile", "64", "rows per query/key tile of the flash kernel"};
 
 class Linformer : public MultiHeadAttention {
  public:
@@ -64,13 +61,8 @@ class Linformer : public MultiHeadAttention {
     };
     e_ = register_parameter("E", init("linformer.E"));
     if (!o.get_bool(kShareKV)) f_ = register_parameter("F", init("linformer.F"));
-    const std::string kernel = o.get_string(kKernel);
-    LRA_CHECK(kernel == "flash" || kernel == "plain", ConfigError, "linformer: kernel=", kernel,
-              " is not one of flash, plain");
-    flash_ = kernel == "flash";
-    tile_ = o.get_int(kTile);
-    LRA_CHECK(tile_ >= 1 && tile_ <= 1024, ConfigError, "linformer: tile=", tile_,
-              " must be in [1, 1024]");
+    const bsa::KernelChoice c = bsa::kernel_choice(o, "linformer");
+    flash_ = c.flash, tile_ = c.tile;
   }
   const char* name() const override { return "linformer"; }
 
@@ -194,7 +186,7 @@ MechanismInfo linformer_mechanism() {
   return {"linformer",
           "Linformer (keys and values projected along length)",
           "every query sees k learned mixtures of the valid keys; O(N k d) time, O(N k) memory",
-          {kRank, kShareKV, kKernel, kTile},
+          {kRank, kShareKV, bsa::kKernel, bsa::kTile},
           [](const MechanismOptions& o) { return std::make_unique<Linformer>(o); }};
 }
 

@@ -34,10 +34,6 @@
 namespace lra::attn {
 namespace {
 
-const ParamSpec kKernel{"kernel", "flash",
-                        "flash (tiled online softmax, O(N) memory) or plain (matmul + softmax)"};
-const ParamSpec kTile{"tile", "64", "rows per query/key tile of the flash kernel"};
-
 // With a key mask: per entry, query tiles visit only its visible keys (hidden ones cost
 // nothing); the kernel masks them too, so this is a saving, not the mask itself.
 std::vector<std::shared_ptr<const bsa::BlockLayout>> visible_key_layouts(const Tensor& key_mask,
@@ -61,13 +57,8 @@ std::vector<std::shared_ptr<const bsa::BlockLayout>> visible_key_layouts(const T
 class SoftmaxAttention : public MultiHeadAttention {
  public:
   explicit SoftmaxAttention(const MechanismOptions& o) : MultiHeadAttention(o) {
-    const std::string kernel = o.get_string(kKernel);
-    LRA_CHECK(kernel == "flash" || kernel == "plain", ConfigError, "transformer: kernel=", kernel,
-              " is not one of flash, plain");
-    flash_ = kernel == "flash";
-    tile_ = o.get_int(kTile);
-    LRA_CHECK(tile_ >= 1 && tile_ <= 1024, ConfigError, "transformer: tile=", tile_,
-              " must be in [1, 1024]");
+    const bsa::KernelChoice c = bsa::kernel_choice(o, "transformer");
+    flash_ = c.flash, tile_ = c.tile;
   }
   const char* name() const override { return "transformer"; }
 
@@ -121,7 +112,7 @@ MechanismInfo softmax_mechanism() {
           "Transformer (softmax attention)",
           "every query sees every valid key; exact; O(N^2) time; O(N) memory with kernel=flash "
           "(default), O(N^2) with kernel=plain",
-          {kKernel, kTile},
+          {bsa::kKernel, bsa::kTile},
           [](const MechanismOptions& o) { return std::make_unique<SoftmaxAttention>(o); }};
 }
 

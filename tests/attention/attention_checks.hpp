@@ -4,8 +4,10 @@
 #pragma once
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "grad_checks.hpp"
 #include "lra/attention/registry.hpp"
@@ -45,6 +47,24 @@ inline Tensor random_key_mask(int64_t B, int64_t n, uint64_t seed, float hidden 
   for (int64_t i = 0; i < B * n; ++i)
     km.data<int32_t>()[i] = (i >= run_begin && i < run_end) || u.data<float>()[i] < hidden ? 0 : 1;
   return km;
+}
+
+// Two runs' results (outputs, then gradients: one vector each, in the same order) agree within
+// tol x max(1, the largest |value| of the vector), and no vector of b is all zeros.
+inline void check_runs_agree(const std::vector<std::vector<float>>& a,
+                             const std::vector<std::vector<float>>& b, float tol = 1e-5f) {
+  REQUIRE(a.size() == b.size());
+  for (size_t t = 0; t < a.size(); ++t) {
+    CAPTURE(t);
+    REQUIRE(a[t].size() == b[t].size());
+    float worst = 0.0f, largest = 0.0f;
+    for (size_t i = 0; i < a[t].size(); ++i) {
+      worst = std::max(worst, std::fabs(a[t][i] - b[t][i]));
+      largest = std::max(largest, std::fabs(b[t][i]));
+    }
+    CHECK(largest > 0.0f);
+    CHECK(worst <= tol * std::max(1.0f, largest));
+  }
 }
 
 // Max |y1 - y2| over the outputs (B, n, 16) at positions where compared(b, i).
