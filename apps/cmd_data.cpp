@@ -51,8 +51,9 @@ void add_data_command(CLI::App& app, Action& action) {
                   "pathfinder drawing: release (dashed paddles with black gaps, antialiased, as "
                   "the LRA release; default) or connected (touching dashes, an easier setting)");
   gen->add_option("--contour-length", a->contour_length,
-                  "pathfinder paddles per target curve: 6 (curv_baseline), 9 or 14 "
-                  "(curv_contour_length_14, LRA's; default)");
+                  "pathfinder paddles per target curve, 3-14: 14 (curv_contour_length_14, "
+                  "LRA's; default), 9 and 6 (curv_baseline) as in the release; shorter is easier")
+      ->check(CLI::Range(3, 14));
   gen->add_option("--distractors", a->distractors,
                   "pathfinder distractor snakes per image, 0-50 (default: LRA's, 5 at 32x32); "
                   "fewer is an easier setting")

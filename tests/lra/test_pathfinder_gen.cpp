@@ -181,7 +181,11 @@ TEST_CASE("pathfinder generator: parameter sets of LRA's builder") {
   CHECK(pathfinder_params(128).margins == std::vector<double>{2, 3});
   CHECK(pathfinder_params(128).num_distractors == 8);
   CHECK_THROWS_AS(pathfinder_params(48), lra::ConfigError);
-  CHECK_THROWS_AS(pathfinder_params(32, 7), lra::ConfigError);
+  CHECK_THROWS_WITH_AS(pathfinder_params(32, 2), doctest::Contains("expected 3-14"),
+                       lra::ConfigError);
+  CHECK_THROWS_AS(pathfinder_params(32, 15), lra::ConfigError);
+  CHECK(pathfinder_params(32, 4).distractor_length == 1);  // the wrapper's rule: 20 of 1 paddle
+  CHECK(pathfinder_params(32, 4).num_distractors == 20);
   CHECK(pathfinder_params(32).style == PathfinderStyle::Release);
   CHECK(pathfinder_params(32, 6).distractor_length == 2);
   CHECK(pathfinder_style("connected") == PathfinderStyle::Connected);
@@ -189,6 +193,7 @@ TEST_CASE("pathfinder generator: parameter sets of LRA's builder") {
                        lra::ConfigError);
   CHECK(pathfinder_difficulty_folder(6) == "curv_baseline");
   CHECK(pathfinder_difficulty_folder(9) == "curv_contour_length_9");
+  CHECK(pathfinder_difficulty_folder(4) == "curv_contour_length_4");
 }
 
 TEST_CASE("pathfinder generator 32x32: balanced labels, markers at contour ends, geometry") {
@@ -207,7 +212,7 @@ TEST_CASE("pathfinder generator 32x32: balanced labels, markers at contour ends,
   }
 }
 
-TEST_CASE("pathfinder generator 64x64 and 128x128, contour lengths 6 and 9: the same") {
+TEST_CASE("pathfinder generator 64x64 and 128x128, contour lengths 3, 4, 6 and 9: the same") {
   for (PathfinderStyle style : kStyles)
     for (int64_t size : {64, 128}) {
       const PathfinderParams p = pathfinder_params(size, 14, style);
@@ -217,7 +222,7 @@ TEST_CASE("pathfinder generator 64x64 and 128x128, contour lengths 6 and 9: the 
         check_sample(p, render_pathfinder(p, pathfinder_image_key(3, size, i)));
       }
     }
-  for (int length : {6, 9}) {
+  for (int length : {3, 4, 6, 9}) {
     const PathfinderParams p = pathfinder_params(32, length);
     CHECK(p.distractor_length == length / 3);
     CHECK(p.num_distractors == 20 / (length / 3));
@@ -434,6 +439,21 @@ TEST_CASE("pathfinder generator: the reader reads what it writes; labels and pix
     const auto reached = flood(back, px(s.markers[0].x), px(s.markers[0].y), p.link);
     CHECK((reached[size_t(px(s.markers[1].y) * 32 + px(s.markers[1].x))] == 1) == (s.label == 1));
   }
+}
+
+TEST_CASE("pathfinder generator: a contour length outside the release's is read from its folder") {
+  PathfinderGenConfig cfg;
+  cfg.size = 32;
+  cfg.count = 20;
+  cfg.seed = 5;
+  cfg.contour_length = 4;
+  const fs::path dir = fresh_dir("pathfinder_gen", "contour-4");
+  write_pathfinder_dataset(dir.string(), cfg);
+  CHECK(fs::exists(dir / "curv_contour_length_4/metadata/0.npy"));
+  const lra::TaskData d = lra::find_task("pathfinder").load(dir.string(), 0);
+  CHECK(d.train.examples.size() == 16);
+  REQUIRE(d.notes.size() == 1);
+  CHECK(d.notes[0].find("contour length 4") != std::string::npos);
 }
 
 TEST_CASE("pathfinder tasks: train --task pathfinder generates its own data (3 steps)") {

@@ -82,14 +82,15 @@ std::string find_pathfinder_root(const std::string& dir, int64_t size) {
   const fs::path d(dir);
   std::vector<fs::path> candidates{d};
   for (const fs::path& parent : {d, d / ("pathfinder" + std::to_string(size))})
-    for (int length : {14, 9, 6})
+    for (int length = kMaxContour; length >= kMinContour; --length)  // 14 (LRA's) first
       candidates.push_back(parent / pathfinder_difficulty_folder(length));
   for (const fs::path& c : candidates)
     if (has_metadata(c)) return c.string();
   throw DataError(detail::concat(
       dir, ": no metadata/ folder in it, in <difficulty>/ or in pathfinder", size,
       "/<difficulty>/ (difficulty: curv_contour_length_14, curv_contour_length_9 or "
-      "curv_baseline); expected the LRA Pathfinder layout: metadata/<batch>.npy "
+      "curv_baseline, or curv_contour_length_<L> of a generated set); expected the LRA Pathfinder "
+      "layout: metadata/<batch>.npy "
       "(text lines 'subdir filename index label ...') and imgs/<batch>/sample_<i>.png (write one "
       "with: lra_cpu data generate pathfinder --size ",
       size, " --n 2000 --out DIR)"));

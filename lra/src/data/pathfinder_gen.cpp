@@ -478,10 +478,11 @@ const char* pathfinder_style_name(PathfinderStyle s) {
 }
 
 PathfinderParams pathfinder_params(int64_t size, int contour_length, PathfinderStyle style) {
-  LRA_CHECK(contour_length == 6 || contour_length == 9 || contour_length == 14, ConfigError,
-            "pathfinder contour length ", contour_length,
-            "; expected 6 (curv_baseline), 9 (curv_contour_length_9) or 14 "
-            "(curv_contour_length_14, LRA's)");
+  LRA_CHECK(contour_length >= kMinContour && contour_length <= kMaxContour, ConfigError,
+            "pathfinder contour length ", contour_length, "; expected ", kMinContour, "-",
+            kMaxContour,
+            ": 14 (curv_contour_length_14, LRA's), 9 and 6 (curv_baseline) as in the "
+            "release, other lengths as easier or in-between settings");
   PathfinderParams p;
   p.style = style;
   p.size = size;

@@ -30,6 +30,10 @@ namespace lra::data {
 
 constexpr const char* kPathfinderDifficulty = "curv_contour_length_14";
 
+// Contour lengths the generator draws (paddles per target curve): LRA's 14, the release's 9 and
+// 6, and the rest as easier or in-between settings (3: distractors of one paddle).
+constexpr int kMinContour = 3, kMaxContour = 14;
+
 // The release's folder for a contour length: curv_baseline for 6, else curv_contour_length_<L>.
 std::string pathfinder_difficulty_folder(int contour_length);
 

@@ -137,7 +137,7 @@ bool pathfinder_connected(const GrayImage& img, int64_t ax, int64_t ay, int64_t 
 
 struct PathfinderGenConfig {
   PathfinderStyle style = PathfinderStyle::Release;
-  int contour_length = 14;  // 6, 9 or 14
+  int contour_length = 14;  // 3-14 (kMinContour..kMaxContour); the release has 6, 9 and 14
   int distractors = -1;     // distractor snakes per image (-1: the size's LRA count, 5 at 32)
   int64_t size = 32;
   int64_t count = 2000;  // images

@@ -26,7 +26,7 @@ struct GenerateOptions {
   int64_t min_len = 0, max_len = 0;          // 0: the task's default
   int64_t image_size = 0;                    // Pathfinder side 32/64/128 (0: the task's own size)
   std::string pathfinder_style = "release";  // release or connected (pathfinder_gen.hpp)
-  int pathfinder_contour_length = 14;        // 6, 9 or 14
+  int pathfinder_contour_length = 14;        // 3-14 (the release: 6, 9, 14)
   int pathfinder_distractors = -1;           // distractor snakes (-1: LRA's count for the size)
   uint64_t seed = 1;
   std::function<void(size_t done, size_t total)> progress;
