@@ -185,7 +185,7 @@ class Linformer : public MultiHeadAttention {
 MechanismInfo linformer_mechanism() {
   return {"linformer",
           "Linformer (keys and values projected along length)",
-          "every query sees k learned mixtures of the valid keys; O(N k d) time, O(N k) memory",
+          "every query sees k learned mixtures of the valid keys; O(N k d) time, O(N d) memory",
           {kRank, kShareKV, bsa::kKernel, bsa::kTile},
           [](const MechanismOptions& o) { return std::make_unique<Linformer>(o); }};
 }
