@@ -354,8 +354,9 @@ const PresetSources kPathfinder32Sources = {
     "like the release (160K/20K/20K); eval every 312 steps = 1 epoch",
     "2-layer, 64-wide model of the PyTorch LRA reproductions on 60K generated images "
     "(48K/6K/6K, as the README's results), sized for a 2-core laptop; lr/schedule/steps chosen "
-    "here (2500 steps x ~0.8 s on 2 cores with the softmax transformer: ~35 min); black pixels "
-    "hidden as keys "
+    "here (2500 steps with the softmax transformer: 6 min at 2 threads on a quiet 2-core "
+    "machine for contour 6 without distractors, 13-44 min per contour-14 cell at 1 thread with "
+    "two cells side by side); black pixels hidden as keys "
     "(mask_zero_tokens, the LRA reference's `inputs > 0` mask: without it the Transformer "
     "stayed at chance here, docs/lra.md §6.1)",
     "a one-minute smoke run on 2,000 generated images, 1-layer 32-wide model",
