@@ -131,19 +131,17 @@ class BigBirdAttention : public MultiHeadAttention {
         lengths.defined() ? lengths.to_ints() : std::vector<int32_t>(size_t(B), int32_t(n));
     LRA_CHECK(int64_t(len.size()) == B, ShapeError, "bigbird: lengths must have B = ", B,
               " entries, got ", len.size());
-    bsa::Spec spec;
+    std::vector<std::shared_ptr<const bsa::BlockLayout>> layouts;
     std::map<int64_t, std::shared_ptr<const bsa::BlockLayout>> by_blocks;  // nb -> layout
     for (int32_t l : len) {
       const int64_t nb = (std::clamp<int64_t>(l, 0, n) + pattern_.block - 1) / pattern_.block;
       auto& lay = by_blocks[nb];
       if (!lay) lay = pattern_.layout(n, l);
-      spec.layouts.push_back(lay);
+      layouts.push_back(lay);
     }
-    spec.scale = 1.0f / std::sqrt(float(head_dim_));
-    spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
-    spec.dropout_key = ctx.key(path() + ".attn_dropout");
+    bsa::Spec spec = bsa::layer_spec(std::move(layouts), 1.0f / std::sqrt(float(head_dim_)),
+                                     attn_dropout_, ctx, path() + ".attn_dropout");
     spec.key_mask = keymask::checked(ctx, B, n, "bigbird");
-    spec.row0 = ctx.row0;
     return bsa::attention(q, k, v, lengths, spec);
   }
 

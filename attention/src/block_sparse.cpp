@@ -749,6 +749,17 @@ Var attention(const Var& q, const Var& k, const Var& v, const Tensor& lengths, c
                      });
 }
 
+Spec layer_spec(std::vector<std::shared_ptr<const BlockLayout>> layouts, float scale, float rate,
+                const nn::ForwardContext& ctx, const std::string& dropout_path) {
+  Spec spec;
+  spec.layouts = std::move(layouts);
+  spec.scale = scale;
+  spec.dropout = ctx.training ? rate : 0.0f;
+  spec.dropout_key = ctx.key(dropout_path);
+  spec.row0 = ctx.row0;
+  return spec;
+}
+
 // ---- choosing this kernel ----------------------------------------------------------------
 
 const ParamSpec kKernel{

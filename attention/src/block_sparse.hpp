@@ -45,6 +45,7 @@
 
 #include "lra/attention/options.hpp"
 #include "lra/autograd/var.hpp"
+#include "lra/nn/module.hpp"
 
 namespace lra::attn::bsa {
 
@@ -111,6 +112,11 @@ struct Spec {
   int64_t row0 = 0;  // batch row b draws the counters of row row0 + b (ForwardContext::row0)
   Tensor key_mask;   // i32 (B, N): 0 = key hidden from every query; undefined: none hidden
 };
+
+// The spec of a layer's call: its layouts and score scale, and attention dropout at `rate` as
+// ctx applies it (training only; the mask key from ctx for `dropout_path`, ctx's batch rows).
+Spec layer_spec(std::vector<std::shared_ptr<const BlockLayout>> layouts, float scale, float rate,
+                const nn::ForwardContext& ctx, const std::string& dropout_path);
 
 // Differentiable op: q, k, v (B, H, N, d) -> o (B, H, N, d) (a view of a (B, N, H, d) buffer,
 // so merging heads afterwards is free). Saves q, k, v, o and LSE for backward.

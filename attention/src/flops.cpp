@@ -19,19 +19,23 @@
 namespace lra::attn {
 namespace {
 
-// A mechanism parameter as `params` sets it, else the registry's default.
-std::string value(const std::string& model, const std::map<std::string, std::string>& params,
-                  const std::string& name) {
-  auto it = params.find(name);
-  if (it != params.end()) return it->second;
+// The registry's description of a mechanism's parameter; `params` over its default, read as
+// the mechanism reads it (MechanismOptions).
+const ParamSpec& spec_of(const std::string& model, const std::string& name) {
   for (const ParamSpec& p : find_mechanism(model).params)
-    if (p.name == name) return p.default_value;
+    if (p.name == name) return p;
   throw ConfigError("attention FLOPs: mechanism " + model + " has no parameter " + name);
+}
+
+MechanismOptions options(const std::map<std::string, std::string>& params) {
+  MechanismOptions o;
+  o.params = params;
+  return o;
 }
 
 double param(const std::string& model, const std::map<std::string, std::string>& params,
              const std::string& name) {
-  return std::stod(value(model, params, name));
+  return options(params).get_float(spec_of(model, name));
 }
 
 }  // namespace
@@ -58,9 +62,8 @@ double attention_flops(const std::string& m, const std::map<std::string, std::st
   }
   if (m == "linformer") {
     const double k = std::min(p("k"), N);
-    const std::string shared = value(m, params, "share_kv");  // E X, and F X when not shared
-    const bool f = shared == "0" || shared == "false" || shared == "no" || shared == "off";
-    return (f ? 4.0 : 2.0) * B * N * k * D + keys(k);
+    const bool shared = options(params).get_bool(spec_of(m, "share_kv"));  // F X as well if not
+    return (shared ? 2.0 : 4.0) * B * N * k * D + keys(k);
   }
   if (m == "linear") return 4.0 * B * N * D * d;
   if (m == "performer") return 8.0 * B * N * p("features") * D;

@@ -118,18 +118,13 @@ class Linformer : public MultiHeadAttention {
   Var attend_mixed(const Var& q, const Var& kp, const Var& vp,
                    const nn::ForwardContext& ctx) const {
     const float scale = 1.0f / std::sqrt(float(head_dim_));
-    const uint64_t key = ctx.key(path() + ".attn_dropout");
-    if (flash_) {
-      bsa::Spec spec;
-      spec.layouts = {bsa::dense_layout(q.size(2), tile_, kp.size(2))};
-      spec.scale = scale;
-      spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
-      spec.dropout_key = key;
-      spec.row0 = ctx.row0;
-      return bsa::attention(q, kp, vp, {}, spec);
-    }
+    const std::string drop = path() + ".attn_dropout";
+    if (flash_)
+      return bsa::attention(q, kp, vp, {},
+                            bsa::layer_spec({bsa::dense_layout(q.size(2), tile_, kp.size(2))},
+                                            scale, attn_dropout_, ctx, drop));
     Var p = softmax(matmul(q, kp, false, true), {}, scale);
-    p = dropout(p, attn_dropout_, key, ctx.training, ctx.counter0(p.data().numel()));
+    p = dropout(p, attn_dropout_, ctx.key(drop), ctx.training, ctx.counter0(p.data().numel()));
     return matmul(p, vp);
   }
 

@@ -134,13 +134,9 @@ class LongformerAttention : public MultiHeadAttention {
              const nn::ForwardContext& ctx) override {
     const int64_t n = q.size(2);
     const float scale = 1.0f / std::sqrt(float(head_dim_));
-    bsa::Spec spec;
-    spec.layouts = {pattern_.layout(n)};
-    spec.scale = scale;
-    spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
-    spec.dropout_key = ctx.key(path() + ".attn_dropout");
+    bsa::Spec spec =
+        bsa::layer_spec({pattern_.layout(n)}, scale, attn_dropout_, ctx, path() + ".attn_dropout");
     spec.key_mask = keymask::checked(ctx, q.size(0), n, "longformer");
-    spec.row0 = ctx.row0;
     Var o = bsa::attention(q, k, v, lengths, spec);
     if (!pattern_.global_first || n == 0) return o;
     // Row 0: every valid key, with the global projections when forward() provided them.

@@ -22,13 +22,9 @@ class PatternAttention : public MultiHeadAttention {
 
   Var attend(const Var& q, const Var& k, const Var& v, const Tensor& lengths,
              const nn::ForwardContext& ctx) override {
-    bsa::Spec spec;
-    spec.layouts = {pattern_.layout(q.size(2))};
-    spec.scale = scale();
-    spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
-    spec.dropout_key = ctx.key(path() + ".attn_dropout");
+    bsa::Spec spec = bsa::layer_spec({pattern_.layout(q.size(2))}, scale(), attn_dropout_, ctx,
+                                     path() + ".attn_dropout");
     spec.key_mask = keymask::checked(ctx, q.size(0), q.size(2), name_);
-    spec.row0 = ctx.row0;
     return bsa::attention(q, k, v, lengths, spec);
   }
 

@@ -67,14 +67,10 @@ class SoftmaxAttention : public MultiHeadAttention {
     const float scale = 1.0f / std::sqrt(float(head_dim_));
     const uint64_t key = ctx.key(path() + ".attn_dropout");
     if (flash_) {
-      bsa::Spec spec;
-      spec.layouts = {bsa::dense_layout(q.size(2), tile_)};
+      bsa::Spec spec = bsa::layer_spec({bsa::dense_layout(q.size(2), tile_)}, scale, attn_dropout_,
+                                       ctx, path() + ".attn_dropout");
       if (ctx.key_mask.defined())
         spec.layouts = visible_key_layouts(ctx.key_mask, lengths, q, tile_);
-      spec.scale = scale;
-      spec.dropout = ctx.training ? attn_dropout_ : 0.0f;
-      spec.dropout_key = key;
-      spec.row0 = ctx.row0;
       spec.key_mask = ctx.key_mask;
       return bsa::attention(q, k, v, lengths, spec);
     }
