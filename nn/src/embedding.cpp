@@ -47,18 +47,37 @@ Var LearnedPositions::forward(const Var& x) const {
   return add(x, slice(weight_, 0, 0, x.size(1)));  // (B, N, D) + (N, D)
 }
 
-SinusoidalPositions::SinusoidalPositions(int64_t max_len, int64_t dim)
+namespace {
+// table[row, col0 + j] for j < width: the 1D sinusoid of position p over `width` channels.
+void write_sinusoid(float* row, int64_t p, int64_t width) {
+  for (int64_t j = 0; j < width; ++j) {
+    int64_t even = j - (j % 2);  // 2i for both members of the pair
+    double angle = double(p) * std::exp(-double(even) * std::log(10000.0) / double(width));
+    row[j] = float(j % 2 == 0 ? std::sin(angle) : std::cos(angle));
+  }
+}
+}  // namespace
+
+SinusoidalPositions::SinusoidalPositions(int64_t max_len, int64_t dim, int64_t grid_side)
     : max_len_(max_len), dim_(dim) {
   LRA_CHECK(max_len > 0 && dim > 0, ConfigError,
             "SinusoidalPositions: max_len and dim must be positive (got ", max_len, ", ", dim, ")");
-  table_ = Tensor::empty({max_len, dim});
+  LRA_CHECK(grid_side >= 0 && grid_side * grid_side <= max_len && dim >= 2, ConfigError,
+            "SinusoidalPositions: a ", grid_side, " x ", grid_side,
+            " grid needs max_len >= ", grid_side * grid_side, " (got ", max_len,
+            ") and dim >= 2 (got ", dim, ")");
+  table_ = Tensor::zeros({max_len, dim});
   float* t = table_.data<float>();
-  for (int64_t p = 0; p < max_len; ++p)
-    for (int64_t j = 0; j < dim; ++j) {
-      int64_t even = j - (j % 2);  // 2i for both members of the pair
-      double angle = double(p) * std::exp(-double(even) * std::log(10000.0) / double(dim));
-      t[p * dim + j] = float(j % 2 == 0 ? std::sin(angle) : std::cos(angle));
-    }
+  if (grid_side == 0) {
+    for (int64_t p = 0; p < max_len; ++p) write_sinusoid(t + p * dim, p, dim);
+    return;
+  }
+  const int64_t leading = max_len - grid_side * grid_side, half = dim / 2;
+  for (int64_t p = 0; p < grid_side * grid_side; ++p) {
+    float* row = t + (leading + p) * dim;
+    write_sinusoid(row, p / grid_side, half);               // image row
+    write_sinusoid(row + half, p % grid_side, dim - half);  // image column
+  }
 }
 
 Var SinusoidalPositions::forward(const Var& x) const {

@@ -8,9 +8,13 @@
 
 namespace lra::nn {
 
-Pooling parse_pooling(const std::string& name) {
-  std::string s = name;
+static std::string lowercase(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+Pooling parse_pooling(const std::string& name) {
+  const std::string s = lowercase(name);
   if (s == "cls") return Pooling::Cls;
   if (s == "mean") return Pooling::Mean;
   throw ConfigError("unknown pooling '" + cut_for_message(name) + "'; valid: cls, mean");
@@ -18,6 +22,26 @@ Pooling parse_pooling(const std::string& name) {
 
 const char* pooling_name(Pooling p) {
   return p == Pooling::Cls ? "cls" : "mean";
+}
+
+Positions parse_positions(const std::string& name) {
+  const std::string s = lowercase(name);
+  for (Positions p : {Positions::Learned, Positions::Sinusoidal, Positions::Sinusoidal2D})
+    if (s == positions_name(p)) return p;
+  throw ConfigError("unknown positions '" + cut_for_message(name) +
+                    "'; valid: learned, sinusoidal, sinusoidal2d");
+}
+
+const char* positions_name(Positions p) {
+  switch (p) {
+    case Positions::Learned:
+      return "learned";
+    case Positions::Sinusoidal:
+      return "sinusoidal";
+    case Positions::Sinusoidal2D:
+      return "sinusoidal2d";
+  }
+  return "?";
 }
 
 Var pool(const Var& x, const Tensor& lengths, Pooling p) {

@@ -325,6 +325,41 @@ TEST_CASE("api: the Pathfinder and Path-X cpu presets hide black pixels; every m
   }
 }
 
+TEST_CASE("api: positions=sinusoidal2d on pixel tasks, refused on a non-square length") {
+  const fs::path dir = api_dir("positions2d");
+  const std::string path = (dir / "pathfinder-2d.safetensors").string();
+  lra::api::ModelSpec spec = spec_of("pathfinder", "tiny");
+  spec.settings = {{"positions", "sinusoidal2d"}, {"pooling", "cls"}};
+  std::unique_ptr<lra::LraModel> model = lra::api::make_model(spec);
+  CHECK(model->config().positions == lra::nn::Positions::Sinusoidal2D);
+  CHECK(model->config().position_grid_side() == 32);
+  // Only the positions differ from a learned-positions model: one (N + 1) x D table fewer.
+  spec.settings = {{"positions", "learned"}, {"pooling", "cls"}};
+  CHECK(lra::api::make_model(spec)->num_parameters() - model->num_parameters() == 1025 * 32);
+
+  std::vector<lra::api::Sequence> images(2, lra::api::Sequence(1024, 0));
+  for (int i = 0; i < 1024; i += 5) images[0][size_t(i)] = 200;
+  for (int i = 0; i < 1024; i += 3) images[1][size_t(i)] = 90;
+  const lra::api::Prediction p1 = lra::api::predict(*model, images);
+  lra::api::save_checkpoint(*model, path);
+  std::unique_ptr<lra::LraModel> loaded = lra::api::load_model(path);
+  CHECK(loaded->config().positions == lra::nn::Positions::Sinusoidal2D);
+  CHECK(lra::api::predict(*loaded, images).logits.to_floats() == p1.logits.to_floats());
+
+  // ListOps' 2000 tokens are no square image: refused, naming the setting and the length.
+  spec = spec_of("listops", "cpu");
+  spec.settings = {{"positions", "sinusoidal2d"}};
+  try {
+    lra::api::make_model(spec);
+    FAIL("built a 2D position table for a non-square length");
+  } catch (const lra::ConfigError& e) {
+    CHECK(std::string(e.what()).find("sinusoidal2d") != std::string::npos);
+    CHECK(std::string(e.what()).find("not a square") != std::string::npos);
+  }
+  spec.settings = {{"positions", "spiral"}};
+  CHECK_THROWS_AS(lra::api::make_model(spec), lra::ConfigError);
+}
+
 TEST_CASE("api: a checkpoint records its task; tokenize and class names per task") {
   const fs::path dir = api_dir("task");
   const std::string path = (dir / "text-tiny.safetensors").string();

@@ -73,7 +73,7 @@ ModelConfig config_of(const Golden& g) {
   c.seed = uint64_t(g.number("seed"));
   c.dropout = c.attn_dropout = 0.0f;
   c.pooling = nn::Pooling::Mean;
-  c.learned_positions = true;
+  c.positions = nn::Positions::Learned;
   return c;
 }
 

@@ -154,6 +154,34 @@ TEST_CASE("positions: sinusoidal table and learned table") {
   CHECK(m > 0.02f);
 }
 
+TEST_CASE("positions: 2D sinusoids over a square image, zero CLS row, names") {
+  // A 3 x 3 image after one CLS row, dim 4: channels 0-1 encode the row, 2-3 the column, each
+  // with the 1D table of width 2 (one frequency, 1).
+  SinusoidalPositions grid(10, 4, 3);
+  CHECK(grid.num_parameters() == 0);
+  check_close(grid.table().slice(0, 0, 1), {0, 0, 0, 0});  // CLS
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c) {
+      CAPTURE(r);
+      CAPTURE(c);
+      const float fr = float(r), fc = float(c);
+      check_close(grid.table().slice(0, 1 + 3 * r + c, 2 + 3 * r + c),
+                  {std::sin(fr), std::cos(fr), std::sin(fc), std::cos(fc)});
+    }
+  // Vertical neighbours (p, p + 3) share the column half; horizontal ones the row half.
+  SinusoidalPositions no_cls(9, 4, 3);
+  check_close(no_cls.table().slice(0, 4, 5), grid.table().slice(0, 5, 6).to_floats());
+  CHECK_THROWS_AS(SinusoidalPositions(8, 4, 3), ConfigError);  // 9 pixels do not fit
+  CHECK_THROWS_AS(SinusoidalPositions(9, 1, 3), ConfigError);  // no room for two halves
+
+  CHECK(parse_positions("Sinusoidal2D") == Positions::Sinusoidal2D);
+  for (Positions p : {Positions::Learned, Positions::Sinusoidal, Positions::Sinusoidal2D})
+    CHECK(parse_positions(positions_name(p)) == p);
+  std::string msg = error_of<ConfigError>([] { parse_positions("rotary"); });
+  CHECK(msg.find("rotary") != std::string::npos);
+  CHECK(msg.find("learned, sinusoidal, sinusoidal2d") != std::string::npos);
+}
+
 TEST_CASE("pooling: cls row and masked mean") {
   // x (2, 3, 2)
   Tensor x = f32({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, {2, 3, 2});

@@ -76,7 +76,7 @@ Result run_config(const Config& c) {
     mc.dropout = 0.0f;
     mc.attn_dropout = 0.0f;
     mc.pooling = nn::Pooling::Mean;
-    mc.learned_positions = true;
+    mc.positions = nn::Positions::Learned;
     mc.classes = c.classes;
     mc.seed = c.seed;
     LraModel model(mc);

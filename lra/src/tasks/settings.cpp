@@ -44,7 +44,8 @@ const std::vector<SettingSpec>& setting_schema() {
       {"dropout", "0.1", "dropout rate"},
       {"attn_dropout", "0.1", "attention-weight dropout rate"},
       {"pooling", "mean", "cls or mean"},
-      {"positions", "learned", "learned or sinusoidal"},
+      {"positions", "learned",
+       "learned, sinusoidal, or sinusoidal2d (fixed 2D sinusoids: pixel tasks at full length)"},
       {"mask_zero_tokens", "false",
        "hide keys whose token id is 0 from attention (LRA's `inputs > 0` mask; for images the "
        "black pixels); every mechanism; the Pathfinder and Path-X cpu presets set it"},

@@ -42,7 +42,7 @@ std::map<std::string, std::string> model_metadata(const ModelConfig& c) {
           {"lra.model.mechanism", c.mechanism},
           {"lra.model.mechanism_params", join_params(c.mechanism_params)},
           {"lra.model.pooling", nn::pooling_name(c.pooling)},
-          {"lra.model.positions", c.learned_positions ? "learned" : "sinusoidal"},
+          {"lra.model.positions", nn::positions_name(c.positions)},
           {"lra.model.mask_zero_tokens", c.mask_zero_tokens ? "1" : "0"},
           {"lra.model.vocab", std::to_string(c.vocab)},
           {"lra.model.max_len", std::to_string(c.max_len)},
@@ -89,7 +89,7 @@ ModelConfig config_from_metadata(const std::map<std::string, std::string>& meta,
   c.mechanism = get("mechanism");
   c.mechanism_params = attn::parse_param_list(get("mechanism_params"));
   c.pooling = nn::parse_pooling(get("pooling"));
-  c.learned_positions = get("positions") == "learned";
+  c.positions = nn::parse_positions(get("positions"));
   c.vocab = integer("vocab");
   c.max_len = integer("max_len");
   c.dim = integer("dim");

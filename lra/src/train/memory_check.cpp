@@ -72,7 +72,7 @@ MemoryEstimate estimate_training_memory(const ModelConfig& c, int64_t batch) {
   const double H = double(c.heads), towers = c.dual ? 2.0 : 1.0;
   MemoryEstimate e;
   double params = (double(c.vocab) + 1.0) * D + L * (4 * D * Q + 3 * Q + 2 * D * M + M + 6 * D);
-  if (c.learned_positions) params += (N + 1.0) * D;
+  if (c.positions == nn::Positions::Learned) params += (N + 1.0) * D;
   e.parameters = 4.0 * params;
   e.optimiser = 3.0 * e.parameters;
   const double per_token =

@@ -1,5 +1,6 @@
 #include "lra/lra/train/model.hpp"
 
+#include <cmath>
 #include <cstring>
 
 #include "lra/autograd/ops.hpp"
@@ -15,8 +16,22 @@ void ModelConfig::validate() const {
   LRA_CHECK(heads > 0 && qkv_dim % heads == 0, ConfigError, "model: qkv_dim ", qkv_dim,
             " must be a multiple of heads ", heads);
   LRA_CHECK(classes >= 2, ConfigError, "model: classes must be >= 2");
+  LRA_CHECK(positions != nn::Positions::Sinusoidal2D ||
+                position_grid_side() * position_grid_side() == max_len,
+            ConfigError, "model: positions=sinusoidal2d needs a square image, but max_len ",
+            max_len,
+            " is not a square number; use it on the pixel tasks (image, pathfinder, "
+            "pathx) at their full length, or use positions=learned");
   LRA_CHECK(dropout >= 0 && dropout < 1 && attn_dropout >= 0 && attn_dropout < 1, ConfigError,
             "model: dropout rates must be in [0, 1)");
+}
+
+int64_t ModelConfig::position_grid_side() const {
+  if (positions != nn::Positions::Sinusoidal2D) return 0;
+  auto side = int64_t(std::sqrt(double(max_len)));
+  while (side * side > max_len) --side;
+  while ((side + 1) * (side + 1) <= max_len) ++side;
+  return side;
 }
 
 LraModel::LraModel(const ModelConfig& cfg) : cfg_(cfg) {
@@ -25,12 +40,13 @@ LraModel::LraModel(const ModelConfig& cfg) : cfg_(cfg) {
   int64_t table = cfg.vocab + (cfg.uses_cls() ? 1 : 0);
   embedding_ = register_module("embedding",
                                std::make_unique<nn::Embedding>(table, cfg.dim, key("embedding")));
-  if (cfg.learned_positions)
+  if (cfg.positions == nn::Positions::Learned)
     learned_pos_ = register_module("positions", std::make_unique<nn::LearnedPositions>(
                                                     cfg.encoder_len(), cfg.dim, key("positions")));
   else
-    fixed_pos_ = register_module(
-        "positions", std::make_unique<nn::SinusoidalPositions>(cfg.encoder_len(), cfg.dim));
+    fixed_pos_ =
+        register_module("positions", std::make_unique<nn::SinusoidalPositions>(
+                                         cfg.encoder_len(), cfg.dim, cfg.position_grid_side()));
   embed_dropout_ = register_module("embed_dropout", std::make_unique<nn::Dropout>(cfg.dropout));
 
   nn::MixerFactory make_mixer = [cfg, key](int layer) -> std::unique_ptr<nn::TokenMixer> {

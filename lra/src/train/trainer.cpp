@@ -45,11 +45,11 @@ ModelConfig model_config(const Settings& s, const TaskInfo& task) {
   c.dropout = float(s.get_float("dropout"));
   c.attn_dropout = float(s.get_float("attn_dropout"));
   c.pooling = nn::parse_pooling(s.get("pooling"));
-  const std::string& pos = s.get("positions");
-  LRA_CHECK(pos == "learned" || pos == "sinusoidal", ConfigError,
-            "positions=", cut_for_message(pos), " (from ", s.source("positions"),
-            "): use learned or sinusoidal");
-  c.learned_positions = pos == "learned";
+  try {
+    c.positions = nn::parse_positions(s.get("positions"));
+  } catch (const ConfigError& e) {
+    throw ConfigError(std::string(e.what()) + " (from " + s.source("positions") + ")");
+  }
   c.mask_zero_tokens = s.get_bool("mask_zero_tokens");
   c.classes = task.classes;
   c.dual = task.dual;

@@ -106,10 +106,13 @@ class LearnedPositions : public Module {
 // x (B, N, D) + fixed table[:N], no parameters (flax sinusoidal_init, base 10000):
 //   table[p, 2i]   = sin(p * 10000^(-2i / dim))
 //   table[p, 2i+1] = cos(p * 10000^(-2i / dim))
+// With grid_side = S > 0 the last S*S rows are a row-major S x S image (2D sinusoids: the
+// first dim/2 channels encode the pixel's row, the others its column, each as above) and the
+// max_len - S*S leading rows (a CLS token) are zero.
 // Throws ConfigError when N > max_len, ShapeError when D != dim.
 class SinusoidalPositions : public Module {
  public:
-  SinusoidalPositions(int64_t max_len, int64_t dim);
+  SinusoidalPositions(int64_t max_len, int64_t dim, int64_t grid_side = 0);
   Var forward(const Var& x) const;
   const Tensor& table() const { return table_; }  // (max_len, dim)
 
@@ -160,6 +163,13 @@ class Encoder : public Module {
   std::vector<EncoderBlock*> blocks_;
   LayerNorm* ln_;
 };
+
+// Position table of the classifier: learned 1D, fixed 1D sinusoids, or fixed 2D sinusoids over
+// a square image (pixel tasks).
+enum class Positions { Learned, Sinusoidal, Sinusoidal2D };
+// "learned", "sinusoidal" or "sinusoidal2d" (case-insensitive); else ConfigError listing them.
+Positions parse_positions(const std::string& name);
+const char* positions_name(Positions p);
 
 // ---- pooling and head --------------------------------------------------------------------
 enum class Pooling { Cls, Mean };

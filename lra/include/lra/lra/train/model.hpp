@@ -1,7 +1,7 @@
 // LraModel: the LRA classifier around any attention mechanism.
 //
 //   tokens (B, N) --[CLS id prepended when pooling = CLS]--> embedding (B, N', D)
-//   + positions (learned or sinusoidal) -> dropout
+//   + positions (learned, sinusoidal, or 2D sinusoidal over a square image) -> dropout
 //   -> L pre-LN encoder blocks (mixer = the chosen mechanism) -> final LayerNorm
 //      (reversible: L RevNet coupling layers on two streams, their mean, final LayerNorm;
 //      activations recomputed in backward, lra/nn/reversible.hpp)
@@ -36,7 +36,7 @@ struct ModelConfig {
   float dropout = 0.1f;
   float attn_dropout = 0.1f;
   nn::Pooling pooling = nn::Pooling::Mean;
-  bool learned_positions = true;
+  nn::Positions positions = nn::Positions::Learned;  // sinusoidal2d: max_len a square
   // Hide keys whose token id is 0 from attention (the LRA reference's `inputs > 0` mask; for
   // images the black background). The CLS token is never hidden.
   bool mask_zero_tokens = false;
@@ -48,6 +48,8 @@ struct ModelConfig {
   bool uses_cls() const { return pooling == nn::Pooling::Cls; }
   int64_t cls_id() const { return vocab; }  // one extra embedding row
   int64_t encoder_len() const { return max_len + (uses_cls() ? 1 : 0); }
+  // Image side S of positions=sinusoidal2d (floor(sqrt(max_len))); 0 for the 1D tables.
+  int64_t position_grid_side() const;
   void validate() const;  // throws ConfigError naming the bad field
 };
 
