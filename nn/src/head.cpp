@@ -1,4 +1,5 @@
-// Pooling of the encoder output and the classifier head (LRA common_layers.classifier_head).
+// Pooling of the encoder output and the classifier head (LRA common_layers.classifier_head);
+// the names of the pooling and position-table choices.
 #include <algorithm>
 #include <cctype>
 
