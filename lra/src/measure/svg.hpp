@@ -34,7 +34,7 @@ struct Plot {
   // hollow marker shape, the first series is drawn on top, and each line is named at its last
   // point (names spread apart, with a leader line) instead of in a legend.
   bool styled = false;
-  std::string caption;  // a line of small text under the plot
+  std::string caption{};  // a line of small text under the plot
 };
 
 std::string render(const Plot& plot);

@@ -18,10 +18,10 @@
 namespace lra::child {
 
 struct Spawn {
-  std::vector<std::string> argv;  // argv[0]: the executable's path
-  std::vector<std::string> env;   // NAME=VALUE, replacing an inherited NAME (the rest inherited)
-  std::string log;  // "": stdout to the caller (run); else stdout and stderr appended here,
-                    // stdin from /dev/null (start)
+  std::vector<std::string> argv{};  // argv[0]: the executable's path
+  std::vector<std::string> env{};   // NAME=VALUE, replacing an inherited NAME (the rest inherited)
+  std::string log{};  // "": stdout to the caller (run); else stdout and stderr appended here,
+                      // stdin from /dev/null (start)
 };
 
 // Starts the child with stdout and stderr appended to s.log. -1 and `error` set
