@@ -48,7 +48,7 @@ Var LearnedPositions::forward(const Var& x) const {
 }
 
 namespace {
-// table[row, col0 + j] for j < width: the 1D sinusoid of position p over `width` channels.
+// row[0, width): the 1D sinusoid of position p over `width` channels.
 void write_sinusoid(float* row, int64_t p, int64_t width) {
   for (int64_t j = 0; j < width; ++j) {
     int64_t even = j - (j % 2);  // 2i for both members of the pair
@@ -62,8 +62,8 @@ SinusoidalPositions::SinusoidalPositions(int64_t max_len, int64_t dim, int64_t g
     : max_len_(max_len), dim_(dim) {
   LRA_CHECK(max_len > 0 && dim > 0, ConfigError,
             "SinusoidalPositions: max_len and dim must be positive (got ", max_len, ", ", dim, ")");
-  LRA_CHECK(grid_side >= 0 && grid_side * grid_side <= max_len && dim >= 2, ConfigError,
-            "SinusoidalPositions: a ", grid_side, " x ", grid_side,
+  LRA_CHECK(grid_side >= 0 && grid_side * grid_side <= max_len && (grid_side == 0 || dim >= 2),
+            ConfigError, "SinusoidalPositions: a ", grid_side, " x ", grid_side,
             " grid needs max_len >= ", grid_side * grid_side, " (got ", max_len,
             ") and dim >= 2 (got ", dim, ")");
   table_ = Tensor::zeros({max_len, dim});

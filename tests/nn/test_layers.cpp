@@ -168,11 +168,12 @@ TEST_CASE("positions: 2D sinusoids over a square image, zero CLS row, names") {
       check_close(grid.table().slice(0, 1 + 3 * r + c, 2 + 3 * r + c),
                   {std::sin(fr), std::cos(fr), std::sin(fc), std::cos(fc)});
     }
-  // Vertical neighbours (p, p + 3) share the column half; horizontal ones the row half.
+  // Without the CLS row the same image starts at row 0.
   SinusoidalPositions no_cls(9, 4, 3);
   check_close(no_cls.table().slice(0, 4, 5), grid.table().slice(0, 5, 6).to_floats());
   CHECK_THROWS_AS(SinusoidalPositions(8, 4, 3), ConfigError);  // 9 pixels do not fit
   CHECK_THROWS_AS(SinusoidalPositions(9, 1, 3), ConfigError);  // no room for two halves
+  CHECK(SinusoidalPositions(9, 1).table().size(1) == 1);       // 1D: one channel is fine
 
   CHECK(parse_positions("Sinusoidal2D") == Positions::Sinusoidal2D);
   for (Positions p : {Positions::Learned, Positions::Sinusoidal, Positions::Sinusoidal2D})
